@@ -1,0 +1,22 @@
+"""The ``pm-agent`` command line (typer + rich).
+
+Each concern registers its commands from its own module below; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="pm-agent",
+    help="Scheduled, Prefect-orchestrated trading workflows for Polymarket (paper by default).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _main() -> None:
+    """pm-agent: scan Polymarket, decide under risk limits, trade paper or (armed) live."""
