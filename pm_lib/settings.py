@@ -112,7 +112,8 @@ class Settings(BaseSettings):
     # --- strategies -------------------------------------------------------------------------
     strategies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("complement_arbitrage", "negrisk_arbitrage"),
-        description="PM_STRATEGIES: comma-separated (or JSON list) strategies to run: complement_arbitrage, "
+        description="PM_STRATEGIES: strategies to run, comma-separated or a JSON list: "
+        "complement_arbitrage, "
         "negrisk_arbitrage, fair_value.",
     )
     min_edge: Decimal = Field(
