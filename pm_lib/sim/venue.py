@@ -1,0 +1,43 @@
+"""The emulated venue: state, configuration and the exchange (accounts, orders, trades).
+
+``SimVenue`` is what the HTTP layer (``pm_lib.sim.app``) serves. Market data (universe, Gamma,
+public CLOB routes, rate limits, faults) lives in the market-data modules; accounts, auth,
+matching and the order lifecycle live in ``pm_lib.sim.exchange`` and friends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pm_lib.sim.exchange import Exchange
+from pm_lib.sim.state import VenueState
+
+__all__ = ["SimConfig", "SimVenue"]
+
+
+@dataclass
+class SimConfig:
+    """Emulator options (the CLI flags of ``pm-agent venue serve`` map onto these)."""
+
+    seed: int = 7
+    markets: int = 200
+    universe_file: str | None = None
+    autofund: bool = True
+    autofund_pusd: Decimal = Decimal(10_000)
+    ghost_fill_rate: float = 0.0  # share of trades that end FAILED (reverted on chain)
+    mined_after_seconds: float = 1.0  # venue-clock seconds from MATCHED to MINED
+    confirmed_after_seconds: float = 3.0  # venue-clock seconds from MATCHED to CONFIRMED
+    heartbeat_timeout_seconds: float = 10.0
+    enforce_rate_limits: bool = True
+    chain_id: int = 137
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class SimVenue:
+    """One emulated Polymarket: the state every route reads and the exchange that mutates it."""
+
+    def __init__(self, config: SimConfig | None = None, state: VenueState | None = None) -> None:
+        self.config = config or SimConfig()
+        self.state = state or VenueState()
+        self.exchange = Exchange(self.state, self.config)
