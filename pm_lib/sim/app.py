@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
 from pm_lib.sim.routes_control import control_routes
+from pm_lib.sim.routes_exchange_control import exchange_control_routes
 from pm_lib.sim.routes_gamma import gamma_routes
 from pm_lib.sim.routes_private import private_routes
 from pm_lib.sim.routes_public import public_routes
@@ -18,7 +19,7 @@ def create_app(venue: SimVenue) -> Starlette:
     """Build the app serving ``venue``: one port for both CLOB and Gamma, as documented."""
     routes: list[BaseRoute] = [
         Mount("/gamma", routes=gamma_routes(venue)),
-        Mount("/_sim", routes=control_routes(venue)),
+        Mount("/_sim", routes=[*control_routes(venue), *exchange_control_routes(venue)]),
         *public_routes(venue),
         *private_routes(venue),
     ]
