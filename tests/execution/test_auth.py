@@ -1,0 +1,94 @@
+"""Credentials: validated, masked, and never quoted back in an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from pm_lib.auth import credentials_from_mapping, load_credentials
+from pm_lib.venue.errors import ConfigurationError
+
+KEY = "0x" + "ab" * 32
+API = {
+    "POLYMARKET_API_KEY": "marker-api-key-7f3e",
+    "POLYMARKET_SECRET": "marker-secret-9c1d",
+    "POLYMARKET_PASSPHRASE": "marker-pass-4b2a",
+}
+
+
+def test_key_alone_loads_with_api_credentials_left_to_derive() -> None:
+    creds = credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": KEY})
+    assert creds.api is None
+    assert creds.signature_type == 0
+    assert creds.address.startswith("0x") and len(creds.address) == 42
+    assert creds.funds_address == creds.address
+
+
+def test_full_set_loads_from_environment_mapping() -> None:
+    env = {"POLYMARKET_PRIVATE_KEY": KEY, **API, "POLYMARKET_SIGNATURE_TYPE": "0"}
+    creds = load_credentials(env)
+    assert creds.api is not None
+    assert creds.api.secret.get_secret_value() == "marker-secret-9c1d"
+
+
+def test_str_and_repr_mask_every_secret() -> None:
+    creds = credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": KEY, **API})
+    for text in (str(creds), repr(creds), str(creds.api), repr(creds.api), str(creds.model_dump())):
+        assert "ab" * 32 not in text
+        for value in API.values():
+            assert value not in text
+
+
+def test_missing_key_names_the_variable() -> None:
+    with pytest.raises(ConfigurationError, match="POLYMARKET_PRIVATE_KEY is not set"):
+        credentials_from_mapping({})
+
+
+@pytest.mark.parametrize("bad", ["0x1234", "0x" + "zz" * 32, "0x" + "ab" * 33])
+def test_malformed_key_is_refused_without_quoting_it(bad: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": bad})
+    assert "POLYMARKET_PRIVATE_KEY" in str(info.value)
+    assert bad not in str(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None or info.value.__suppress_context__
+
+
+def test_out_of_curve_key_is_refused_without_quoting_it() -> None:
+    zero = "0x" + "00" * 32  # well-formed hex, not a valid secp256k1 scalar
+    with pytest.raises(ConfigurationError, match="not a valid secp256k1 key") as info:
+        credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": zero})
+    assert zero not in str(info.value)
+
+
+def test_partial_api_credentials_are_refused_naming_the_missing_ones() -> None:
+    partial = {"POLYMARKET_PRIVATE_KEY": KEY, "POLYMARKET_API_KEY": "marker-api-key-7f3e"}
+    with pytest.raises(ConfigurationError, match="POLYMARKET_SECRET, POLYMARKET_PASSPHRASE"):
+        credentials_from_mapping(partial)
+
+
+@pytest.mark.parametrize("bad", ["4", "-1", "eoa", "1.0"])
+def test_signature_type_must_be_0_to_3(bad: str) -> None:
+    with pytest.raises(ConfigurationError, match="POLYMARKET_SIGNATURE_TYPE must be"):
+        credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": KEY, "POLYMARKET_SIGNATURE_TYPE": bad})
+
+
+def test_proxy_signature_types_need_a_funder() -> None:
+    with pytest.raises(ConfigurationError, match="POLYMARKET_FUNDER is required"):
+        credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": KEY, "POLYMARKET_SIGNATURE_TYPE": "3"})
+
+
+def test_malformed_funder_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="POLYMARKET_FUNDER is malformed"):
+        credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": KEY, "POLYMARKET_FUNDER": "0x12"})
+
+
+def test_funder_and_signature_type_are_kept() -> None:
+    funder = "0x" + "12" * 20
+    creds = credentials_from_mapping(
+        {
+            "POLYMARKET_PRIVATE_KEY": KEY,
+            "POLYMARKET_FUNDER": funder,
+            "POLYMARKET_SIGNATURE_TYPE": "3",
+        }
+    )
+    assert (creds.funder, creds.signature_type, creds.funds_address) == (funder, 3, funder)
