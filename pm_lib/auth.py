@@ -200,7 +200,9 @@ def credentials_from_secret_block(block_name: str) -> Credentials:
     from prefect.blocks.system import Secret  # slow import; only live runs that use a block
 
     try:
-        value = Secret.load(block_name).get()
+        # _sync: read the block synchronously even when called from an async flow.
+        block: Any = Secret.load(block_name, _sync=True)  # type: ignore[call-arg]
+        value = block.get()
     except Exception as e:
         raise ConfigurationError(f"cannot load Prefect Secret block {block_name!r}") from e
     if isinstance(value, str):
