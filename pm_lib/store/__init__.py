@@ -1,0 +1,1 @@
+"""pm-agent's store (placeholder while the repositories land)."""

@@ -1,0 +1,189 @@
+"""Database engine, session lifecycle and migrations.
+
+SQLite (the default, one machine) runs in WAL mode with foreign keys on and a 5 s busy timeout.
+Every SQLite transaction starts with ``BEGIN IMMEDIATE``: writers queue on the file lock (within
+the busy timeout) instead of failing with ``SQLITE_BUSY`` when a read turns into a write, and
+savepoints work. The price is that transactions are serialised, so keep ``session_scope`` blocks
+short and never hold one across a network call. PostgreSQL (several workers) is reached through
+psycopg 3; a plain ``postgresql://`` URL is mapped to ``postgresql+psycopg://``.
+
+Migrations live in this package (``pm_lib/store/migrations``) and are applied by ``upgrade``,
+idempotently; two processes may call it at once (PostgreSQL: advisory lock; SQLite: the
+immediate transaction holds the file's write lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from threading import Lock
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from pm_lib.settings import Settings
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "current_revision",
+    "engine_from_settings",
+    "head_revision",
+    "make_engine",
+    "masked_url",
+    "session_scope",
+    "upgrade",
+]
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any constant 64-bit key shared by every pm-agent process that migrates the same database.
+_MIGRATION_LOCK_KEY = 0x706D_6167_656E_7401
+# Alembic keeps the running migration context in module globals: one migration per process.
+_ALEMBIC_IN_PROCESS = Lock()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _json_dumps(value: object) -> str:
+    return orjson.dumps(value, default=_json_default).decode()
+
+
+def _normalise_url(url: str | URL) -> URL:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine for ``url``: SQLite (WAL, FKs, busy timeout) or PostgreSQL (psycopg 3).
+
+    A SQLite file's folder is created on demand; ``sqlite://`` (in memory) shares one connection.
+    """
+    parsed = _normalise_url(url)
+    common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True, **common)
+    in_memory = parsed.database in (None, "", ":memory:")
+    if in_memory:
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False},
+            poolclass=StaticPool,
+            **common,
+        )
+    else:
+        Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False}, **common)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module (it defers BEGIN and breaks
+        # SAVEPOINT); the "begin" hook below issues BEGIN IMMEDIATE instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    """The engine for ``settings.resolved_database_url`` (SQLite in ``data_dir`` by default)."""
+    return make_engine(settings.resolved_database_url)
+
+
+def masked_url(url: str | URL) -> str:
+    """``url`` as text with any password replaced by ``***`` (safe to print or log)."""
+    return _normalise_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits when the block ends, rolls back on any error, and always closes.
+
+    Loaded objects stay readable after the commit (``expire_on_commit=False``).
+    """
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration revision shipped with this package."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None`` before the first ``upgrade``)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str:
+    """Apply migrations up to ``revision`` (idempotent); returns the database's revision.
+
+    Safe when several processes start together: on PostgreSQL they queue on an advisory lock;
+    on SQLite the migration's ``BEGIN IMMEDIATE`` transaction holds the file's write lock.
+    """
+    is_postgres = engine.dialect.name == "postgresql"
+    with _ALEMBIC_IN_PROCESS, engine.connect() as connection:
+        if is_postgres:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            connection.commit()
+        try:
+            command.upgrade(_alembic_config(connection), revision)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            if is_postgres:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
+                connection.commit()
+        reached = MigrationContext.configure(connection).get_current_revision()
+        connection.commit()
+    return reached or ""

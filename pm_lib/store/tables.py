@@ -1,0 +1,286 @@
+"""pm-agent's own tables (SQLModel, ``table=True``); the migrations create exactly these.
+
+Money and sizes are ``Money`` (``NUMERIC(20, 6)``), prices and rates ``Price``
+(``NUMERIC(12, 6)``), timestamps ``UTCDateTime``: see ``pm_lib.store.types``. Every row a flow
+writes carries ``run_id`` and the Prefect ``flow_run_id`` (nullable: runs outside Prefect have
+none). Status columns hold ``pm_lib.models`` enum values as strings. These classes are the
+store's private schema: repositories hand out ``pm_lib.models`` types or the frozen rows of
+``pm_lib.store.rows`` instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Index, MetaData, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from pm_lib.store.types import Money, Price, UTCDateTime
+
+__all__ = [
+    "CatalogueEvent",
+    "CatalogueMarket",
+    "CatalogueRefresh",
+    "ControlFlag",
+    "FillRecord",
+    "LegRiskRecord",
+    "OpportunityRecord",
+    "OrderIntentRecord",
+    "RiskDecisionRecord",
+    "RunRecord",
+    "SyncCursor",
+    "metadata",
+]
+
+metadata: MetaData = SQLModel.metadata
+"""The metadata the migrations must match (checked by ``tests/store``)."""
+
+
+# --- 0001 catalogue and runs ----------------------------------------------------------------
+
+
+class CatalogueMarket(SQLModel, table=True):
+    """One market as last seen in a Gamma catalogue fetch."""
+
+    __tablename__ = "catalogue_market"
+    __table_args__ = (
+        Index("ix_catalogue_market_event_id", "event_id"),
+        Index("ix_catalogue_market_neg_risk_market_id", "neg_risk_market_id"),
+        Index("ix_catalogue_market_refreshed_at", "refreshed_at"),
+    )
+
+    condition_id: str = Field(primary_key=True)
+    market_id: str
+    question: str
+    slug: str
+    outcomes: list[dict[str, str]] = Field(sa_type=JSON)
+    neg_risk: bool
+    neg_risk_market_id: str | None = None
+    event_id: str | None = None
+    tick_size: Decimal = Field(sa_type=Price)
+    min_order_size: Decimal = Field(sa_type=Money)
+    fee_rate: Decimal = Field(sa_type=Price)
+    fee_exponent: int
+    fee_taker_only: bool
+    fee_rebate_rate: Decimal = Field(sa_type=Price)
+    active: bool
+    accepting_orders: bool
+    closed: bool
+    end_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: str
+    refreshed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CatalogueEvent(SQLModel, table=True):
+    """One Gamma event (a neg-risk group when ``neg_risk``)."""
+
+    __tablename__ = "catalogue_event"
+    __table_args__ = (Index("ix_catalogue_event_refreshed_at", "refreshed_at"),)
+
+    event_id: str = Field(primary_key=True)
+    title: str
+    slug: str
+    neg_risk: bool
+    neg_risk_augmented: bool
+    neg_risk_market_id: str | None = None
+    market_condition_ids: list[str] = Field(sa_type=JSON)
+    closed: bool
+    refreshed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CatalogueRefresh(SQLModel, table=True):
+    """One stored catalogue fetch; the newest one dates the cached catalogue."""
+
+    __tablename__ = "catalogue_refresh"
+    __table_args__ = (Index("ix_catalogue_refresh_fetched_at", "fetched_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fetched_at: datetime = Field(sa_type=UTCDateTime)
+    markets: int
+    events: int
+    skipped: int
+    run_id: str | None = None
+    flow_run_id: str | None = None
+
+
+class RunRecord(SQLModel, table=True):
+    """One flow run of pm-agent (scan, reconcile, report), with its counts and timings."""
+
+    __tablename__ = "run"
+    __table_args__ = (Index("ix_run_started_at", "started_at"),)
+
+    id: str = Field(primary_key=True)
+    flow_run_id: str | None = None
+    flow_name: str
+    mode: str
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str
+    markets: int = 0
+    books: int = 0
+    opportunities: int = 0
+    approved: int = 0
+    orders: int = 0
+    stage_timings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    error: str | None = None
+
+
+# --- 0002 signals ---------------------------------------------------------------------------
+
+
+class OpportunityRecord(SQLModel, table=True):
+    """An opportunity a strategy proposed in a run (legs as JSON with decimal strings)."""
+
+    __tablename__ = "opportunity"
+    __table_args__ = (
+        UniqueConstraint("run_id", "opportunity_id", name="uq_opportunity_run_opportunity"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id")
+    opportunity_id: str
+    strategy: str
+    market: str
+    edge: Decimal = Field(sa_type=Money)
+    cost: Decimal = Field(sa_type=Money)
+    fees: Decimal = Field(sa_type=Money)
+    payout: Decimal = Field(sa_type=Money)
+    reason: str
+    legs: list[dict[str, Any]] = Field(sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    flow_run_id: str | None = None
+
+
+class RiskDecisionRecord(SQLModel, table=True):
+    """The risk gate's verdict on one opportunity of a run."""
+
+    __tablename__ = "risk_decision"
+    __table_args__ = (
+        UniqueConstraint("run_id", "opportunity_id", name="uq_risk_decision_run_opportunity"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id")
+    opportunity_id: str
+    approved: bool
+    rule: str
+    reason: str
+    inputs: dict[str, str] = Field(sa_type=JSON)
+    decided_at: datetime = Field(sa_type=UTCDateTime)
+    flow_run_id: str | None = None
+
+
+# --- 0003 execution -------------------------------------------------------------------------
+
+
+class OrderIntentRecord(SQLModel, table=True):
+    """What we mean to send for one leg, stored before signing; one row per intent key."""
+
+    __tablename__ = "order_intent"
+    __table_args__ = (
+        UniqueConstraint("intent_key", name="uq_order_intent_intent_key"),
+        UniqueConstraint("venue_order_id", name="uq_order_intent_venue_order_id"),
+        Index("ix_order_intent_run_id", "run_id"),
+        Index("ix_order_intent_mode_status", "mode", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    intent_key: str
+    run_id: str
+    opportunity_id: str
+    leg_index: int
+    mode: str
+    token_id: str
+    condition_id: str
+    side: str
+    size: Decimal = Field(sa_type=Money)
+    price: Decimal = Field(sa_type=Price)
+    order_type: str
+    post_only: bool
+    neg_risk: bool
+    status: str
+    venue_order_id: str | None = None
+    filled_size: Decimal = Field(sa_type=Money)
+    avg_price: Decimal | None = Field(default=None, sa_type=Price)
+    fee: Decimal = Field(sa_type=Money)
+    error: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    flow_run_id: str | None = None
+
+
+class FillRecord(SQLModel, table=True):
+    """One trade against one of our orders; reconcile may adopt fills with no intent."""
+
+    __tablename__ = "fill"
+    __table_args__ = (
+        UniqueConstraint("trade_id", "venue_order_id", name="uq_fill_trade_order"),
+        Index("ix_fill_intent_key", "intent_key"),
+        Index("ix_fill_mode_matched_at", "mode", "matched_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    trade_id: str
+    venue_order_id: str
+    intent_key: str | None = None
+    mode: str
+    token_id: str
+    condition_id: str
+    side: str
+    size: Decimal = Field(sa_type=Money)
+    price: Decimal = Field(sa_type=Price)
+    fee: Decimal = Field(sa_type=Money)
+    status: str
+    is_taker: bool
+    matched_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    run_id: str | None = None
+    flow_run_id: str | None = None
+
+
+class LegRiskRecord(SQLModel, table=True):
+    """A basket left lopsided (one leg filled, another not) and what was done about it."""
+
+    __tablename__ = "leg_risk"
+    __table_args__ = (
+        Index("ix_leg_risk_run_id", "run_id"),
+        Index("ix_leg_risk_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str
+    opportunity_id: str
+    intent_key: str
+    policy: str
+    status: str
+    detail: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    flow_run_id: str | None = None
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where an incremental venue sync (trades, orders) got to, by name."""
+
+    __tablename__ = "sync_cursor"
+
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- 0004 control ---------------------------------------------------------------------------
+
+
+class ControlFlag(SQLModel, table=True):
+    """An operator switch; key ``halted`` is the kill switch."""
+
+    __tablename__ = "control_flag"
+
+    key: str = Field(primary_key=True)
+    value: str
+    reason: str
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    updated_by: str

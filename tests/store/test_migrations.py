@@ -1,0 +1,87 @@
+"""Migrations: idempotent, safe to run concurrently, and exactly the SQLModel schema."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+from pm_lib.store.engine import current_revision, head_revision, make_engine, upgrade
+from pm_lib.store.tables import metadata
+
+
+def test_fresh_database_has_no_revision(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert current_revision(engine) is None
+
+
+def test_upgrade_reaches_the_head_revision(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+
+
+def test_upgrade_twice_changes_nothing(engine: Engine) -> None:
+    assert upgrade(engine) == head_revision()
+
+
+def test_migrated_schema_equals_the_table_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    assert differences == []
+
+
+def _migrate_in_two_processes(url: str) -> list[str]:
+    script = (
+        "import sys; from pm_lib.store.engine import make_engine, upgrade; "
+        "print(upgrade(make_engine(sys.argv[1])))"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+    assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]
+    return [out.strip() for out, _ in outputs]
+
+
+def test_two_processes_migrating_sqlite_at_once_both_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    assert _migrate_in_two_processes(url) == [head_revision(), head_revision()]
+
+
+@pytest.mark.postgres
+def test_two_processes_migrating_postgres_at_once_both_succeed(
+    postgres_scratch_schema_url: str,
+) -> None:
+    assert _migrate_in_two_processes(postgres_scratch_schema_url) == [
+        head_revision(),
+        head_revision(),
+    ]
+
+
+def test_two_threads_migrating_at_once_both_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'threads.db'}"
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def migrate() -> None:
+        barrier.wait()
+        results.append(upgrade(make_engine(url)))
+
+    threads = [threading.Thread(target=migrate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [head_revision(), head_revision()]
