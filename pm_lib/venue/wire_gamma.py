@@ -1,0 +1,273 @@
+"""Gamma markets and events, and the CLOB's own market info, decoded into ``pm_lib.models``.
+
+Venue quirks handled here (VENUE-FACTS 4.1, 2.4):
+- ``outcomes``, ``outcomePrices`` and ``clobTokenIds`` are JSON *strings* inside the JSON;
+- Gamma omits null fields, and sends tick/min size as JSON numbers but volumes as strings;
+- ``version`` "v2" markets trade ``positionIds`` through ExchangeV3 (Protocol V2), which this
+  bot does not support yet, so they are refused; a missing ``version`` is a pre-V2 "v1" row;
+- the order of ``clobTokenIds`` has been reported not to match ``outcomes``
+  (py-clob-client#276), so ``check_outcome_tokens`` re-maps them with the CLOB's own
+  token -> outcome pairs from ``GET /clob-markets/{condition_id}`` before trading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from pm_lib.models import ZERO, Event, FeeSchedule, Market, Outcome, ProtocolVersion
+from pm_lib.venue.errors import BadVenueData
+from pm_lib.venue.wire_fields import WireObject, is_token_id
+
+__all__ = [
+    "ClobMarketInfo",
+    "check_outcome_tokens",
+    "is_open_order_book_market",
+    "parse_clob_market_info",
+    "parse_gamma_event",
+    "parse_gamma_market",
+]
+
+_ONE = Decimal(1)
+
+
+def is_open_order_book_market(obj: Mapping[str, Any]) -> bool:
+    """True when a raw Gamma market is listed for CLOB trading: active, not closed, book enabled.
+
+    Only these are parsed into the catalogue; the rest (AMM-era, closed, pending deployment) are
+    not errors, just not tradable. ``acceptingOrders`` is kept on the model for the risk gate.
+    """
+    return (
+        obj.get("active") is True
+        and obj.get("closed") is not True
+        and obj.get("enableOrderBook") is True
+    )
+
+
+def _protocol_version(wire: WireObject) -> ProtocolVersion:
+    raw = wire.fields.get("version")
+    if raw is None:
+        return ProtocolVersion.V1
+    if raw == ProtocolVersion.V1.value:
+        return ProtocolVersion.V1
+    if raw == ProtocolVersion.V2.value:
+        raise wire.bad("protocol version v2 (positionIds/ExchangeV3) not supported yet")
+    raise wire.bad(f"unknown protocol version {raw!r}")
+
+
+def _fee_schedule(wire: WireObject) -> FeeSchedule:
+    if not wire.flag("feesEnabled"):
+        return FeeSchedule.none()
+    schedule = wire.fields.get("feeSchedule")
+    if schedule is None:
+        # Trading it as fee-free could turn a loss into a fake edge: refuse instead.
+        raise wire.bad("feesEnabled is true but feeSchedule is missing")
+    fee = WireObject(schedule, wire.kind)
+    fee.ident = wire.ident
+    return _checked_fees(
+        wire,
+        rate=fee.decimal("rate"),
+        exponent=fee.whole_number("exponent", default=1),
+        taker_only=fee.flag("takerOnly", default=True),
+        rebate_rate=fee.decimal("rebateRate", default=ZERO),
+    )
+
+
+def _checked_fees(
+    wire: WireObject, *, rate: Decimal, exponent: int, taker_only: bool, rebate_rate: Decimal
+) -> FeeSchedule:
+    if not ZERO <= rate <= _ONE:
+        raise wire.bad(f"fee rate {rate} outside [0, 1]")
+    if exponent < 0:
+        raise wire.bad(f"fee exponent {exponent} is negative")
+    if not ZERO <= rebate_rate <= _ONE:
+        raise wire.bad(f"fee rebate rate {rebate_rate} outside [0, 1]")
+    return FeeSchedule(rate=rate, exponent=exponent, taker_only=taker_only, rebate_rate=rebate_rate)
+
+
+def _outcomes(wire: WireObject) -> tuple[Outcome, ...]:
+    names = wire.json_list("outcomes")
+    tokens = wire.json_list("clobTokenIds")
+    if len(names) < 2:
+        raise wire.bad(f"needs at least 2 outcomes, got {len(names)}")
+    if len(names) != len(tokens):
+        raise wire.bad(f"{len(names)} outcomes but {len(tokens)} clobTokenIds")
+    if not all(isinstance(n, str) and n for n in names):
+        raise wire.bad(f"outcome names should be non-empty strings: {names!r}")
+    if len(set(names)) != len(names):
+        raise wire.bad(f"duplicate outcome names: {names!r}")
+    if not all(is_token_id(t) for t in tokens):
+        raise wire.bad(f"clobTokenIds should be decimal-digit strings: {tokens!r}")
+    if len(set(tokens)) != len(tokens):
+        raise wire.bad("clobTokenIds are not distinct")
+    return tuple(Outcome(name=n, token_id=t) for n, t in zip(names, tokens, strict=True))
+
+
+def _first_event_id(wire: WireObject) -> str | None:
+    events = wire.objects("events")
+    if not events:
+        return None
+    event = WireObject(events[0], wire.kind)
+    event.ident = wire.ident
+    return event.optional_text("id")
+
+
+def parse_gamma_market(obj: object) -> Market:
+    """Decode one Gamma market object (``/markets``, ``/markets/keyset`` row or nested in an event).
+
+    Raises ``BadVenueData`` for anything malformed, for Protocol-V2 or unknown ``version``, for a
+    tick outside the venue's tick set, and for outcomes/tokens that do not pair up one to one.
+    """
+    wire = WireObject(obj, "market", ("id", "conditionId"))
+    version = _protocol_version(wire)
+    minimum_size = wire.decimal("orderMinSize")
+    if minimum_size <= ZERO:
+        raise wire.bad(f"orderMinSize {minimum_size} is not positive")
+    return Market(
+        condition_id=wire.condition_id("conditionId"),
+        market_id=wire.text("id"),
+        question=wire.text("question"),
+        slug=wire.text("slug", default=""),
+        outcomes=_outcomes(wire),
+        neg_risk=wire.flag("negRisk"),
+        neg_risk_market_id=wire.optional_text("negRiskMarketID"),
+        event_id=_first_event_id(wire),
+        tick_size=wire.tick("orderPriceMinTickSize"),
+        min_order_size=minimum_size,
+        fees=_fee_schedule(wire),
+        active=wire.flag("active"),
+        accepting_orders=wire.flag("acceptingOrders"),
+        closed=wire.flag("closed"),
+        end_date=wire.iso_datetime("endDate"),
+        version=version,
+    )
+
+
+def parse_gamma_event(obj: object) -> Event:
+    """Decode one Gamma event with the condition ids of all its nested ``markets``.
+
+    A nested market without a ``conditionId`` makes the event unusable for group-completeness
+    checks, so the whole event is refused rather than silently shortened.
+    """
+    wire = WireObject(obj, "event", ("id", "slug"))
+    condition_ids: list[str] = []
+    for nested in wire.objects("markets"):
+        market = WireObject(nested, "event", ("id",))
+        market.ident = wire.ident
+        cid = market.fields.get("conditionId")
+        if not cid:
+            raise wire.bad(f"nested market {nested.get('id')!r} has no conditionId")
+        condition_ids.append(market.condition_id("conditionId"))
+    return Event(
+        event_id=wire.text("id"),
+        title=wire.text("title", default=""),
+        slug=wire.text("slug", default=""),
+        neg_risk=wire.flag("negRisk"),
+        neg_risk_augmented=wire.flag("negRiskAugmented"),
+        neg_risk_market_id=wire.optional_text("negRiskMarketID"),
+        market_condition_ids=tuple(condition_ids),
+        closed=wire.flag("closed"),
+    )
+
+
+class ClobMarketInfo(BaseModel):
+    """The CLOB's compact market info (``GET /clob-markets/{condition_id}``).
+
+    ``tokens`` are the CLOB's own token -> outcome pairs, the authority on token order.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    condition_id: str | None
+    tokens: tuple[Outcome, ...]
+    tick_size: Decimal
+    min_order_size: Decimal
+    neg_risk: bool = False
+    fees: FeeSchedule = FeeSchedule()
+    accepting_orders: bool | None = None
+
+
+def parse_clob_market_info(obj: object) -> ClobMarketInfo:
+    """Decode ``GET /clob-markets/{cond}``: ``{"c","t":[{"t","o"}],"mts","mos","nr","fd",...}``.
+
+    ``fd`` (fee details ``r``/``e``/``to``) absent means no fee, as py_clob_client_v2 reads it.
+    Null entries in ``t`` are ignored, as the SDK does.
+    """
+    wire = WireObject(obj, "clob market", ("c",))
+    tokens: list[Outcome] = []
+    for entry in wire.objects("t"):
+        if entry is None:
+            continue
+        pair = WireObject(entry, wire.kind)
+        pair.ident = wire.ident
+        tokens.append(Outcome(name=pair.text("o"), token_id=pair.token_id("t")))
+    if len(tokens) < 2:
+        raise wire.bad(f"needs at least 2 tokens, got {len(tokens)}")
+    if len({t.token_id for t in tokens}) != len(tokens):
+        raise wire.bad("token ids are not distinct")
+    if len({t.name for t in tokens}) != len(tokens):
+        raise wire.bad("outcome names are not distinct")
+    fees = FeeSchedule.none()
+    if wire.fields.get("fd") is not None:
+        detail = WireObject(wire.fields["fd"], wire.kind)
+        detail.ident = wire.ident
+        fees = _checked_fees(
+            wire,
+            rate=detail.decimal("r", default=ZERO),
+            exponent=detail.whole_number("e", default=1),
+            taker_only=detail.flag("to", default=True),
+            rebate_rate=ZERO,
+        )
+    minimum_size = wire.decimal("mos")
+    if minimum_size <= ZERO:
+        raise wire.bad(f"mos (min order size) {minimum_size} is not positive")
+    return ClobMarketInfo(
+        condition_id=wire.optional_text("c"),
+        tokens=tuple(tokens),
+        tick_size=wire.tick("mts"),
+        min_order_size=minimum_size,
+        neg_risk=wire.flag("nr"),
+        fees=fees,
+        accepting_orders=None if wire.fields.get("ao") is None else wire.flag("ao"),
+    )
+
+
+def check_outcome_tokens(market: Market, info: ClobMarketInfo) -> Market:
+    """The market with each outcome's token taken from the CLOB's own pairs.
+
+    Gamma's ``clobTokenIds`` order is not to be trusted blindly (VENUE-FACTS 4.1): this keeps
+    Gamma's outcome order (so ``market.yes`` stays the first outcome) and assigns each name the
+    token the CLOB lists for it. The CLOB is also the live authority on the tick (it changes
+    near 0 and 1), the minimum size and whether orders are accepted, so those are taken from it.
+    Raises ``BadVenueData`` when the condition, the token set, the outcome names or the
+    neg-risk flag (which picks the exchange contract to sign for) disagree.
+    """
+
+    def bad(reason: str) -> BadVenueData:
+        return BadVenueData("market", market.condition_id, reason)
+
+    if info.condition_id is not None and info.condition_id.lower() != market.condition_id.lower():
+        raise bad(f"CLOB market info is for condition {info.condition_id}")
+    if {t.token_id for t in info.tokens} != set(market.token_ids):
+        raise bad("Gamma clobTokenIds and the CLOB's tokens are different sets")
+    if info.neg_risk != market.neg_risk:
+        raise bad(f"neg-risk differs: Gamma {market.neg_risk}, CLOB {info.neg_risk}")
+    token_by_name = {t.name.casefold(): t.token_id for t in info.tokens}
+    outcomes: list[Outcome] = []
+    for outcome in market.outcomes:
+        token = token_by_name.get(outcome.name.casefold())
+        if token is None:
+            raise bad(f"the CLOB lists no token for outcome {outcome.name!r}")
+        outcomes.append(Outcome(name=outcome.name, token_id=token))
+    accepting = market.accepting_orders if info.accepting_orders is None else info.accepting_orders
+    return market.model_copy(
+        update={
+            "outcomes": tuple(outcomes),
+            "tick_size": info.tick_size,
+            "min_order_size": info.min_order_size,
+            "accepting_orders": accepting,
+        }
+    )
