@@ -38,3 +38,32 @@ def live_book(resource: Callable[[str], Any]) -> dict[str, Any]:
     """A full live /book capture (best prices last, genuine hash)."""
     book: dict[str, Any] = resource("sajiiid09-polywatch__book.json")
     return book
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (the venue clients use asyncio primitives)."""
+    return "asyncio"
+
+
+class FakeTime:
+    """A monotonic clock that only moves when code sleeps: no test waits for real."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        """The current fake time in seconds."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Record the sleep and jump the clock forward by it."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    """A fresh fake clock at t=0."""
+    return FakeTime()

@@ -1,0 +1,223 @@
+"""Retrying JSON reads over one shared ``httpx.AsyncClient``, inside a rate budget.
+
+Only *reads* go through here (GET, and POST /books-style bulk reads that change nothing): they are
+retried on 429, 425, 5xx, timeouts and connection errors with exponential backoff and jitter,
+honouring Retry-After. Orders never come this way; they are never retried blindly.
+
+httpx failures become ``pm_lib.venue.errors`` with ``raise ... from e``:
+
+    timeout / connection error / 5xx / 425  -> RetryableError   (after the retries run out)
+    429                                     -> RateLimited      (after the retries run out)
+    other 4xx                               -> RejectedByVenue  (no retry)
+    unsupported URL scheme                  -> ConfigurationError
+    2xx that is not JSON                    -> BadVenueData
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from pm_lib.settings import Settings
+from pm_lib.venue.errors import (
+    BadVenueData,
+    ConfigurationError,
+    RateLimited,
+    RejectedByVenue,
+    RetryableError,
+)
+from pm_lib.venue.ratelimit import RateLimiter, Sleep
+
+__all__ = ["RequestCounters", "RetryPolicy", "VenueReader", "open_venue_client"]
+
+logger = logging.getLogger(__name__)
+
+# 425 Too Early: the matching engine is restarting (VENUE-FACTS 4.6).
+_RETRYABLE_STATUS = frozenset({425, 500, 502, 503, 504})
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def open_venue_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The one ``AsyncClient`` a scan shares; pooled for ``Settings.http_concurrency``."""
+    return httpx.AsyncClient(
+        timeout=settings.http_timeout_seconds,
+        limits=httpx.Limits(
+            max_connections=settings.http_concurrency,
+            max_keepalive_connections=settings.http_concurrency,
+        ),
+        headers={"User-Agent": "pm-agent", "Accept-Encoding": "gzip"},
+        transport=transport,
+    )
+
+
+@dataclass
+class RequestCounters:
+    """What reads cost: requests sent (every attempt), retries, and 429 answers."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long a read may take and how often it is retried."""
+
+    max_retries: int
+    timeout_seconds: float
+    base_delay_seconds: float = 0.5
+    max_delay_seconds: float = 30.0
+    max_retry_after_seconds: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        """``PM_HTTP_MAX_RETRIES`` retries, ``PM_HTTP_TIMEOUT_SECONDS`` per attempt."""
+        return cls(
+            max_retries=settings.http_max_retries, timeout_seconds=settings.http_timeout_seconds
+        )
+
+    def backoff(self, retry: int, jitter: float) -> float:
+        """Delay before retry number ``retry`` (0-based): exponential, half of it jittered."""
+        ceiling = min(self.max_delay_seconds, self.base_delay_seconds * 2.0**retry)
+        return ceiling / 2 + jitter * ceiling / 2
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+    # Order endpoints say {"error": ..., "retry_after_seconds": n} (VENUE-FACTS 2.4).
+    seconds = body.get("retry_after_seconds") if isinstance(body, dict) else None
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+        return max(0.0, float(seconds))
+    return None
+
+
+def _venue_message(response: httpx.Response) -> str:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("error", "error_msg", "errorMsg", "message"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return response.text[:200]
+
+
+class VenueReader:
+    """JSON reads with retries, backoff and a shared rate limiter, over one ``AsyncClient``."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        limiter: RateLimiter,
+        policy: RetryPolicy,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        counters: RequestCounters | None = None,
+    ) -> None:
+        self.client = client
+        self.limiter = limiter
+        self.policy = policy
+        self.counters = counters if counters is not None else RequestCounters()
+        self._sleep = sleep
+        self._jitter = jitter
+
+    async def get_json(self, url: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET ``url`` and return its decoded JSON body."""
+        return await self._read("GET", url, params=params, body=None)
+
+    async def post_json(self, url: str, body: Any) -> Any:
+        """POST a JSON body to a *read* endpoint (e.g. POST /books) and return the JSON answer."""
+        return await self._read("POST", url, params=None, body=orjson.dumps(body))
+
+    async def _read(
+        self, method: str, url: str, *, params: Mapping[str, str] | None, body: bytes | None
+    ) -> Any:
+        for retry in range(self.policy.max_retries + 1):
+            if retry:
+                self.counters.retries += 1
+            try:
+                return await self._attempt(method, url, params, body)
+            except RetryableError as e:
+                if retry == self.policy.max_retries:
+                    raise
+                delay = self.policy.backoff(retry, self._jitter())
+                if isinstance(e, RateLimited) and e.retry_after is not None:
+                    if e.retry_after > self.policy.max_retry_after_seconds:
+                        raise
+                    self.limiter.hold(e.retry_after)
+                    delay = e.retry_after
+                logger.info("retrying %s %s in %.2fs: %s", method, url, delay, e)
+                await self._sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _attempt(
+        self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
+    ) -> Any:
+        await self.limiter.acquire()
+        self.counters.requests += 1
+        try:
+            response = await self.client.request(
+                method,
+                url,
+                params=params,
+                content=body,
+                headers=_JSON_HEADERS if body is not None else None,
+                timeout=self.policy.timeout_seconds,
+            )
+        except httpx.UnsupportedProtocol as e:
+            raise ConfigurationError(f"cannot reach {url}: {e}") from e
+        except httpx.TimeoutException as e:
+            raise RetryableError(f"{method} {url} timed out: {e!r}") from e
+        except httpx.TransportError as e:
+            raise RetryableError(f"{method} {url} failed: {e!r}") from e
+        return self._decode(method, url, response)
+
+    def _decode(self, method: str, url: str, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status == 429:
+            self.counters.rate_limited += 1
+            raise RateLimited(
+                f"{method} {url} rate limited: {_venue_message(response)}",
+                retry_after=_retry_after_seconds(response),
+            )
+        if status in _RETRYABLE_STATUS or status >= 500:
+            raise RetryableError(
+                f"{method} {url} -> {status}: {_venue_message(response)}", status_code=status
+            )
+        if not 200 <= status < 300:
+            raise RejectedByVenue(
+                f"{method} {url} -> {status}: {_venue_message(response)}", status_code=status
+            )
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as e:
+            raise BadVenueData("response", url, f"body is not JSON: {e}") from e
