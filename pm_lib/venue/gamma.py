@@ -1,0 +1,153 @@
+"""The market catalogue from Gamma: every open order-book market, plus the neg-risk events.
+
+Gamma facts this module relies on (VENUE-FACTS 4.1, 4.2; docs list-markets-keyset-pagination):
+- list through ``GET /markets/keyset`` and ``GET /events/keyset``: ``limit`` (max 100) and
+  ``after_cursor`` = the previous page's ``next_cursor``; no ``next_cursor`` means the last page.
+  The cursor is tied to the query, so every filter is re-sent on every page;
+- never ``offset``: the old offset listing is sunset and deep offsets answer 422;
+- the answer is ``{"markets": [...], "next_cursor": "..."}`` (``"events"`` for events);
+- Gamma's /markets budget is 300 requests per 10 s (``PM_GAMMA_RATE_LIMIT_PER_10S``), of which
+  pm-agent uses ``PM_RATE_BUDGET_FRACTION``.
+
+One bad market never fails a page: it is skipped with its reason (and a log line). Markets that
+are closed, inactive or without an order book are not errors, just not listed. The database
+cache of the catalogue lives in ``pm_lib.store``; this module only fetches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from pm_lib.models import Catalogue, Event, Market, SkippedItem
+from pm_lib.settings import Settings
+from pm_lib.venue.errors import BadVenueData
+from pm_lib.venue.http import RequestCounters, RetryPolicy, VenueReader
+from pm_lib.venue.ratelimit import RateLimiter, Sleep
+from pm_lib.venue.wire import is_open_order_book_market, parse_gamma_event, parse_gamma_market
+
+__all__ = ["fetch_catalogue", "keyset_pages"]
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PAGE_SIZE = 100
+
+
+async def keyset_pages(
+    reader: VenueReader, url: str, items_key: str, filters: Mapping[str, str]
+) -> AsyncIterator[list[Any]]:
+    """Yield the ``items_key`` list of each Gamma keyset page until one has no ``next_cursor``.
+
+    Raises ``BadVenueData`` for a page of the wrong shape or a cursor that repeats (which would
+    loop forever); the caller keeps whatever catalogue it had.
+    """
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        query = dict(filters)
+        if cursor is not None:
+            query["after_cursor"] = cursor
+        page = await reader.get_json(url, query)
+        where = cursor or "first page"
+        if not isinstance(page, dict) or not isinstance(page.get(items_key), list):
+            raise BadVenueData(f"{items_key} page", where, f"expected an object with {items_key!r}")
+        yield page[items_key]
+        next_cursor = page.get("next_cursor")
+        if not next_cursor:
+            return
+        if not isinstance(next_cursor, str):
+            raise BadVenueData(f"{items_key} page", where, f"next_cursor {next_cursor!r}")
+        if next_cursor in seen:
+            raise BadVenueData(f"{items_key} page", where, "next_cursor repeats: would loop")
+        seen.add(next_cursor)
+        cursor = next_cursor
+
+
+def _skip(skipped: list[SkippedItem], error: BadVenueData) -> None:
+    skipped.append(SkippedItem(kind=error.kind, ident=error.ident, reason=error.reason))
+    logger.info("skipped %s %s: %s", error.kind, error.ident, error.reason)
+
+
+async def _open_markets(
+    reader: VenueReader, settings: Settings, skipped: list[SkippedItem]
+) -> tuple[Market, ...]:
+    markets: dict[str, Market] = {}
+    not_listed = 0
+    filters = {"limit": str(settings.gamma_page_size), "closed": "false"}
+    url = f"{settings.gamma_url}/markets/keyset"
+    async for rows in keyset_pages(reader, url, "markets", filters):
+        for raw in rows:
+            if not isinstance(raw, Mapping):
+                _skip(skipped, BadVenueData("market", "?", "row is not a JSON object"))
+                continue
+            if not is_open_order_book_market(raw):
+                not_listed += 1
+                continue
+            try:
+                market = parse_gamma_market(raw)
+            except BadVenueData as e:
+                _skip(skipped, e)
+                continue
+            markets.setdefault(market.condition_id, market)
+    logger.info("Gamma: %d open order-book markets, %d not listed", len(markets), not_listed)
+    return tuple(markets.values())
+
+
+async def _neg_risk_events(
+    reader: VenueReader, settings: Settings, skipped: list[SkippedItem]
+) -> tuple[Event, ...]:
+    events: dict[str, Event] = {}
+    filters = {"limit": str(EVENTS_PAGE_SIZE), "closed": "false"}
+    url = f"{settings.gamma_url}/events/keyset"
+    async for rows in keyset_pages(reader, url, "events", filters):
+        for raw in rows:
+            # Only neg-risk groups matter to strategies (basket completeness); the nested
+            # ``markets`` list every leg, tradable or not.
+            if not isinstance(raw, Mapping) or raw.get("negRisk") is not True:
+                continue
+            try:
+                event = parse_gamma_event(raw)
+            except BadVenueData as e:
+                _skip(skipped, e)
+                continue
+            events.setdefault(event.event_id, event)
+    logger.info("Gamma: %d open neg-risk events", len(events))
+    return tuple(events.values())
+
+
+async def fetch_catalogue(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    now: datetime,
+    *,
+    limiter: RateLimiter | None = None,
+    counters: RequestCounters | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> Catalogue:
+    """Fetch the tradable universe: open order-book markets and open neg-risk events.
+
+    ``limiter`` defaults to the Gamma budget from ``settings``; pass ``counters`` to read how
+    many requests, retries and 429s it took. Raises the ``pm_lib.venue.errors`` of a page that
+    could not be read after retries.
+    """
+    reader = VenueReader(
+        client,
+        limiter
+        or RateLimiter.for_budget(
+            settings.gamma_rate_limit_per_10s, settings.rate_budget_fraction, sleep=sleep
+        ),
+        RetryPolicy.from_settings(settings),
+        sleep=sleep,
+        counters=counters,
+    )
+    skipped: list[SkippedItem] = []
+    markets = await _open_markets(reader, settings, skipped)
+    events = await _neg_risk_events(reader, settings, skipped)
+    if skipped:
+        logger.warning("Gamma: skipped %d items (see Catalogue.skipped)", len(skipped))
+    return Catalogue(markets=markets, events=events, fetched_at=now, skipped=tuple(skipped))
