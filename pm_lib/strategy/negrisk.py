@@ -1,0 +1,181 @@
+"""Neg-risk arbitrage: buy ``q`` YES of every outcome of a neg-risk event for less than ``q``.
+
+In a neg-risk event the outcomes are mutually exclusive and exactly one resolves YES, so a basket
+of one YES share per outcome pays exactly 1 pUSD, but only if the basket holds *every* outcome.
+So the event is traded only when its outcome set is complete and tradable: every market of the
+event is in the catalogue, open, accepting orders, on Protocol V1, with a fresh book. Augmented
+neg-risk events (``negRiskAugmented``) can gain outcomes later and carry placeholder legs, so a
+"complete" basket today may not cover the winner: they are skipped. Each outcome has its own
+book, so the YES asks can sum below 1 (VENUE-FACTS 7: recorded sums were 1.003-1.156).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar
+
+from pm_lib.models import (
+    ONE,
+    ZERO,
+    Catalogue,
+    Event,
+    Leg,
+    Market,
+    Opportunity,
+    OrderBook,
+    OrderType,
+    PortfolioState,
+    Side,
+    SkippedItem,
+)
+from pm_lib.strategy.base import (
+    StrategyParams,
+    StrategyResult,
+    book_problem,
+    filled_vwap,
+    market_problem,
+    money,
+    opportunity_id,
+)
+from pm_lib.strategy.basket import BasketFill, BasketLeg, fill_basket
+
+__all__ = ["NegRiskArbitrage"]
+
+
+@dataclass(frozen=True, slots=True)
+class NegRiskArbitrage:
+    """Buy YES of every outcome when ``sum(VWAP asks) + fees per share < 1 - min_edge``."""
+
+    params: StrategyParams
+    name: ClassVar[str] = "negrisk_arbitrage"
+
+    def find(
+        self,
+        catalogue: Catalogue,
+        books: Mapping[str, OrderBook],
+        portfolio: PortfolioState,
+        now: datetime,
+    ) -> StrategyResult:
+        """Scan every neg-risk event of the catalogue (``portfolio`` is not used)."""
+        by_condition = catalogue.market_by_condition()
+        found: list[Opportunity] = []
+        skipped: list[SkippedItem] = []
+        for event in catalogue.events:
+            if not event.neg_risk:
+                continue
+            outcome = self._evaluate(event, by_condition, books, now)
+            if isinstance(outcome, str):
+                skipped.append(
+                    SkippedItem(
+                        kind="event", ident=event.event_id, reason=f"{self.name}: {outcome}"
+                    )
+                )
+            elif outcome is not None:
+                found.append(outcome)
+        return StrategyResult(tuple(found), tuple(skipped))
+
+    def _outcome_set(
+        self,
+        event: Event,
+        by_condition: Mapping[str, Market],
+        books: Mapping[str, OrderBook],
+        now: datetime,
+    ) -> list[tuple[Market, OrderBook]] | str:
+        """Every outcome's market and YES book, or why the set is not complete and tradable."""
+        if event.neg_risk_augmented:
+            return "augmented neg-risk event: outcomes may be added (placeholder legs)"
+        if event.closed:
+            return "event is closed"
+        if len(event.market_condition_ids) < 2:
+            return f"only {len(event.market_condition_ids)} market(s) listed for the event"
+        members: list[tuple[Market, OrderBook]] = []
+        for condition_id in event.market_condition_ids:
+            market = by_condition.get(condition_id)
+            if market is None:
+                return f"incomplete outcome set: market {condition_id} is not in the catalogue"
+            problem = market_problem(market)
+            if problem:
+                return f"incomplete outcome set: {problem}"
+            if not market.is_binary:
+                return f"market {condition_id} has {len(market.outcomes)} outcomes, not YES/NO"
+            token_id = market.yes.token_id
+            book = books.get(token_id)
+            problem = book_problem(book, token_id, now, self.params.max_book_age)
+            if problem or book is None:
+                return problem or f"no book for token {token_id}"
+            members.append((market, book))
+        return members
+
+    def _evaluate(
+        self,
+        event: Event,
+        by_condition: Mapping[str, Market],
+        books: Mapping[str, OrderBook],
+        now: datetime,
+    ) -> Opportunity | str | None:
+        members = self._outcome_set(event, by_condition, books, now)
+        if isinstance(members, str):
+            return members
+        if any(not book.asks for _, book in members):
+            return None  # an outcome has no sellers: nothing to buy, not an error
+        top = sum((book.asks[0].price for _, book in members), ZERO)
+        if top >= ONE - self.params.min_edge:
+            return None  # the common case: no edge on top of book
+        legs = [
+            BasketLeg(
+                book.asks,
+                market.fees,
+                book.tick_size,
+                max(market.min_order_size, book.min_order_size),
+            )
+            for market, book in members
+        ]
+        fill = fill_basket(
+            legs,
+            self.params.min_edge,
+            self.params.max_order_notional,
+            self.params.min_marketable_notional,
+        )
+        if isinstance(fill, str):
+            return fill
+        group = event.neg_risk_market_id or event.event_id
+        order_legs = tuple(
+            Leg(
+                token_id=book.token_id,
+                condition_id=market.condition_id,
+                side=Side.BUY,
+                size=fill.size,
+                limit_price=limit,
+                expected_vwap=filled_vwap(walk),
+                expected_fee=walk.fee,
+                order_type=OrderType.FOK,
+            )
+            for (market, book), walk, limit in zip(
+                members, fill.walks, fill.limit_prices, strict=True
+            )
+        )
+        return Opportunity(
+            id=opportunity_id(self.name, group, order_legs, (b for _, b in members)),
+            strategy=self.name,
+            market=group,
+            legs=order_legs,
+            edge=fill.edge,
+            cost=fill.cost,
+            fees=fill.fees,
+            payout=fill.payout,
+            reason=self._reason(event, top, fill),
+            created_at=now,
+        )
+
+    def _reason(self, event: Event, top: Decimal, fill: BasketFill) -> str:
+        vwaps = " + ".join(money(filled_vwap(w)) for w in fill.walks)
+        return (
+            f"buy {fill.size} YES of all {len(fill.walks)} outcomes of '{event.title}': "
+            f"best asks sum {top}, VWAPs {vwaps}; cost {money(fill.cost)} + fees "
+            f"{money(fill.fees, 5)} < payout {money(fill.payout)}; net edge "
+            f"{money(fill.edge, 5)} ({money(fill.edge / fill.size, 5)}/share, "
+            f"min {self.params.min_edge})"
+        )
