@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
+from eth_keys.exceptions import BadSignature
 from eth_utils.crypto import keccak
 
 from pm_lib.sim.accounts import Accounts, ApiKey
@@ -118,7 +119,7 @@ def verify_l1(
         nonce = int(headers.get("POLY_NONCE") or "0")
         digest = clob_auth_digest(address, timestamp, nonce, chain_id)
         recovered = Account._recover_hash(digest, signature=bytes.fromhex(signature[2:]))
-    except (ValueError, TypeError, binascii.Error) as e:
+    except (ValueError, TypeError, binascii.Error, BadSignature) as e:
         raise AuthError(L1_ERROR, f"unreadable L1 headers: {e}") from None
     if recovered.lower() != address.lower():
         raise AuthError(L1_ERROR, f"ClobAuth signature recovers to {recovered}, not {address}")

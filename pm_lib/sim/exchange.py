@@ -1,10 +1,58 @@
-"""Accounts, orders, matching and trade lifecycle of the emulated venue (being built)."""
+"""The trading side of the emulated venue: place orders, match, settle, cancel, progress.
+
+``Exchange`` owns accounts, order and trade records and heartbeat chains; the ladders it
+matches on belong to ``VenueState`` and are shared with the market-data side (which adds and
+evolves ``owner=None`` liquidity). Every public method takes the venue lock and first brings
+the lifecycle up to the venue clock (trade settlement, heartbeat and GTD expiries), so no
+background thread is needed.
+
+Placing an order runs the live venue's checks in order (owner, market, signature, signer vs API
+key, duplicate, tick, time in force, size), plans the match without touching the book, checks
+FOK/FAK/post-only, the $1 marketable floor and balance/allowance net of open-order
+reservations, then applies fills, settles balances and rests any GTC/GTD remainder.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import random
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from pm_lib.sim.state import VenueState
+from pm_lib.book_math import taker_fee
+from pm_lib.models import FeeSchedule
+from pm_lib.sim.accounts import COLLATERAL, Accounts, ApiKey
+from pm_lib.sim.lifecycle import (
+    ORDER_CANCELED,
+    ORDER_LIVE,
+    ORDER_MATCHED,
+    TERMINAL_TRADE,
+    TRADE_FAILED,
+    HeartbeatBook,
+    OrderRecord,
+    TradeRecord,
+    due_trade_status,
+)
+from pm_lib.sim.matching import PlannedFill, apply_fills, plan_match, remove_resting
+from pm_lib.sim.order_rules import (
+    NOT_ENOUGH_BALANCE,
+    CodedRejection,
+    OrderTerms,
+    check_amount_precision,
+    check_fill_outcome,
+    check_marketable_notional,
+    check_min_size,
+    check_time_in_force,
+    order_terms,
+)
+from pm_lib.sim.settlement import Execution, post_response, settle, to_micro
+from pm_lib.sim.signing import (
+    OrderPayload,
+    OrderRejected,
+    exchange_for,
+    order_hash,
+    verify_order_signature,
+)
+from pm_lib.sim.state import RestingOrder, VenueState, yes_terms
 
 if TYPE_CHECKING:
     from pm_lib.sim.venue import SimConfig
@@ -18,3 +66,248 @@ class Exchange:
     def __init__(self, state: VenueState, config: SimConfig) -> None:
         self.state = state
         self.config = config
+        self.accounts = Accounts(config.seed, config.autofund, config.autofund_pusd)
+        self.orders: dict[str, OrderRecord] = {}
+        self.open_orders: dict[str, OrderRecord] = {}
+        self.trades: dict[str, TradeRecord] = {}
+        self.pending_trades: dict[str, TradeRecord] = {}
+        self.heartbeats = HeartbeatBook()
+        self.rng = random.Random(config.seed)
+
+    def now(self) -> float:
+        """The venue clock, unix seconds."""
+        return self.state.clock.now()
+
+    def funder_wallets(self) -> dict[str, str]:
+        """Configured signer EOA -> maker wallet, lower-cased."""
+        return {k.lower(): v.lower() for k, v in self.config.funder_wallets.items()}
+
+    def funding_address(self, address: str, signature_type: int) -> str:
+        """The wallet that holds funds for ``address`` trading with ``signature_type``."""
+        if signature_type == 0:
+            return address
+        for eoa, wallet in self.config.funder_wallets.items():
+            if eoa.lower() == address.lower():
+                return wallet
+        return address
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def advance(self) -> None:
+        """Bring trades, heartbeats and GTD expiries up to the venue clock."""
+        with self.state.lock:
+            now = self.now()
+            cfg = self.config
+            for trade in list(self.pending_trades.values()):
+                due = due_trade_status(
+                    trade, now, cfg.mined_after_seconds, cfg.confirmed_after_seconds
+                )
+                if due != trade.status:
+                    self.set_trade_status(trade, due, now)
+            for user in self.heartbeats.expired(now, cfg.heartbeat_timeout_seconds):
+                for record in [r for r in self.open_orders.values() if r.user == user]:
+                    self._cancel_record(record)
+            for record in [r for r in self.open_orders.values() if r.expiration]:
+                if now >= record.expiration and record.order_type == "GTD":
+                    self._cancel_record(record)
+
+    def set_trade_status(self, trade: TradeRecord, status: str, now: float) -> None:
+        """Move ``trade`` to ``status``; FAILED undoes its balance effects once."""
+        trade.status = status
+        trade.last_update = now
+        if status == TRADE_FAILED and not trade.reverted:
+            trade.reverted = True
+            for entry in trade.ledger:
+                self.accounts.wallet(entry.address).credit(entry.asset, -entry.units)
+        if status in TERMINAL_TRADE:
+            self.pending_trades.pop(trade.trade_id, None)
+        else:
+            self.pending_trades[trade.trade_id] = trade
+
+    # -- placement ---------------------------------------------------------------------------
+
+    def place_order(self, key: ApiKey, payload: OrderPayload) -> dict[str, Any]:
+        """Validate, match and book one order; return the live POST /order response."""
+        with self.state.lock:
+            self.advance()
+            return self._place(key, payload)
+
+    def _place(self, key: ApiKey, payload: OrderPayload) -> dict[str, Any]:
+        order = payload.order
+        if payload.owner != key.api_key:
+            raise OrderRejected("the order owner has to be the owner of the API KEY")
+        found = self.state.market_for_token(order.token_id)
+        if found is None:
+            raise OrderRejected("Invalid token id")
+        market, is_yes = found
+        if market.closed or not market.accepting_orders or not market.active:
+            raise CodedRejection("market is not accepting orders", "MARKET_NOT_READY")
+        exchange = exchange_for(market.neg_risk)
+        order_id = order_hash(order, exchange, self.config.chain_id)
+        controller = verify_order_signature(
+            order, exchange, self.config.chain_id, self.funder_wallets()
+        )
+        if controller.lower() != key.address.lower():
+            raise OrderRejected("the order signer address has to be the address of the API KEY")
+        if order_id in self.orders:
+            raise CodedRejection(
+                f"order {order_id} is invalid. Duplicated.", "INVALID_ORDER_DUPLICATED"
+            )
+        terms = order_terms(order_id, order, market.tick_size)
+        now = self.now()
+        check_time_in_force(
+            order_id,
+            payload.order_type,
+            payload.post_only,
+            order.expiration,
+            now,
+            self.config.gtd_min_lead_seconds,
+        )
+        check_min_size(order_id, payload.order_type, terms.size, market.min_order_size)
+        check_amount_precision(order, payload.order_type, market.tick_size)
+
+        ladder = self.state.ladders[market.condition_id]
+        yes_side, yes_limit = yes_terms(is_yes, order.side, terms.limit)
+        fills = plan_match(ladder, yes_side, yes_limit, terms.size)
+        filled = sum((f.size for f in fills), Decimal(0))
+        check_fill_outcome(payload.order_type, terms.size, filled, payload.post_only)
+
+        def own_price(fill: PlannedFill) -> Decimal:
+            return fill.yes_price if is_yes else 1 - fill.yes_price
+
+        notional = sum((f.size * own_price(f) for f in fills), Decimal(0))
+        check_marketable_notional(
+            payload.order_type, order.side, notional, self.config.marketable_min_notional
+        )
+        fees = FeeSchedule(rate=market.fee_rate, exponent=market.fee_exponent)
+        fee = sum(
+            (taker_fee(f.size, own_price(f), fees if market.fees_enabled else None) for f in fills),
+            Decimal(0),
+        )
+        rests = payload.order_type in ("GTC", "GTD") and filled < terms.size
+        rest_size = terms.size - filled if rests else Decimal(0)
+        self._check_funds(order.maker, order.token_id, exchange, notional + fee, terms, rest_size)
+
+        record = OrderRecord(
+            order_id=order_id,
+            user=key.address.lower(),
+            owner=key.api_key,
+            maker_address=order.maker,
+            market=market.condition_id,
+            asset_id=order.token_id,
+            side=order.side,
+            price=terms.tick_price,
+            original_size=terms.size,
+            outcome=market.outcomes[0 if is_yes else 1],
+            order_type=payload.order_type,
+            expiration=order.expiration,
+            created_at=now,
+            neg_risk=market.neg_risk,
+        )
+        self.orders[order_id] = record
+        trade = None
+        if fills:
+            ghost = self.rng.random() < self.config.ghost_fill_rate
+            execution = Execution(record, market, is_yes, fills, fee, exchange, now, ghost)
+            trade = settle(execution, self.accounts, self.orders, self.open_orders)
+            apply_fills(ladder, fills)
+            self.trades[trade.trade_id] = trade
+            self.pending_trades[trade.trade_id] = trade
+        if rests:
+            rest_side, rest_price = yes_terms(is_yes, order.side, terms.tick_price)
+            record.resting = RestingOrder(
+                order_id=order_id,
+                yes_side=rest_side,
+                yes_price=rest_price,
+                remaining=rest_size,
+                owner=key.api_key,
+                token_id=order.token_id,
+                side=order.side,
+                price=terms.tick_price,
+                created_at=now,
+            )
+            ladder.add(record.resting)
+            self.open_orders[order_id] = record
+        else:
+            record.status = ORDER_MATCHED
+        return post_response(record, trade)
+
+    def _reserved(self, wallet: str, asset: str) -> int:
+        """Units of ``asset`` that ``wallet``'s open orders hold back."""
+        total = 0
+        for r in self.open_orders.values():
+            if r.maker_address.lower() != wallet.lower():
+                continue
+            if asset == COLLATERAL and r.side == "BUY":
+                total += to_micro(r.remaining * r.price)
+            elif r.side == "SELL" and r.asset_id == asset:
+                total += to_micro(r.remaining)
+        return total
+
+    def _check_funds(
+        self,
+        maker: str,
+        token_id: str,
+        exchange: str,
+        spend: Decimal,
+        terms: OrderTerms,
+        rest_size: Decimal,
+    ) -> None:
+        """Refuse an order its wallet cannot cover net of open-order reservations."""
+        wallet = self.accounts.wallet(maker)
+        if terms.side == "BUY":
+            asset, need = COLLATERAL, to_micro(spend) + to_micro(rest_size * terms.tick_price)
+        else:
+            asset, need = token_id, to_micro(terms.size)
+        available = wallet.balance_of(asset) - self._reserved(maker, asset)
+        if need > available or need > wallet.allowance_for(asset, exchange):
+            raise CodedRejection(NOT_ENOUGH_BALANCE, "INVALID_ORDER_NOT_ENOUGH_BALANCE")
+
+    # -- heartbeats -------------------------------------------------------------------------
+
+    def heartbeat(self, user: str, heartbeat_id: str) -> str:
+        """Accept ``user``'s heartbeat; the id the next one must carry (HeartbeatRejected)."""
+        with self.state.lock:
+            self.advance()
+            return self.heartbeats.beat(user.lower(), heartbeat_id, self.now())
+
+    # -- cancellation ------------------------------------------------------------------------
+
+    def _cancel_record(self, record: OrderRecord) -> None:
+        if record.resting is not None:
+            ladder = self.state.ladders.get(record.market)
+            if ladder is not None:
+                remove_resting(ladder, record.resting)
+        record.resting = None
+        record.status = ORDER_CANCELED
+        self.open_orders.pop(record.order_id, None)
+
+    def cancel(self, user: str, order_ids: list[str]) -> dict[str, Any]:
+        """Cancel ``user``'s orders by id; the live ``{"canceled", "not_canceled"}`` body."""
+        with self.state.lock:
+            self.advance()
+            canceled: list[str] = []
+            not_canceled: dict[str, str] = {}
+            for order_id in order_ids:
+                record = self.orders.get(order_id)
+                if record is None or record.user != user.lower():
+                    not_canceled[order_id] = "Order not found"
+                elif record.status != ORDER_LIVE:
+                    not_canceled[order_id] = "order can't be canceled: it is not live"
+                else:
+                    self._cancel_record(record)
+                    canceled.append(order_id)
+            return {"canceled": canceled, "not_canceled": not_canceled}
+
+    def cancel_where(self, user: str, market: str = "", asset_id: str = "") -> dict[str, Any]:
+        """Cancel every open order of ``user``, optionally only in one market or token."""
+        with self.state.lock:
+            self.advance()
+            ids = [
+                r.order_id
+                for r in self.open_orders.values()
+                if r.user == user.lower()
+                and (not market or r.market == market)
+                and (not asset_id or r.asset_id == asset_id)
+            ]
+            return self.cancel(user, ids)

@@ -27,6 +27,7 @@ from typing import Any
 
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
+from eth_keys.exceptions import BadSignature
 from eth_utils.crypto import keccak
 
 from pm_lib.sim.accounts import EXCHANGE_V2, NEG_RISK_EXCHANGE_V2
@@ -229,7 +230,7 @@ def order_hash(order: SignedOrder, exchange: str, chain_id: int) -> str:
 def _recover(digest: bytes, signature: bytes) -> str:
     try:
         return str(Account._recover_hash(digest, signature=signature))
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, BadSignature) as e:
         raise OrderRejected(INVALID_SIGNATURE) from e
 
 

@@ -32,6 +32,12 @@ class SimConfig:
     enforce_rate_limits: bool = True
     chain_id: int = 137
     extra: dict[str, object] = field(default_factory=dict)
+    # Exchange side (pm_lib.sim.exchange): auth, order rules, paging, wallets.
+    auth_window_seconds: float = 300.0  # max |POLY_TIMESTAMP - venue clock| for L1/L2 auth
+    funder_wallets: dict[str, str] = field(default_factory=dict)  # signer EOA -> maker wallet
+    gtd_min_lead_seconds: float = 60.0  # GTD expiration must be at least now + this
+    marketable_min_notional: Decimal = Decimal(1)  # $ floor of FOK/FAK executions
+    data_page_limit: int = 100  # rows per /data/orders and /data/trades page
 
 
 class SimVenue:

@@ -8,20 +8,23 @@ needs a few public routes while it builds orders (/version, /tick-size, /neg-ris
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from py_clob_client_v2.client import ClobClient
-from py_clob_client_v2.clob_types import ApiCreds
+from py_clob_client_v2.clob_types import ApiCreds, RequestArgs
+from py_clob_client_v2.headers.headers import create_level_2_headers
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pm_lib.sim.server import RunningVenue
-from pm_lib.sim.state import Ladder, RestingOrder, SimMarket
+from pm_lib.sim.state import Ladder, RestingOrder, SimMarket, VenueState
 from pm_lib.sim.venue import SimConfig, SimVenue
 
 # Well-known test keys (never funded anywhere real).
@@ -62,7 +65,7 @@ def background_ladder(prefix: str) -> Ladder:
 
 def make_venue(config: SimConfig | None = None) -> SimVenue:
     """A venue with a fee-charging binary market and a neg-risk one, both tick 0.01."""
-    venue = SimVenue(config or SimConfig())
+    venue = SimVenue(config or SimConfig(), state=VenueState())
     venue.state.add_market(
         SimMarket(
             condition_id=COND,
@@ -204,3 +207,15 @@ def forged_creds(creds: ApiCreds) -> ApiCreds:
         api_secret="ZmFrZS1zZWNyZXQtZmFrZS1zZWNyZXQtZmFrZS1zZWM=",
         api_passphrase=creds.api_passphrase,
     )
+
+
+def l2_request(
+    running: RunningVenue, client: ClobClient, method: str, path: str, body: Any = None
+) -> httpx.Response:
+    """A raw request signed with ``client``'s L2 credentials, for bodies the SDK never sends."""
+    assert client.signer is not None and client.creds is not None
+    serialized = json.dumps(body, separators=(",", ":")) if body is not None else None
+    args = RequestArgs(method=method, request_path=path, body=body, serialized_body=serialized)
+    headers = create_level_2_headers(client.signer, client.creds, args)
+    content = serialized.encode() if serialized is not None else b""
+    return httpx.request(method, running.clob_url + path, headers=headers, content=content)
