@@ -56,7 +56,7 @@ def open_venue_client(
             max_connections=settings.http_concurrency,
             max_keepalive_connections=settings.http_concurrency,
         ),
-        headers={"User-Agent": "pm-agent", "Accept-Encoding": "gzip"},
+        headers={"User-Agent": "pm-agent"},
         transport=transport,
     )
 
