@@ -90,17 +90,23 @@ class WireObject:
 
     __slots__ = ("fields", "ident", "kind")
 
-    def __init__(self, obj: object, kind: str, ident_keys: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, obj: object, kind: str, ident_keys: tuple[str, ...] = (), ident: str = "?"
+    ) -> None:
         self.kind = kind
-        self.ident = "?"
+        self.ident = ident
         if not isinstance(obj, Mapping):
-            raise BadVenueData(kind, "?", f"expected a JSON object, got {type(obj).__name__}")
+            raise BadVenueData(kind, ident, f"expected a JSON object, got {type(obj).__name__}")
         self.fields: Mapping[str, Any] = obj
         for key in ident_keys:
             value = obj.get(key)
             if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
                 self.ident = str(value)
                 break
+
+    def nested(self, obj: object) -> WireObject:
+        """A nested object, read under this object's kind and identity."""
+        return WireObject(obj, self.kind, ident=self.ident)
 
     def bad(self, reason: str) -> BadVenueData:
         """The error to raise for this object."""

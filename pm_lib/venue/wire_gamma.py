@@ -65,8 +65,7 @@ def _fee_schedule(wire: WireObject) -> FeeSchedule:
     if schedule is None:
         # Trading it as fee-free could turn a loss into a fake edge: refuse instead.
         raise wire.bad("feesEnabled is true but feeSchedule is missing")
-    fee = WireObject(schedule, wire.kind)
-    fee.ident = wire.ident
+    fee = wire.nested(schedule)
     return _checked_fees(
         wire,
         rate=fee.decimal("rate"),
@@ -110,9 +109,7 @@ def _first_event_id(wire: WireObject) -> str | None:
     events = wire.objects("events")
     if not events:
         return None
-    event = WireObject(events[0], wire.kind)
-    event.ident = wire.ident
-    return event.optional_text("id")
+    return wire.nested(events[0]).optional_text("id")
 
 
 def parse_gamma_market(obj: object) -> Market:
@@ -155,11 +152,9 @@ def parse_gamma_event(obj: object) -> Event:
     wire = WireObject(obj, "event", ("id", "slug"))
     condition_ids: list[str] = []
     for nested in wire.objects("markets"):
-        market = WireObject(nested, "event", ("id",))
-        market.ident = wire.ident
-        cid = market.fields.get("conditionId")
-        if not cid:
-            raise wire.bad(f"nested market {nested.get('id')!r} has no conditionId")
+        market = wire.nested(nested)
+        if not market.fields.get("conditionId"):
+            raise wire.bad(f"nested market {market.fields.get('id')!r} has no conditionId")
         condition_ids.append(market.condition_id("conditionId"))
     return Event(
         event_id=wire.text("id"),
@@ -201,8 +196,7 @@ def parse_clob_market_info(obj: object) -> ClobMarketInfo:
     for entry in wire.objects("t"):
         if entry is None:
             continue
-        pair = WireObject(entry, wire.kind)
-        pair.ident = wire.ident
+        pair = wire.nested(entry)
         tokens.append(Outcome(name=pair.text("o"), token_id=pair.token_id("t")))
     if len(tokens) < 2:
         raise wire.bad(f"needs at least 2 tokens, got {len(tokens)}")
@@ -212,8 +206,7 @@ def parse_clob_market_info(obj: object) -> ClobMarketInfo:
         raise wire.bad("outcome names are not distinct")
     fees = FeeSchedule.none()
     if wire.fields.get("fd") is not None:
-        detail = WireObject(wire.fields["fd"], wire.kind)
-        detail.ident = wire.ident
+        detail = wire.nested(wire.fields["fd"])
         fees = _checked_fees(
             wire,
             rate=detail.decimal("r", default=ZERO),

@@ -272,8 +272,7 @@ def parse_trade(
             )
         )
     for entry in wire.objects("maker_orders"):
-        maker = WireObject(entry, "trade", ())
-        maker.ident = trade_id
+        maker = wire.nested(entry)
         if not _is_ours(maker.fields, owner, ours):
             continue
         token = maker.token_id("asset_id")
