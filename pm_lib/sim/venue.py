@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pm_lib.sim.exchange import Exchange
+from pm_lib.sim.market_data import MarketData
 from pm_lib.sim.state import VenueState
 
 __all__ = ["SimConfig", "SimVenue"]
@@ -38,6 +39,15 @@ class SimConfig:
     gtd_min_lead_seconds: float = 60.0  # GTD expiration must be at least now + this
     marketable_min_notional: Decimal = Decimal(1)  # $ floor of FOK/FAK executions
     data_page_limit: int = 100  # rows per /data/orders and /data/trades page
+    # Market-data side (pm_lib.sim.market_data, evolution, limits, faults): see docs/EMULATOR.md.
+    universe_anchor: float | None = None  # unix s the universe's dates are relative to
+    book_epoch_seconds: float = 30.0  # background books move once per epoch; 0 = never
+    book_volatility: float = 0.08  # size of a move (logit of the mid, per epoch)
+    negrisk_dip_rate: float = 0.02  # share of (group, epoch) with a real basket arbitrage
+    negrisk_near_miss_rate: float = 0.05  # share with a dip erased by fees or depth
+    dip_window_seconds: float = 10.0  # how long a dip lasts after the epoch's move
+    max_books_in_memory: int = 4096  # untouched background-only ladders kept built
+    rate_limit_overrides: dict[str, int] = field(default_factory=dict)  # limit name -> max
 
 
 class SimVenue:
@@ -45,5 +55,7 @@ class SimVenue:
 
     def __init__(self, config: SimConfig | None = None, state: VenueState | None = None) -> None:
         self.config = config or SimConfig()
+        generate = state is None  # a caller's own state keeps its markets and static books
         self.state = state or VenueState()
+        self.market_data = MarketData(self.state, self.config, generate=generate)
         self.exchange = Exchange(self.state, self.config)

@@ -1,0 +1,190 @@
+"""The market-data side of a ``SimVenue``: universe, evolving books, serialised-book cache.
+
+``MarketData`` installs a generated (``SimConfig.seed``/``markets``) or loaded
+(``SimConfig.universe_file``) universe into ``VenueState``, replaces ``state.ladders`` with
+``LiveLadders`` (lazy, clock-driven background liquidity) and answers the read questions of the
+Gamma and public CLOB routes. A venue built on a caller's own ``VenueState`` keeps that state's
+markets and plain ladders untouched (static books).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from pm_lib.sim.evolution import BackgroundBooks, LiveLadders, TopOfBook
+from pm_lib.sim.quotes import QuoteModel, QuoteSettings
+from pm_lib.sim.state import Ladder, SimEvent, SimMarket, VenueState
+from pm_lib.sim.universe import EventProfile, MarketProfile, Universe, generate_universe
+from pm_lib.sim.universe_loader import load_universe_file
+from pm_lib.sim.wire_out import BookCache, book_json, token_top
+
+if TYPE_CHECKING:
+    from pm_lib.sim.venue import SimConfig
+
+__all__ = ["CatalogueIndex", "MarketData"]
+
+
+@dataclass
+class CatalogueIndex:
+    """Markets and events in id order, for keyset paging and lookups."""
+
+    markets: list[SimMarket]
+    events: list[SimEvent]
+    market_by_id: dict[str, SimMarket]
+    market_by_slug: dict[str, SimMarket]
+    event_by_slug: dict[str, SimEvent]
+
+
+def _id_key(value: str) -> tuple[int, str]:
+    return (int(value) if value.isdigit() else -1, value)
+
+
+class MarketData:
+    """Everything the read routes need, kept consistent with the venue clock."""
+
+    def __init__(self, state: VenueState, config: SimConfig, *, generate: bool = True) -> None:
+        self.state = state
+        self.config = config
+        self.catalogue_version = 0
+        self.book_cache = BookCache()
+        self.profiles: dict[str, MarketProfile] = {}
+        self.event_profiles: dict[str, EventProfile] = {}
+        self.books: BackgroundBooks | None = None
+        self.universe_seed = config.seed
+        self._index: CatalogueIndex | None = None
+        self._index_key: tuple[int, int, int] = (-1, -1, -1)
+        if generate:
+            self.install(self.build_universe())
+
+    # --- universe --------------------------------------------------------------------------
+    def build_universe(self) -> Universe:
+        """The universe the configuration asks for (snapshot file, else generator)."""
+        cfg = self.config
+        anchor = cfg.universe_anchor
+        if anchor is None:
+            anchor = math.floor(self.state.clock.now() / 60) * 60
+        if cfg.universe_file:
+            return load_universe_file(cfg.universe_file, seed=cfg.seed, anchor=anchor)
+        return generate_universe(cfg.seed, cfg.markets, anchor)
+
+    def install(self, universe: Universe) -> None:
+        """Replace the venue's markets, events and books with ``universe`` (epoch 0 now)."""
+        cfg = self.config
+        state = self.state
+        with state.lock:
+            state.markets.clear()
+            state.events.clear()
+            state.token_index.clear()
+            for market in universe.markets:
+                state.markets[market.condition_id] = market
+                state.token_index[market.yes_token] = (market.condition_id, True)
+                state.token_index[market.no_token] = (market.condition_id, False)
+            for event in universe.events:
+                state.events[event.event_id] = event
+            self.profiles = universe.profiles
+            self.event_profiles = universe.event_profiles
+            self.universe_seed = universe.seed
+            model = QuoteModel(
+                QuoteSettings(
+                    seed=universe.seed,
+                    volatility=cfg.book_volatility,
+                    dip_rate=cfg.negrisk_dip_rate,
+                    near_miss_rate=cfg.negrisk_near_miss_rate,
+                ),
+                state.markets,
+                state.events,
+                self.profiles,
+                coupled_groups=universe.coupled_groups,
+            )
+            self.books = BackgroundBooks(
+                state,
+                model,
+                self.profiles,
+                origin=state.clock.now(),
+                epoch_seconds=cfg.book_epoch_seconds,
+                dip_window_seconds=cfg.dip_window_seconds,
+                max_books=cfg.max_books_in_memory,
+            )
+            self.books.on_evict = self._forget_book
+            state.ladders = LiveLadders(self.books)
+            self.book_cache.clear()
+            self.touch_catalogue()
+
+    def _forget_book(self, condition_id: str) -> None:
+        market = self.state.markets.get(condition_id)
+        if market is not None:
+            self.book_cache.drop(*market.token_ids)
+
+    def touch_catalogue(self) -> None:
+        """Note that a market or event changed (listings and cached books are re-derived)."""
+        self.catalogue_version += 1
+
+    # --- reads -----------------------------------------------------------------------------
+    def index(self) -> CatalogueIndex:
+        """Markets and events in id order (rebuilt only when the catalogue changed)."""
+        key = (self.catalogue_version, len(self.state.markets), len(self.state.events))
+        if self._index is None or key != self._index_key:
+            markets = sorted(self.state.markets.values(), key=lambda m: _id_key(m.market_id))
+            events = sorted(self.state.events.values(), key=lambda e: _id_key(e.event_id))
+            self._index = CatalogueIndex(
+                markets=markets,
+                events=events,
+                market_by_id={m.market_id: m for m in markets},
+                market_by_slug={m.slug: m for m in markets},
+                event_by_slug={e.slug: e for e in events},
+            )
+            self._index_key = key
+        return self._index
+
+    def market_for_token(self, token_id: str) -> tuple[SimMarket, bool] | None:
+        """The market of a token and whether it is the YES token."""
+        return self.state.market_for_token(token_id)
+
+    def has_book(self, market: SimMarket) -> bool:
+        """Closed (resolved) markets have no order book on the live CLOB."""
+        return not market.closed
+
+    def ladder(self, market: SimMarket) -> Ladder:
+        """The market's current ladder (built and refreshed on demand)."""
+        return self.state.ladders[market.condition_id]
+
+    def top_of_book(self, market: SimMarket) -> TopOfBook | None:
+        """YES best bid/ask and last trade now, without building a ladder if none is built."""
+        ladders = self.state.ladders
+        cond = market.condition_id
+        lazy = isinstance(ladders, LiveLadders) and not ladders.is_built(cond)
+        if lazy and self.books is not None and cond in self.profiles:
+            quote = self.books.quote(cond)
+            if quote is None:
+                return None
+            return TopOfBook(quote.bid, quote.ask, quote.last_trade)
+        if not self.has_book(market):
+            return None
+        with self.state.lock:
+            ladder = self.ladder(market)
+            top = token_top(ladder, True)
+            return TopOfBook(top.bid, top.ask, ladder.last_trade_price)
+
+    def book_body(self, market: SimMarket, is_yes: bool) -> bytes:
+        """The serialised /book of a token, from cache while its ladder did not change."""
+        token = market.yes_token if is_yes else market.no_token
+        with self.state.lock:
+            ladder = self.ladder(market)
+            body = self.book_cache.get(token, ladder, self.catalogue_version)
+            if body is None:
+                now_ms = int(self.state.clock.now() * 1000)
+                body = book_json(market, is_yes, ladder, now_ms)
+                self.book_cache.put(token, ladder, self.catalogue_version, body)
+            return body
+
+    def yes_price(self, market: SimMarket) -> Decimal:
+        """The YES display price (midpoint, empty bid = 0, empty ask = 1)."""
+        top = self.top_of_book(market)
+        if top is None:
+            return Decimal("0.5")
+        bid = top.bid or Decimal(0)
+        ask = top.ask if top.ask is not None else Decimal(1)
+        return (bid + ask) / 2
