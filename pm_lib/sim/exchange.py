@@ -124,6 +124,15 @@ class Exchange:
         else:
             self.pending_trades[trade.trade_id] = trade
 
+    def force_trade_status(self, trade_id: str, status: str) -> TradeRecord | None:
+        """Set a trade's status by hand (control API); the clock no longer moves it after."""
+        with self.state.lock:
+            trade = self.trades.get(trade_id)
+            if trade is not None:
+                trade.forced = True
+                self.set_trade_status(trade, status, self.now())
+            return trade
+
     # -- placement ---------------------------------------------------------------------------
 
     def place_order(self, key: ApiKey, payload: OrderPayload) -> dict[str, Any]:
