@@ -1,16 +1,15 @@
 """A hand-built emulated venue (two markets) and real SDK clients against it.
 
-The markets and their background liquidity are put into ``VenueState`` directly. The SDK also
-needs a few public routes while it builds orders (/version, /tick-size, /neg-risk,
-/markets-by-token, /clob-markets, /book, /time); until the market-data side serves them,
-``with_stubs`` adds minimal versions, and only for paths the real app does not serve yet.
+The markets and their background liquidity are put into a caller-owned ``VenueState``
+directly, so the market-data side keeps them static (no generated universe, no evolution);
+the SDK's public calls (/version, /tick-size, /neg-risk, /markets-by-token, /clob-markets,
+/book) are served by the real public routes.
 """
 
 from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +17,6 @@ import httpx
 from py_clob_client_v2.client import ClobClient
 from py_clob_client_v2.clob_types import ApiCreds, RequestArgs
 from py_clob_client_v2.headers.headers import create_level_2_headers
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from pm_lib.sim.server import RunningVenue
 from pm_lib.sim.state import Ladder, RestingOrder, SimMarket, VenueState
@@ -96,101 +91,6 @@ def make_venue(config: SimConfig | None = None) -> SimVenue:
         background_ladder("m2"),
     )
     return venue
-
-
-def _book_json(venue: SimVenue, token: str) -> dict[str, Any] | None:
-    found = venue.state.market_for_token(token)
-    if found is None:
-        return None
-    market, is_yes = found
-    bids, asks = venue.state.ladders[market.condition_id].token_levels(is_yes)
-    return {
-        "market": market.condition_id,
-        "asset_id": token,
-        "timestamp": str(int(venue.state.clock.now() * 1000)),
-        "hash": "",
-        "bids": [{"price": str(p), "size": str(s)} for p, s in reversed(bids)],
-        "asks": [{"price": str(p), "size": str(s)} for p, s in reversed(asks)],
-        "min_order_size": str(market.min_order_size),
-        "tick_size": str(market.tick_size),
-        "neg_risk": market.neg_risk,
-        "last_trade_price": "0.5",
-    }
-
-
-def _stub_routes(venue: SimVenue) -> list[Route]:
-    state = venue.state
-
-    def market_of(token: str) -> SimMarket | None:
-        found = state.market_for_token(token)
-        return found[0] if found else None
-
-    async def version(request: Request) -> JSONResponse:
-        return JSONResponse({"version": 2})
-
-    async def server_time(request: Request) -> JSONResponse:
-        return JSONResponse(int(state.clock.now()))
-
-    async def tick_size(request: Request) -> JSONResponse:
-        market = market_of(request.query_params.get("token_id", ""))
-        if market is None:
-            return JSONResponse({"error": "market not found"}, 404)
-        return JSONResponse({"minimum_tick_size": float(market.tick_size)})
-
-    async def neg_risk(request: Request) -> JSONResponse:
-        market = market_of(request.query_params.get("token_id", ""))
-        if market is None:
-            return JSONResponse({"error": "market not found"}, 404)
-        return JSONResponse({"neg_risk": market.neg_risk})
-
-    async def by_token(request: Request) -> JSONResponse:
-        market = market_of(request.path_params["token"])
-        if market is None:
-            return JSONResponse({"error": "market not found"}, 404)
-        return JSONResponse({"condition_id": market.condition_id})
-
-    async def clob_market(request: Request) -> JSONResponse:
-        market = state.markets.get(request.path_params["cond"])
-        if market is None:
-            return JSONResponse({"error": "market not found"}, 404)
-        return JSONResponse(
-            {
-                "c": market.condition_id,
-                "t": [{"t": market.yes_token, "o": "Yes"}, {"t": market.no_token, "o": "No"}],
-                "mos": float(market.min_order_size),
-                "mts": float(market.tick_size),
-                "nr": market.neg_risk,
-                "fd": {"r": float(market.fee_rate), "e": market.fee_exponent, "to": True},
-            }
-        )
-
-    async def book(request: Request) -> JSONResponse:
-        body = _book_json(venue, request.query_params.get("token_id", ""))
-        if body is None:
-            return JSONResponse({"error": "No orderbook exists for the requested token id"}, 404)
-        return JSONResponse(body)
-
-    return [
-        Route("/version", version),
-        Route("/time", server_time),
-        Route("/tick-size", tick_size),
-        Route("/neg-risk", neg_risk),
-        Route("/markets-by-token/{token}", by_token),
-        Route("/clob-markets/{cond}", clob_market),
-        Route("/book", book),
-    ]
-
-
-def with_stubs(create_app: Callable[[SimVenue], Starlette]) -> Callable[[SimVenue], Starlette]:
-    def build(venue: SimVenue) -> Starlette:
-        app = create_app(venue)
-        served = {getattr(r, "path", None) for r in app.router.routes}
-        for route in _stub_routes(venue):
-            if route.path not in served:
-                app.router.routes.append(route)
-        return app
-
-    return build
 
 
 def authed_client(running: RunningVenue, key: str = KEY_A) -> ClobClient:
