@@ -1,0 +1,115 @@
+"""The risk gate: every rule in a fixed order, the first failure decides.
+
+Rules, in order (each is one setting, see ``RiskLimits``):
+
+    kill_switch, market_tradable, book_fresh, venue_rules, max_order_notional,
+    max_position_per_market, max_position_per_group, max_total_exposure, max_open_orders,
+    max_daily_loss, min_edge, slippage_guard
+
+A multi-leg opportunity is decided as a whole: one failing leg rejects every leg. Bad input
+(a missing book, a stale book, a price one tick over a limit) is a rejection with a reason; if a
+rule still meets data it cannot compute with, the gate fails closed with rule ``invalid_input``
+instead of raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from pm_lib.models import Opportunity, PortfolioState, RiskDecision
+from pm_lib.risk.check import Rule
+from pm_lib.risk.context import RiskContext
+from pm_lib.risk.limits import RiskLimits
+from pm_lib.risk.rules_limits import (
+    max_daily_loss,
+    max_open_orders,
+    max_order_notional,
+    max_position_per_group,
+    max_position_per_market,
+    max_total_exposure,
+    min_edge,
+    slippage_guard,
+)
+from pm_lib.risk.rules_venue import book_fresh, kill_switch, market_tradable, venue_rules
+
+__all__ = ["APPROVED", "RULES", "apply_risk", "decide"]
+
+APPROVED = "approved"
+
+RULES: tuple[Rule, ...] = (
+    kill_switch,
+    market_tradable,
+    book_fresh,
+    venue_rules,
+    max_order_notional,
+    max_position_per_market,
+    max_position_per_group,
+    max_total_exposure,
+    max_open_orders,
+    max_daily_loss,
+    min_edge,
+    slippage_guard,
+)
+
+
+def decide(
+    opportunity: Opportunity,
+    state: PortfolioState,
+    limits: RiskLimits,
+    now: datetime,
+    context: RiskContext,
+) -> RiskDecision:
+    """Approve or reject one opportunity; ``context`` carries this run's earlier approvals."""
+    inputs: dict[str, str] = {}
+    for rule in RULES:
+        try:
+            check = rule(opportunity, state, limits, now, context)
+        except (ArithmeticError, LookupError, TypeError, ValueError) as e:
+            return RiskDecision(
+                opportunity_id=opportunity.id,
+                approved=False,
+                rule="invalid_input",
+                reason=f"rule {rule.__name__} could not evaluate the input: {e!r}",
+                inputs=inputs,
+                decided_at=now,
+            )
+        inputs.update({f"{check.rule}.{k}": v for k, v in check.inputs.items()})
+        if not check.passed:
+            return RiskDecision(
+                opportunity_id=opportunity.id,
+                approved=False,
+                rule=check.rule,
+                reason=check.reason or check.rule,
+                inputs=inputs,
+                decided_at=now,
+            )
+    return RiskDecision(
+        opportunity_id=opportunity.id,
+        approved=True,
+        rule=APPROVED,
+        reason=(
+            f"all {len(RULES)} rules passed: net edge {opportunity.edge} pUSD on "
+            f"{len(opportunity.legs)} leg(s), cost {opportunity.cost} + fees {opportunity.fees}"
+        ),
+        inputs=inputs,
+        decided_at=now,
+    )
+
+
+def apply_risk(
+    opportunities: Iterable[Opportunity],
+    state: PortfolioState,
+    limits: RiskLimits,
+    now: datetime,
+    context: RiskContext,
+) -> list[RiskDecision]:
+    """Decide every opportunity, best edge first (ties by id), each seeing what the approvals
+    before it consume. Decisions come back in that evaluation order."""
+    decisions: list[RiskDecision] = []
+    for opportunity in sorted(opportunities, key=lambda o: (-o.edge, o.id)):
+        decision = decide(opportunity, state, limits, now, context)
+        if decision.approved:
+            context = context.after_approval(opportunity)
+        decisions.append(decision)
+    return decisions
