@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Literal
 
 from pm_lib.models import ONE, ZERO, FeeSchedule, Level, OrderBook, OrderType, Side
@@ -82,6 +82,9 @@ MARKETABLE_AMOUNT_DECIMALS = (2, 4)
 """FOK/FAK: (maker, taker) amount decimals the venue accepts (see module docstring)."""
 
 _SIZE_QUANTUM = Decimal(1).scaleb(-SIZE_DECIMALS)
+# Enough digits for shares x rate x (p(1-p))**exponent to be exact before the 5-decimal floor
+# (a 4-decimal price squared alone has 16 decimals); the default context keeps only 28.
+_FEE_PRECISION = 60
 _MICRO = Decimal(1).scaleb(COLLATERAL_DECIMALS)
 
 TickRounding = Literal["down", "up", "nearest"]
@@ -167,7 +170,9 @@ def fee_per_share(price: Decimal, fees: FeeSchedule | None) -> Decimal:
     """Unrounded taker fee for one share at ``price``: ``rate * (p * (1 - p)) ** exponent``."""
     if fees is None or fees.rate == ZERO:
         return ZERO
-    return fees.rate * (price * (ONE - price)) ** fees.exponent
+    with localcontext() as exact:
+        exact.prec = _FEE_PRECISION
+        return fees.rate * (price * (ONE - price)) ** fees.exponent
 
 
 def taker_fee(shares: Decimal, price: Decimal, fees: FeeSchedule | None) -> Decimal:
@@ -178,7 +183,9 @@ def taker_fee(shares: Decimal, price: Decimal, fees: FeeSchedule | None) -> Deci
     """
     if fees is None or fees.rate == ZERO or shares <= ZERO:
         return ZERO
-    return (shares * fee_per_share(price, fees)).quantize(FEE_QUANTUM, rounding=ROUND_DOWN)
+    with localcontext() as exact:
+        exact.prec = _FEE_PRECISION
+        return (shares * fee_per_share(price, fees)).quantize(FEE_QUANTUM, rounding=ROUND_DOWN)
 
 
 def _levels(book_or_levels: OrderBook | Sequence[Level], side: Side) -> Sequence[Level]:
