@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from pm_lib.models import Level, OrderType, ProtocolVersion, Side
 from pm_lib.risk import RiskContext, apply_risk, decide
@@ -22,7 +23,7 @@ THIN = ladder(("0.50", 5), ("0.70", 100))
 DEEP = ladder(("0.50", 1000), ("0.51", 1000))
 
 
-def ctx(asks: tuple[Level, ...] = DEEP, **market_fields: object) -> RiskContext:
+def ctx(asks: tuple[Level, ...] = DEEP, **market_fields: Any) -> RiskContext:
     return context([binary_market(**market_fields)], [book("y1", asks, ladder(("0.49", 500)))])
 
 

@@ -10,7 +10,7 @@ from tests.strategy.builders import D
 
 
 def test_limits_read_every_setting() -> None:
-    settings = Settings(_env_file=None, max_open_orders=7, min_edge_usd=D("0.2"))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, max_open_orders=7, min_edge_usd=D("0.2"))
     limits = RiskLimits.from_settings(settings)
     assert (limits.max_open_orders, limits.min_edge_usd) == (7, D("0.2"))
     assert limits.max_order_notional == settings.max_order_notional
@@ -18,10 +18,10 @@ def test_limits_read_every_setting() -> None:
 
 
 def test_a_run_can_override_a_limit() -> None:
-    limits = RiskLimits.from_settings(Settings(_env_file=None), max_daily_loss=D(10))  # type: ignore[call-arg]
+    limits = RiskLimits.from_settings(Settings(_env_file=None), max_daily_loss=D(10))
     assert limits.max_daily_loss == D(10)
 
 
 def test_an_unknown_override_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown risk limits"):
-        RiskLimits.from_settings(Settings(_env_file=None), max_leverage=D(2))  # type: ignore[call-arg]
+        RiskLimits.from_settings(Settings(_env_file=None), max_leverage=D(2))

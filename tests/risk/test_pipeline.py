@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm_lib.risk import RiskContext, apply_risk
-from pm_lib.strategy import ComplementArbitrage, NegRiskArbitrage, find_opportunities
+from pm_lib.strategy import ComplementArbitrage, NegRiskArbitrage, Strategy, find_opportunities
 from tests.risk.scenario import limits
 from tests.strategy.builders import (
     NOW,
@@ -32,7 +32,7 @@ def test_strategy_opportunities_pass_the_gate_on_the_same_books() -> None:
         book("y2", ladder(("0.40", 60)), condition_id="c2"),
         book("y3", ladder(("0.55", 60)), condition_id="c3"),
     )
-    strategies = [ComplementArbitrage(params()), NegRiskArbitrage(params())]
+    strategies: list[Strategy] = [ComplementArbitrage(params()), NegRiskArbitrage(params())]
     found = find_opportunities(cat, books, portfolio(), strategies, NOW)
     decisions = apply_risk(
         found.opportunities, portfolio(), limits(), NOW, RiskContext.from_catalogue(cat, books)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from pm_lib.models import OrderType, Side
-from pm_lib.strategy import ComplementArbitrage
+from pm_lib.models import FeeSchedule, Level, OrderType, Side
+from pm_lib.strategy import ComplementArbitrage, StrategyResult
 from pm_lib.venue.wire_gamma import parse_gamma_market
 from tests.strategy.builders import (
     NOW,
@@ -24,7 +25,15 @@ from tests.strategy.builders import (
 RESOURCES = Path(__file__).parents[1] / "resources"
 
 
-def scan(yes_asks, no_asks, *, fees=None, tick="0.01", **overrides):  # type: ignore[no-untyped-def]
+def scan(
+    yes_asks: tuple[Level, ...],
+    no_asks: tuple[Level, ...],
+    *,
+    fees: FeeSchedule | None = None,
+    tick: str = "0.01",
+    **overrides: Any,
+) -> StrategyResult:
+    """Run complement arbitrage over one market c1 (YES y1, NO n1) with these asks."""
     market = binary_market(fees=fees, tick=tick)
     books = books_by_token(
         book("y1", yes_asks, tick=tick, book_hash="hy"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,8 @@ from tests.strategy.builders import (
 )
 
 
-def settings(**fields: object) -> Settings:
-    return Settings(_env_file=None, **fields)  # type: ignore[call-arg, arg-type]
+def settings(**fields: Any) -> Settings:
+    return Settings(_env_file=None, **fields)
 
 
 def test_strategies_follow_the_settings_order() -> None:
