@@ -74,6 +74,20 @@ class Exchange:
         self.heartbeats = HeartbeatBook()
         self.rng = random.Random(config.seed)
 
+    def reset(self) -> None:
+        """Forget orders, trades, heartbeats and wallets (``POST /_sim/reset``); API keys stay,
+        so clients keep working, and wallets are funded afresh on next sight."""
+        with self.state.lock:
+            self.orders.clear()
+            self.open_orders.clear()
+            self.trades.clear()
+            self.pending_trades.clear()
+            self.heartbeats = HeartbeatBook()
+            self.accounts.wallets.clear()
+            self.accounts.autofund = self.config.autofund
+            self.accounts.autofund_pusd = self.config.autofund_pusd
+            self.rng = random.Random(self.config.seed)
+
     def now(self) -> float:
         """The venue clock, unix seconds."""
         return self.state.clock.now()

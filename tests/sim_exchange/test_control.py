@@ -156,3 +156,15 @@ def test_deposit_wallet_orders_trade_from_the_configured_wallet() -> None:
 
     assert wallet["positions"] == {YES: "10000000"}
     assert mine["balance"] == wallet["pusd"] == str(10_000_000_000 - 5_500_000 - 99_000)
+
+
+def test_venue_reset_forgets_orders_and_wallets_but_keeps_api_keys(running: RunningVenue) -> None:
+    client = authed_client(running)
+    _buy_now(client)
+    client.create_and_post_order(OrderArgs(token_id=YES, price=0.45, size=10, side="BUY"), OPTS)
+
+    running.venue.exchange.reset()  # what POST /_sim/reset calls on the exchange
+
+    assert client.get_open_orders() == [] and client.get_trades() == []
+    balance = client.get_balance_allowance(BalanceAllowanceParams(asset_type="COLLATERAL"))
+    assert balance["balance"] == "10000000000"
