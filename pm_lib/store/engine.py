@@ -1,10 +1,13 @@
 """Database engine, session lifecycle and migrations.
 
 SQLite (the default, one machine) runs in WAL mode with foreign keys on and a 5 s busy timeout.
-Every SQLite transaction starts with ``BEGIN IMMEDIATE``: writers queue on the file lock (within
-the busy timeout) instead of failing with ``SQLITE_BUSY`` when a read turns into a write, and
-savepoints work. The price is that transactions are serialised, so keep ``session_scope`` blocks
-short and never hold one across a network call. PostgreSQL (several workers) is reached through
+A SQLite transaction starts with ``BEGIN IMMEDIATE``: writers queue on the file lock (within the
+busy timeout) instead of failing at once with ``SQLITE_BUSY`` when a read turns into a write
+after another writer committed. The price is that writing transactions are serialised: keep
+``session_scope`` blocks short, never hold one across a network call, and never open a second
+one inside the first in the same thread (it would wait for the first and time out). A
+``session_scope(engine, read_only=True)`` begins a deferred transaction instead, which reads a
+WAL snapshot without waiting for writers. PostgreSQL (several workers) is reached through
 psycopg 3; a plain ``postgresql://`` URL is mapped to ``postgresql+psycopg://``.
 
 Migrations live in this package (``pm_lib/store/migrations``) and are applied by ``upgrade``,
@@ -49,6 +52,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant 64-bit key shared by every pm-agent process that migrates the same database.
 _MIGRATION_LOCK_KEY = 0x706D_6167_656E_7401
+_READ_ONLY_OPTION = "pm_read_only"
 # Alembic keeps the running migration context in module globals: one migration per process.
 _ALEMBIC_IN_PROCESS = Lock()
 
@@ -109,7 +113,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def engine_from_settings(settings: Settings) -> Engine:
@@ -123,12 +128,15 @@ def masked_url(url: str | URL) -> str:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
     """A session that commits when the block ends, rolls back on any error, and always closes.
 
-    Loaded objects stay readable after the commit (``expire_on_commit=False``).
+    Loaded objects stay readable after the commit (``expire_on_commit=False``). ``read_only``
+    is a promise not to write: on SQLite the transaction then neither takes nor waits for the
+    write lock (a write inside it may fail with "database is locked").
     """
-    session = Session(engine, expire_on_commit=False)
+    bind = engine.execution_options(**{_READ_ONLY_OPTION: True}) if read_only else engine
+    session = Session(bind, expire_on_commit=False)
     try:
         yield session
         session.commit()
@@ -157,7 +165,7 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None`` before the first ``upgrade``)."""
-    with engine.connect() as connection:
+    with engine.execution_options(**{_READ_ONLY_OPTION: True}).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

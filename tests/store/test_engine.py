@@ -97,3 +97,16 @@ def test_in_memory_sqlite_keeps_its_data_across_sessions() -> None:
         session.execute(text("INSERT INTO t VALUES (1)"))
     with session_scope(engine) as session:
         assert session.execute(text("SELECT x FROM t")).scalar_one() == 1
+
+
+def test_read_only_session_reads_while_another_session_writes(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as writer:
+        writer.execute(
+            text(
+                "INSERT INTO sync_cursor (key, value, updated_at) "
+                "VALUES ('k', 'v', '2026-11-23 00:00:00')"
+            )
+        )
+        with session_scope(sqlite_engine, read_only=True) as reader:
+            seen = reader.execute(text("SELECT count(*) FROM sync_cursor")).scalar_one()
+    assert seen == 0
