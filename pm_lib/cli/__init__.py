@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import typer
 
+from pm_lib.cli.venue import venue_app
+
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -20,3 +22,6 @@ app = typer.Typer(
 @app.callback()
 def _main() -> None:
     """pm-agent: scan Polymarket, decide under risk limits, trade paper or (armed) live."""
+
+
+app.add_typer(venue_app)

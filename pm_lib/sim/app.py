@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
+from pm_lib.sim.faults import FaultMiddleware
+from pm_lib.sim.limits import TrafficMiddleware
 from pm_lib.sim.routes_control import control_routes
 from pm_lib.sim.routes_exchange_control import exchange_control_routes
 from pm_lib.sim.routes_gamma import gamma_routes
@@ -23,6 +26,11 @@ def create_app(venue: SimVenue) -> Starlette:
         *public_routes(venue),
         *private_routes(venue),
     ]
-    app = Starlette(routes=routes)
+    # Outermost first: rate limits and stats (as Cloudflare sits in front), then faults.
+    middleware = [
+        Middleware(TrafficMiddleware, limiter=venue.limiter, stats=venue.stats),
+        Middleware(FaultMiddleware, plan=venue.faults),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.venue = venue
     return app

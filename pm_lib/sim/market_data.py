@@ -103,7 +103,10 @@ class MarketData:
                 state,
                 model,
                 self.profiles,
-                origin=state.clock.now(),
+                # Epoch 0 starts at the configured anchor (reproducible) or now.
+                origin=cfg.universe_anchor
+                if cfg.universe_anchor is not None
+                else state.clock.now(),
                 epoch_seconds=cfg.book_epoch_seconds,
                 dip_window_seconds=cfg.dip_window_seconds,
                 max_books=cfg.max_books_in_memory,

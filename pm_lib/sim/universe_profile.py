@@ -70,20 +70,20 @@ FEE_SCHEDULES = (POLITICS_FEES, SPORTS_FEES, CRYPTO_FEES, CRYPTO_5M_FEES, ECONOM
 # PROFILE A/B: legs per neg-risk group. Complete events: 7..36 legs; page groups p50 10..17;
 # a 2026-03 page had many 2-3 leg groups. (size, weight)
 _GROUP_SIZES: tuple[tuple[int, float], ...] = (
-    (2, 0.10),
-    (3, 0.08),
-    (4, 0.05),
-    (5, 0.05),
-    (6, 0.05),
-    (7, 0.05),
+    (2, 0.07),
+    (3, 0.06),
+    (4, 0.04),
+    (5, 0.04),
+    (6, 0.04),
+    (7, 0.04),
     (8, 0.05),
     (9, 0.05),
-    (10, 0.06),
-    (11, 0.07),
-    (12, 0.06),
-    (13, 0.03),
-    (15, 0.06),
-    (17, 0.04),
+    (10, 0.07),
+    (11, 0.08),
+    (12, 0.07),
+    (13, 0.04),
+    (15, 0.07),
+    (17, 0.05),
     (19, 0.03),
     (20, 0.04),
     (23, 0.04),
@@ -132,9 +132,9 @@ def draw_group_weights(rng: random.Random, legs: int) -> list[float]:
 def draw_binary_fair(rng: random.Random) -> float:
     """Fair YES probability of a standalone binary market, piled near 0 and 1."""
     u = rng.random()
-    if u < 0.36:
+    if u < 0.40:
         return rng.uniform(0.0003, 0.05)
-    if u < 0.52:
+    if u < 0.58:
         return rng.uniform(0.95, 0.9995)
     return rng.uniform(0.05, 0.95)
 
@@ -142,7 +142,7 @@ def draw_binary_fair(rng: random.Random) -> float:
 def draw_tick(rng: random.Random, fair: float) -> Decimal:
     """Minimum tick: 0.001 on 75% of markets, 0.01 mostly on mid-range prices (PROFILE A)."""
     mid_range = 0.04 <= fair <= 0.96
-    coarse_share = 0.55 if mid_range else 0.08
+    coarse_share = 0.5 if mid_range else 0.07
     return TICK_COARSE if rng.random() < coarse_share else TICK_FINE
 
 

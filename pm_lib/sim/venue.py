@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pm_lib.sim.exchange import Exchange
+from pm_lib.sim.faults import FaultPlan
+from pm_lib.sim.limits import RateLimiter, RequestStats
 from pm_lib.sim.market_data import MarketData
 from pm_lib.sim.state import VenueState
 
@@ -58,4 +60,9 @@ class SimVenue:
         generate = state is None  # a caller's own state keeps its markets and static books
         self.state = state or VenueState()
         self.market_data = MarketData(self.state, self.config, generate=generate)
+        self.limiter = RateLimiter(
+            self.config.rate_limit_overrides, enabled=self.config.enforce_rate_limits
+        )
+        self.stats = RequestStats()
+        self.faults = FaultPlan(self.config.seed)
         self.exchange = Exchange(self.state, self.config)

@@ -46,7 +46,7 @@ def _all_markets(gamma: httpx.Client, **params: Any) -> list[dict[str, Any]]:
     markets: list[dict[str, Any]] = []
     cursor = None
     while True:
-        extra = {"after_cursor": cursor} if cursor else {}
+        extra: dict[str, str] = {"after_cursor": cursor} if cursor else {}
         page = _page(gamma, "/markets/keyset", limit=100, **params, **extra)
         markets.extend(page["markets"])
         cursor = page.get("next_cursor")

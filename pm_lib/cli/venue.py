@@ -1,0 +1,66 @@
+"""``pm-agent venue ...``: run the local Polymarket V2 emulator (docs/EMULATOR.md)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+__all__ = ["venue_app"]
+
+venue_app = typer.Typer(
+    name="venue",
+    help="The local Polymarket V2 emulator (Gamma + CLOB on one port).",
+    no_args_is_help=True,
+)
+
+
+@venue_app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8080,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    markets: Annotated[int, typer.Option(help="Markets to generate.", min=0)] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the universe and of every draw.")] = 7,
+    universe: Annotated[
+        Path | None,
+        typer.Option(help="JSON list of recorded Gamma market objects to serve instead."),
+    ] = None,
+    no_autofund: Annotated[
+        bool, typer.Option("--no-autofund", help="Do not credit new wallets with pUSD.")
+    ] = False,
+    ghost_fill_rate: Annotated[
+        float, typer.Option(help="Share of trades that end FAILED (reverted).", min=0, max=1)
+    ] = 0.0,
+    no_rate_limits: Annotated[
+        bool, typer.Option("--no-rate-limits", help="Do not enforce the documented limits.")
+    ] = False,
+    epoch_seconds: Annotated[
+        float, typer.Option(help="Venue-clock seconds between book moves (0: static books).")
+    ] = 30.0,
+) -> None:
+    """Serve the emulator until interrupted; prints the URLs to point pm-agent at."""
+    from pm_lib.sim.app import create_app
+    from pm_lib.sim.venue import SimConfig, SimVenue
+
+    config = SimConfig(
+        seed=seed,
+        markets=markets,
+        universe_file=str(universe) if universe else None,
+        autofund=not no_autofund,
+        ghost_fill_rate=ghost_fill_rate,
+        enforce_rate_limits=not no_rate_limits,
+        book_epoch_seconds=epoch_seconds,
+    )
+    started = time.perf_counter()
+    venue = SimVenue(config)
+    built = time.perf_counter() - started
+    typer.echo(
+        f"pm-agent venue: {len(venue.state.markets)} markets, "
+        f"{len(venue.state.events)} events (seed {seed}) built in {built:.1f}s"
+    )
+    typer.echo(f"PM_CLOB_URL=http://{host}:{port}")
+    typer.echo(f"PM_GAMMA_URL=http://{host}:{port}/gamma")
+    uvicorn.run(create_app(venue), host=host, port=port, log_level="warning", access_log=False)
