@@ -87,6 +87,7 @@ class OrderRecord:
 
     @property
     def remaining(self) -> Decimal:
+        """Shares not yet matched."""
         return self.original_size - self.size_matched
 
     def as_json(self) -> dict[str, Any]:
@@ -126,6 +127,7 @@ class MakerFill:
     fee_rate_bps: str
 
     def as_json(self) -> dict[str, Any]:
+        """One ``maker_orders[]`` entry of a ``/data/trades`` row."""
         return {
             "order_id": self.order_id,
             "owner": self.owner,

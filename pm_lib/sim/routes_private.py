@@ -72,6 +72,8 @@ def private_routes(venue: SimVenue) -> list[BaseRoute]:
     config = venue.config
 
     def l1(handler: Callable[[Request, str, int], Response]) -> Handler:
+        """Wrap ``handler(request, address, nonce)`` with ClobAuth (L1) verification."""
+
         async def endpoint(request: Request) -> Response:
             try:
                 address, nonce = verify_l1(
@@ -88,6 +90,9 @@ def private_routes(venue: SimVenue) -> list[BaseRoute]:
         return endpoint
 
     def l2(handler: Callable[[Request, ApiKey, Any], Response]) -> Handler:
+        """Wrap ``handler(request, key, parsed_json_body)`` with HMAC (L2) verification, the
+        lifecycle catch-up and the mapping of rejections to 4xx bodies."""
+
         async def endpoint(request: Request) -> Response:
             body = await request.body()
             with venue.state.lock:
