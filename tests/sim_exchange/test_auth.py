@@ -192,3 +192,13 @@ def test_api_key_listing_and_deletion(running: RunningVenue) -> None:
 
 def test_closed_only_mode_is_off(client: ClobClient) -> None:
     assert client.get_closed_only_mode() == {"closed_only": False}
+
+
+def test_client_on_server_time_keeps_working_after_a_large_clock_advance(
+    running: RunningVenue, venue: SimVenue
+) -> None:
+    client = ClobClient(host=running.clob_url, chain_id=137, key=KEY_A, use_server_time=True)
+    client.set_api_creds(client.create_or_derive_api_key())
+    venue.state.clock.advance(3600)
+
+    assert client.get_open_orders() == []
