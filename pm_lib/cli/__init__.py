@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from pm_lib.cli.db import db_app
 from pm_lib.cli.venue import venue_app
 
 __all__ = ["app"]
@@ -25,3 +26,4 @@ def _main() -> None:
 
 
 app.add_typer(venue_app)
+app.add_typer(db_app)
