@@ -168,3 +168,13 @@ def test_venue_reset_forgets_orders_and_wallets_but_keeps_api_keys(running: Runn
     assert client.get_open_orders() == [] and client.get_trades() == []
     balance = client.get_balance_allowance(BalanceAllowanceParams(asset_type="COLLATERAL"))
     assert balance["balance"] == "10000000000"
+
+
+def test_sim_reset_route_clears_the_exchange(running: RunningVenue) -> None:
+    client = authed_client(running)
+    client.create_and_post_order(OrderArgs(token_id=YES, price=0.45, size=10, side="BUY"), OPTS)
+
+    answer = _sim(running, "POST", "/reset", {"markets": 5})
+
+    assert answer.status_code == 200
+    assert client.get_open_orders() == []
