@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from pm_lib.settings import Settings
 
 __all__ = [
+    "MIGRATIONS_DIR",
     "SQLITE_BUSY_TIMEOUT_MS",
     "current_revision",
     "engine_from_settings",

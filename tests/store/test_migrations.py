@@ -8,11 +8,19 @@ import threading
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-from pm_lib.store.engine import current_revision, head_revision, make_engine, upgrade
+from pm_lib.store.engine import (
+    MIGRATIONS_DIR,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from pm_lib.store.tables import metadata
 
 
@@ -68,6 +76,17 @@ def test_two_processes_migrating_postgres_at_once_both_succeed(
         head_revision(),
         head_revision(),
     ]
+
+
+def test_every_migration_downgrades_and_upgrades_again(sqlite_engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with sqlite_engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+        connection.commit()
+    assert current_revision(sqlite_engine) is None
+    assert upgrade(sqlite_engine) == head_revision()
 
 
 def test_two_threads_migrating_at_once_both_succeed(tmp_path: Path) -> None:
