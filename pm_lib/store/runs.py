@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -68,12 +69,13 @@ def finish_run(
     opportunities: int | None = None,
     approved: int | None = None,
     orders: int | None = None,
-    stage_timings: Mapping[str, float] | None = None,
+    stage_timings: Mapping[str, float | Decimal | str] | None = None,
     error: str | None = None,
 ) -> RunRow:
     """Close a run with its final status; counts left ``None`` keep their stored value.
 
-    ``stage_timings`` maps stage name to seconds. Raises ``UnknownRun`` for an unknown id.
+    ``stage_timings`` maps stage name to seconds (a number, or a decimal string; Decimals are
+    stored as strings). Raises ``UnknownRun`` for an unknown id.
     """
     counts = {
         "markets": markets,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine
@@ -93,3 +94,16 @@ def test_recent_runs_are_newest_first(engine: Engine) -> None:
         _start(engine, f"run-{n}", minutes=n)
     with session_scope(engine) as session:
         assert [r.id for r in recent_runs(session, limit=2)] == ["run-2", "run-1"]
+
+
+def test_decimal_stage_timings_are_stored_as_strings(engine: Engine) -> None:
+    _start(engine)
+    with session_scope(engine) as session:
+        run = finish_run(
+            session,
+            "run-1",
+            status="completed",
+            finished_at=NOW,
+            stage_timings={"books": Decimal("1.250")},
+        )
+    assert run.stage_timings == {"books": "1.250"}
