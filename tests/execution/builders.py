@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from pm_lib.models import FeeSchedule, Level, OrderBook, OrderRequest, OrderType, Side
+from pm_lib.models import (
+    FeeSchedule,
+    Leg,
+    Level,
+    Market,
+    Opportunity,
+    OrderBook,
+    OrderRequest,
+    OrderType,
+    Outcome,
+    Side,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 YES = "1001"
@@ -60,4 +71,47 @@ def request(
         post_only=post_only,
         tick_size=Decimal("0.01"),
         fees=fees,
+    )
+
+
+def market(condition: str, yes: str, no: str, *, neg_risk: bool = False) -> Market:
+    """A binary market with the test fee schedule, tick 0.01 and minimum size 5."""
+    return Market(
+        condition_id=condition,
+        market_id=condition[-6:],
+        question=f"Market {condition[-6:]}?",
+        slug=f"market-{condition[-6:]}",
+        outcomes=(Outcome(name="Yes", token_id=yes), Outcome(name="No", token_id=no)),
+        neg_risk=neg_risk,
+        tick_size=Decimal("0.01"),
+        min_order_size=Decimal("5"),
+        fees=FEES,
+    )
+
+
+def basket(opportunity_id: str, *legs: tuple[str, str, str, str]) -> Opportunity:
+    """An all-BUY FOK basket from (token, condition, size, limit) tuples."""
+    order_legs = tuple(
+        Leg(
+            token_id=token,
+            condition_id=condition,
+            side=Side.BUY,
+            size=Decimal(size),
+            limit_price=Decimal(limit),
+            expected_vwap=Decimal(limit),
+        )
+        for token, condition, size, limit in legs
+    )
+    cost = sum((leg.size * leg.limit_price for leg in order_legs), Decimal(0))
+    return Opportunity(
+        id=opportunity_id,
+        strategy="negrisk_arbitrage",
+        market="group",
+        legs=order_legs,
+        edge=Decimal("0.1"),
+        cost=cost,
+        fees=Decimal(0),
+        payout=order_legs[0].size,
+        reason="test basket",
+        created_at=NOW,
     )

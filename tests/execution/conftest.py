@@ -1,4 +1,5 @@
-"""Execution fixtures: a migrated SQLite file per test and paper settings."""
+"""Execution fixtures: a migrated SQLite file per test, paper settings, and a running emulator
+with a live executor (real SDK) connected to it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from pm_lib.auth import Credentials, credentials_from_mapping
+from pm_lib.execution.live import LiveExecutor
 from pm_lib.settings import Settings
+from pm_lib.sim.server import RunningVenue, running_venue
+from pm_lib.sim.venue import SimVenue
 from pm_lib.store import make_engine, upgrade
+from tests.execution.emulator import KEY, make_venue
 
 
 def db_url(path: Path) -> str:
@@ -29,3 +35,40 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path, paper_balance=Decimal("100"))  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def venue() -> SimVenue:
+    return make_venue()
+
+
+@pytest.fixture
+def running(venue: SimVenue) -> Iterator[RunningVenue]:
+    with running_venue(venue) as r:
+        yield r
+
+
+@pytest.fixture
+def live_settings(tmp_path: Path, running: RunningVenue) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        mode="live",
+        clob_url=running.clob_url,
+        gamma_url=running.gamma_url,
+        data_dir=tmp_path,
+        http_timeout_seconds=3.0,
+    )
+
+
+@pytest.fixture
+def credentials() -> Credentials:
+    return credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": KEY})
+
+
+@pytest.fixture
+def live(
+    live_settings: Settings, engine: Engine, credentials: Credentials
+) -> Iterator[LiveExecutor]:
+    executor = LiveExecutor.connect(live_settings, engine, credentials, run_id="r1")
+    yield executor
+    executor.close()

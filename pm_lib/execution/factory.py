@@ -1,0 +1,88 @@
+"""Choose the executor once: paper by default, live only when every safety catch is released.
+
+Live needs all three of: ``PM_MODE=live`` in the settings, an explicit arming for this run
+(``--live`` / ``live=True``), and credentials that load and validate. Each missing catch has its
+own message, so an operator sees exactly which one held. Paper never needs credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from pm_lib.auth import Credentials, load_credentials
+from pm_lib.execution.base import BookSource, Executor
+from pm_lib.models import OrderBook
+from pm_lib.settings import Settings
+from pm_lib.venue.errors import ConfigurationError
+
+__all__ = [
+    "ARMED_IN_PAPER_MODE",
+    "LIVE_NOT_ARMED",
+    "NO_CREDENTIALS",
+    "live_credentials",
+    "make_executor",
+]
+
+ARMED_IN_PAPER_MODE = (
+    "live trading was armed for this run but PM_MODE is 'paper': set PM_MODE=live to trade live"
+)
+LIVE_NOT_ARMED = (
+    "PM_MODE=live but this run is not armed: pass --live (live=True) to trade live; "
+    "nothing was sent"
+)
+NO_CREDENTIALS = "live trading needs credentials, and they did not load"
+
+
+def live_credentials(
+    settings: Settings,
+    *,
+    live_armed: bool,
+    credentials: Credentials | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Credentials:
+    """The credentials of an armed live run, or ``ConfigurationError`` naming the missing catch."""
+    if settings.mode != "live":
+        raise ConfigurationError(ARMED_IN_PAPER_MODE)
+    if not live_armed:
+        raise ConfigurationError(LIVE_NOT_ARMED)
+    if credentials is not None:
+        return credentials
+    try:
+        return load_credentials(environ)
+    except ConfigurationError as e:
+        # The inner message names the variable and the rule only (see pm_lib.auth).
+        raise ConfigurationError(f"{NO_CREDENTIALS}: {e}") from None
+
+
+def make_executor(
+    settings: Settings,
+    *,
+    live_armed: bool,
+    engine: Engine,
+    run_id: str = "",
+    books: Mapping[str, OrderBook] | None = None,
+    book_source: BookSource | None = None,
+    credentials: Credentials | None = None,
+    environ: Mapping[str, str] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Executor:
+    """The executor for this run: ``PaperExecutor`` unless live is configured, armed and keyed.
+
+    ``books`` are the books the run already fetched (paper simulates against them; live ignores
+    them); ``book_source`` fetches books paper was not given. ``run_id`` scopes intent keys.
+    """
+    if settings.mode == "paper" and not live_armed:
+        from pm_lib.execution.paper import PaperExecutor
+
+        return PaperExecutor(
+            settings, engine, books=books, book_source=book_source, run_id=run_id, clock=clock
+        )
+    keys = live_credentials(
+        settings, live_armed=live_armed, credentials=credentials, environ=environ
+    )
+    from pm_lib.execution.live import LiveExecutor
+
+    return LiveExecutor.connect(settings, engine, keys, run_id=run_id, clock=clock)

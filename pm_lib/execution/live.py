@@ -1,0 +1,394 @@
+"""Live trading through ``pm_lib.venue.trading`` with a safe order lifecycle.
+
+For each request, in this order (the DB write of each step commits before the next starts):
+
+1. store the intent (deterministic key); a key already stored means another run or worker owns
+   it: nothing is sent and the stored state is reported;
+2. check the venue's tick and amount rules locally, then sign ONCE; the signed order's hash is
+   its venue order id;
+3. store the hash (``set_signed``) BEFORE posting;
+4. post once (``defer_exec=True``). A refusal is REJECTED. An ambiguous outcome (timeout,
+   dropped connection, 5xx, unreadable answer) is UNKNOWN and resolved by looking the hash up
+   (``/data/order``, then trades), never by signing or posting again.
+
+Fills come from the venue's trades: MATCHED/MINED/RETRYING are provisional, CONFIRMED final,
+FAILED reversed in positions and P&L (``ledger``). Heartbeats run while an order rests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import httpx
+from sqlalchemy import Engine
+
+from pm_lib.auth import Credentials
+from pm_lib.book_math import is_valid_price, precision_problem
+from pm_lib.execution.base import ExecutionMode, OrderSnapshot
+from pm_lib.execution.heartbeat import Heartbeat
+from pm_lib.execution.intents import already_exists_result, intent_spec, result_from_row
+from pm_lib.execution.ledger import LIVE_BALANCE_CURSOR, counts, replay
+from pm_lib.models import (
+    ZERO,
+    FeeSchedule,
+    Fill,
+    OrderRequest,
+    OrderResult,
+    OrderStatus,
+    Position,
+    Side,
+)
+from pm_lib.settings import Settings
+from pm_lib.store import (
+    IntentAlreadyExists,
+    OrderIntentRow,
+    create_intent,
+    fills,
+    fills_for_intent,
+    intent_by_key,
+    intent_by_order_id,
+    open_intents,
+    session_scope,
+    set_cursor,
+    set_signed,
+    stored_market,
+    update_intent,
+    upsert_fill,
+)
+from pm_lib.venue.errors import OutcomeUnknown, RejectedByVenue, RetryableError, VenueError
+from pm_lib.venue.trading import (
+    SignedOrder,
+    TradingClient,
+    derive_api_credentials,
+    install_http_client,
+)
+from pm_lib.venue.wire import PostOrderAck, VenueOrder
+
+__all__ = ["UNKNOWN_GRACE", "LiveExecutor", "local_refusal"]
+
+UNKNOWN_GRACE = timedelta(seconds=60)
+"""How long an order the venue does not know may still be in flight before it counts as never
+placed (an ambiguous post, or a crash between storing the hash and posting)."""
+
+
+def local_refusal(request: OrderRequest) -> str | None:
+    """Why the venue would refuse ``request`` on its tick and amounts alone, or None."""
+    if not is_valid_price(request.price, request.tick_size):
+        return f"price {request.price} breaks the minimum tick size rule: {request.tick_size}"
+    if request.post_only and request.order_type.is_marketable_only:
+        return "invalid post-only order: only GTC and GTD orders can be post-only"
+    return precision_problem(
+        request.side, request.size, request.price, request.tick_size, request.order_type
+    )
+
+
+class LiveExecutor:
+    """The real venue behind the ``Executor`` interface."""
+
+    mode: ExecutionMode = "live"
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        client: TradingClient,
+        *,
+        run_id: str = "",
+        clock: Callable[[], datetime] | None = None,
+        flow_run_id: str | None = None,
+        unknown_grace: timedelta = UNKNOWN_GRACE,
+    ) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._client = client
+        self._run_id = run_id or "manual"
+        self._flow_run_id = flow_run_id
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._grace = unknown_grace
+        self._fees: dict[str, FeeSchedule] = {}
+        self.heartbeat = Heartbeat(client.heartbeat, settings.heartbeat_interval_seconds)
+
+    @classmethod
+    def connect(
+        cls,
+        settings: Settings,
+        engine: Engine,
+        credentials: Credentials,
+        *,
+        run_id: str = "",
+        clock: Callable[[], datetime] | None = None,
+        flow_run_id: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> LiveExecutor:
+        """Set the SDK's HTTP timeout, derive API credentials if absent, and connect."""
+        install_http_client(settings.http_timeout_seconds, transport)
+        if credentials.api is None:
+            api = derive_api_credentials(settings.clob_url, settings.chain_id, credentials)
+            credentials = credentials.with_api(api)
+        client = TradingClient(settings.clob_url, settings.chain_id, credentials)
+        return cls(settings, engine, client, run_id=run_id, clock=clock, flow_run_id=flow_run_id)
+
+    def __repr__(self) -> str:
+        return f"LiveExecutor(run_id={self._run_id!r}, client={self._client!r})"
+
+    # --- placing ---------------------------------------------------------------------------
+    def place(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
+        """Place each request once, in order (see the module docstring for the lifecycle)."""
+        return [self._place_one(request) for request in requests]
+
+    def _place_one(self, request: OrderRequest) -> OrderResult:
+        now = self._clock()
+        key = request.intent_key
+        spec = intent_spec(
+            request, run_id=self._run_id, mode="live", now=now, flow_run_id=self._flow_run_id
+        )
+        try:
+            with session_scope(self._engine) as session:
+                create_intent(session, spec)
+        except IntentAlreadyExists:
+            with session_scope(self._engine) as session:
+                row = intent_by_key(session, key)
+            return already_exists_result(row, key)
+        self._fees.setdefault(request.condition_id, request.fees)
+        refusal = local_refusal(request)
+        if refusal is not None:
+            return self._settle(key, OrderStatus.REJECTED, error=f"not sent: {refusal}")
+        try:
+            signed = self._client.sign(request)
+        except VenueError as e:  # nothing was posted: only cached reads may have failed
+            return self._settle(key, OrderStatus.REJECTED, error=f"not sent: {e}")
+        with session_scope(self._engine) as session:
+            set_signed(session, key, signed.order_id, at=self._clock())
+        return self._post(signed)
+
+    def _post(self, signed: SignedOrder) -> OrderResult:
+        key = signed.request.intent_key
+        try:
+            ack = self._client.post(signed)
+        except OutcomeUnknown as e:
+            self._settle(key, OrderStatus.UNKNOWN, error=str(e))
+            return self.resolve(key)
+        except RejectedByVenue as e:
+            return self._settle(key, OrderStatus.REJECTED, error=str(e))
+        except RetryableError as e:  # 425/429: the venue did not take the order
+            return self._settle(key, OrderStatus.REJECTED, error=f"not taken: {e}")
+        return self._record_ack(signed, ack)
+
+    def _record_ack(self, signed: SignedOrder, ack: PostOrderAck) -> OrderResult:
+        key = signed.request.intent_key
+        self._store_fills(self._fetch_trades(ack.trade_ids))
+        if ack.status is None:
+            return self.resolve(key)
+        made = self._fills_of(key)
+        filled = sum((f.size for f in made), ZERO)
+        if not made and ack.taking_amount is not None and ack.making_amount is not None:
+            buy = signed.request.side is Side.BUY
+            filled = ack.taking_amount if buy else ack.making_amount
+        result = self._settle(key, ack.status, filled=filled, fills_made=made, raw=ack)
+        if ack.status is OrderStatus.LIVE:
+            self.heartbeat.start()
+        return result
+
+    def _settle(
+        self,
+        key: str,
+        status: OrderStatus,
+        *,
+        filled: Decimal | None = None,
+        fills_made: Sequence[Fill] = (),
+        error: str | None = None,
+        raw: PostOrderAck | None = None,
+    ) -> OrderResult:
+        """Store what became of intent ``key`` and return it as a result.
+
+        With fills, the average price and fee come from them (FAILED ones excluded) and so does
+        the filled size unless ``filled`` (the venue's own count) is given.
+        """
+        counted = [f for f in fills_made if counts(f)]
+        size = sum((f.size for f in counted), ZERO)
+        avg_price = fee = None
+        if counted:
+            filled = size if filled is None else filled
+            avg_price = sum((f.size * f.price for f in counted), ZERO) / size
+            fee = sum((f.fee for f in counted), ZERO)
+        with session_scope(self._engine) as session:
+            row = update_intent(
+                session,
+                key,
+                status=status,
+                filled_size=filled,
+                avg_price=avg_price,
+                fee=fee,
+                error=error,
+                at=self._clock(),
+            )
+        result = result_from_row(row)
+        if raw is not None:
+            result = result.model_copy(update={"raw": raw.model_dump(mode="json")})
+        return result
+
+    # --- resolving what is unknown -----------------------------------------------------------
+    def resolve(self, intent_key: str) -> OrderResult:
+        """Look an intent's order up at the venue and store what it finds.
+
+        The order, when the venue still lists it, gives the status; its trades give the fills.
+        A fully filled FOK/FAK may be missing from ``/data/order`` (VENUE-FACTS 2.4): then the
+        trades decide. An order the venue has never heard of stays UNKNOWN for ``UNKNOWN_GRACE``
+        and is then REJECTED as never placed. A failed lookup leaves it as it was.
+        """
+        with session_scope(self._engine) as session:
+            row = intent_by_key(session, intent_key)
+        if row is None or row.venue_order_id is None or row.status.is_terminal:
+            return already_exists_result(row, intent_key)
+        try:
+            order = self._client.get_order(row.venue_order_id)
+            trade_ids = order.trade_ids if order is not None else ()
+            found = self._fetch_trades(trade_ids) if trade_ids else self._trades_since(row)
+        except VenueError as e:
+            return result_from_row(row, error=f"lookup failed, still {row.status}: {e}")
+        self._store_fills(f for f in found if f.order_id == row.venue_order_id)
+        made = self._fills_of(intent_key)
+        if order is not None:
+            status = order.status
+            if status is OrderStatus.LIVE:
+                self.heartbeat.start()
+            return self._settle(intent_key, status, filled=order.size_matched, fills_made=made)
+        if made:
+            filled = sum((f.size for f in made), ZERO)
+            done = OrderStatus.MATCHED if filled >= row.size else OrderStatus.CANCELED
+            return self._settle(intent_key, done, fills_made=made)
+        if self._clock() - row.updated_at >= self._grace:
+            return self._settle(
+                intent_key, OrderStatus.REJECTED, error="the venue never received the order"
+            )
+        return result_from_row(row, error="not found at the venue yet; still unresolved")
+
+    def _trades_since(self, row: OrderIntentRow) -> list[Fill]:
+        return self._client.trades(after=row.created_at - self._grace, fees_for=self.fees_for)
+
+    # --- fills -----------------------------------------------------------------------------
+    def fees_for(self, condition_id: str) -> FeeSchedule | None:
+        """The market's taker-fee schedule: from requests, the catalogue, or the venue."""
+        if condition_id not in self._fees:
+            with session_scope(self._engine) as session:
+                market = stored_market(session, condition_id)
+            if market is not None:
+                self._fees[condition_id] = market.fees
+            else:
+                self._fees[condition_id] = self._client.market_info(condition_id).fees
+        return self._fees[condition_id]
+
+    def _fetch_trades(self, trade_ids: Iterable[str]) -> list[Fill]:
+        found: list[Fill] = []
+        for trade_id in dict.fromkeys(trade_ids):
+            found.extend(self._client.trades(trade_id=trade_id, fees_for=self.fees_for))
+        return found
+
+    def _store_fills(self, found: Iterable[Fill]) -> int:
+        """Store fills under their intents (or none: adopted); how many rows changed."""
+        changed = 0
+        with session_scope(self._engine) as session:
+            for fill in found:
+                owner = intent_by_order_id(session, fill.order_id)
+                changed += upsert_fill(
+                    session,
+                    fill,
+                    mode="live",
+                    intent_key=owner.intent_key if owner is not None else None,
+                    run_id=self._run_id,
+                    flow_run_id=self._flow_run_id,
+                    at=self._clock(),
+                )
+        return changed
+
+    def _fills_of(self, intent_key: str) -> list[Fill]:
+        with session_scope(self._engine) as session:
+            return fills_for_intent(session, intent_key)
+
+    def sync_fills(self, since: datetime | None = None) -> list[Fill]:
+        """Fetch our trades since ``since`` and re-read stored provisional ones; store all."""
+        found = self._client.trades(after=since, fees_for=self.fees_for)
+        with session_scope(self._engine) as session:
+            provisional = {
+                f.trade_id
+                for f in fills(session, "live")
+                if f.status.value in ("MATCHED", "MINED", "RETRYING")
+            }
+        seen = {f.trade_id for f in found}
+        found.extend(self._fetch_trades(provisional - seen))
+        self._store_fills(found)
+        return found
+
+    # --- the rest of the Executor interface ------------------------------------------------
+    def cancel(self, order_id: str) -> bool:
+        """Cancel one order at the venue; the intent becomes CANCELED when the venue says so."""
+        answer = self._client.cancel(order_id)
+        if order_id in answer.canceled:
+            self._mark_canceled([order_id])
+            return True
+        return False
+
+    def cancel_all(self) -> list[str]:
+        """Cancel every open order of the wallet."""
+        answer = self._client.cancel_all()
+        self._mark_canceled(answer.canceled)
+        return list(answer.canceled)
+
+    def _mark_canceled(self, order_ids: Iterable[str]) -> None:
+        with session_scope(self._engine) as session:
+            for order_id in order_ids:
+                row = intent_by_order_id(session, order_id)
+                if row is not None and not row.status.is_terminal:
+                    update_intent(session, row.intent_key, status=OrderStatus.CANCELED)
+
+    def open_orders(self) -> list[OrderSnapshot]:
+        """The wallet's resting orders, as the venue lists them."""
+        return [self._snapshot(o) for o in self._client.open_orders()]
+
+    def order_status(self, order_id: str) -> OrderSnapshot | None:
+        """One order as the venue reports it (None when unknown or gone)."""
+        order = self._client.get_order(order_id)
+        return self._snapshot(order) if order is not None else None
+
+    def _snapshot(self, order: VenueOrder) -> OrderSnapshot:
+        with session_scope(self._engine) as session:
+            row = intent_by_order_id(session, order.order_id)
+        return OrderSnapshot(
+            order_id=order.order_id,
+            token_id=order.token_id,
+            condition_id=order.condition_id,
+            side=order.side,
+            price=order.price,
+            original_size=order.original_size,
+            size_matched=order.size_matched,
+            status=order.status,
+            intent_key=row.intent_key if row is not None else None,
+            created_at=order.created_at,
+        )
+
+    def balance(self) -> Decimal:
+        """pUSD at the venue (also stored for the risk gate's portfolio state)."""
+        balance, _ = self._client.collateral()
+        with session_scope(self._engine) as session:
+            set_cursor(session, LIVE_BALANCE_CURSOR, str(balance), at=self._clock())
+        return balance
+
+    def holdings(self, token_ids: Iterable[str]) -> dict[str, Decimal]:
+        """Shares the venue says the wallet holds, per token."""
+        return {token: self._client.shares(token) for token in dict.fromkeys(token_ids)}
+
+    def positions(self) -> dict[str, Position]:
+        """Live positions from the stored fills."""
+        with session_scope(self._engine) as session:
+            return replay(fills(session, "live")).positions
+
+    def unresolved(self) -> list[OrderIntentRow]:
+        """Live intents not yet in a terminal status."""
+        with session_scope(self._engine) as session:
+            return open_intents(session, "live")
+
+    def close(self) -> None:
+        """Stop heartbeats (resting orders are then cancelled by the venue within ~10 s)."""
+        self.heartbeat.stop()

@@ -1,0 +1,224 @@
+"""Baskets: an opportunity's legs placed as FOK orders, and what to do when one leg fails.
+
+Legs go one at a time, in the opportunity's order; a leg that does not fill whole stops the
+basket (later legs are not sent). If a leg fails after another filled, the basket is lopsided:
+a ``leg_risk`` row records each filled leg and ``PM_UNWIND_POLICY`` applies:
+
+- ``sell_back``: close each filled leg with the opposite FAK order, limited to the price at which
+  closing loses at most the ``PM_UNWIND_MAX_LOSS`` budget left (fees included); what cannot be
+  closed within it is held. Fully closed legs are ``unwound``, the rest ``held``.
+- ``hold``: keep the filled legs and flag them (``held``) for an operator.
+
+A leg whose outcome is UNKNOWN (ambiguous submit) stops the basket too; its fills, if any, are
+for reconcile to find, so its leg risk stays ``open``. Single-leg opportunities are placed as
+their leg says (order type included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from pm_lib.book_math import round_to_tick, taker_fee
+from pm_lib.execution.base import Executor
+from pm_lib.models import (
+    ONE,
+    ZERO,
+    Market,
+    Opportunity,
+    OrderBook,
+    OrderRequest,
+    OrderResult,
+    OrderStatus,
+    OrderType,
+    Side,
+)
+from pm_lib.settings import Settings
+from pm_lib.store import (
+    LegRiskRow,
+    LegRiskStatus,
+    intent_key_for,
+    record_leg_risk,
+    session_scope,
+)
+
+__all__ = ["BasketOutcome", "execute_opportunity", "order_requests", "unwind_limit"]
+
+
+@dataclass(frozen=True)
+class BasketOutcome:
+    """What placing one opportunity did: its leg requests and results, unwinds, leg risks."""
+
+    opportunity_id: str
+    requests: tuple[OrderRequest, ...]
+    results: tuple[OrderResult, ...]
+    leg_risks: tuple[LegRiskRow, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """True when every leg filled whole (no leg risk)."""
+        legs = [r for r in self.results if ":unwind:" not in r.intent_key]
+        return len(legs) == len(self.requests) and all(
+            r.status is OrderStatus.MATCHED for r in legs
+        )
+
+
+def order_requests(
+    opportunity: Opportunity,
+    markets: Mapping[str, Market],
+    books: Mapping[str, OrderBook],
+    run_id: str,
+) -> list[OrderRequest]:
+    """One request per leg; baskets (several legs) are always FOK. Tick from the fresher book."""
+    basket = len(opportunity.legs) > 1
+    requests = []
+    for index, leg in enumerate(opportunity.legs):
+        market = markets[leg.condition_id]
+        book = books.get(leg.token_id)
+        requests.append(
+            OrderRequest(
+                intent_key=intent_key_for(run_id, opportunity.id, index),
+                token_id=leg.token_id,
+                condition_id=leg.condition_id,
+                side=leg.side,
+                size=leg.size,
+                price=leg.limit_price,
+                order_type=OrderType.FOK if basket else leg.order_type,
+                tick_size=book.tick_size if book is not None else market.tick_size,
+                neg_risk=market.neg_risk,
+                fees=market.fees,
+            )
+        )
+    return requests
+
+
+def unwind_limit(filled: OrderResult, request: OrderRequest, budget: Decimal) -> Decimal | None:
+    """The worst limit at which closing ``filled`` loses at most ``budget`` (fees included).
+
+    Selling back N shares bought for ``cost`` (price x N + fee) at p must bring in at least
+    ``cost - budget``: ``N x p - fee(N, p) >= cost - budget``, the lowest such p on the tick.
+    Buying back N shares sold for ``got`` at p may cost at most ``got + budget``: the highest
+    such p. None when no valid price satisfies it.
+    """
+    size, tick = filled.filled_size, request.tick_size
+    paid = size * (filled.avg_price or ZERO)
+    if request.side is Side.BUY:
+        target = paid + filled.fee - budget
+        price = max(round_to_tick(target / size, tick, "up"), tick)
+        while price <= ONE - tick:
+            if size * price - taker_fee(size, price, request.fees) >= target:
+                return price
+            price += tick
+        return None
+    ceiling = paid - filled.fee + budget
+    price = min(round_to_tick(ceiling / size, tick, "down"), ONE - tick)
+    while price >= tick:
+        if size * price + taker_fee(size, price, request.fees) <= ceiling:
+            return price
+        price -= tick
+    return None
+
+
+def execute_opportunity(
+    executor: Executor,
+    opportunity: Opportunity,
+    markets: Mapping[str, Market],
+    books: Mapping[str, OrderBook],
+    *,
+    settings: Settings,
+    engine: Engine,
+    run_id: str,
+    clock: Callable[[], datetime] | None = None,
+) -> BasketOutcome:
+    """Place ``opportunity``'s legs (module docstring); record and handle leg risk."""
+    now = clock or (lambda: datetime.now(UTC))
+    requests = order_requests(opportunity, markets, books, run_id)
+    results: list[OrderResult] = []
+    for request in requests:
+        [result] = executor.place([request])
+        results.append(result)
+        if result.status is not OrderStatus.MATCHED and len(requests) > 1:
+            break
+    pairs = list(zip(requests, results, strict=False))
+    failed = [r for r in results if r.status is not OrderStatus.MATCHED]
+    unknown = any(r.status is OrderStatus.UNKNOWN for r in results)
+    at_risk = [(q, r) for q, r in pairs if r.filled_size > ZERO or r.status is OrderStatus.UNKNOWN]
+    if len(requests) == 1 or not failed or not at_risk:
+        return BasketOutcome(opportunity.id, tuple(requests), tuple(results))
+    risks: list[LegRiskRow] = []
+    budget = settings.unwind_max_loss
+    for index, (request, result) in enumerate(at_risk):
+        status: LegRiskStatus
+        if unknown:
+            # The unknown leg may have filled (an answer lost after the match): unwinding now
+            # could break a complete basket, so reconcile decides.
+            status = "open"
+            detail = f"leg {request.intent_key} {result.status}, filled {result.filled_size}; "
+            detail += "a leg's outcome is unknown: reconcile decides"
+        elif settings.unwind_policy == "hold":
+            status = "held"
+            detail = f"leg {request.intent_key} filled {result.filled_size}; basket stopped "
+            detail += f"at {failed[0].intent_key} ({failed[0].status}): held and flagged"
+        else:
+            unwind, status, detail, loss = _sell_back(
+                executor, request, result, budget, run_id, opportunity.id, index
+            )
+            budget -= loss
+            if unwind is not None:
+                results.append(unwind)
+        with session_scope(engine) as session:
+            risks.append(
+                record_leg_risk(
+                    session,
+                    run_id=run_id,
+                    opportunity_id=opportunity.id,
+                    intent_key=request.intent_key,
+                    policy=settings.unwind_policy,
+                    detail=detail,
+                    created_at=now(),
+                    status=status,
+                )
+            )
+    return BasketOutcome(opportunity.id, tuple(requests), tuple(results), tuple(risks))
+
+
+def _sell_back(
+    executor: Executor,
+    request: OrderRequest,
+    filled: OrderResult,
+    budget: Decimal,
+    run_id: str,
+    opportunity_id: str,
+    index: int,
+) -> tuple[OrderResult | None, LegRiskStatus, str, Decimal]:
+    """Close one filled leg within ``budget``: (unwind result, leg-risk status, detail, loss)."""
+    limit = unwind_limit(filled, request, budget)
+    if limit is None:
+        return None, "held", f"no price closes {filled.filled_size} within {budget} pUSD", ZERO
+    unwind = request.model_copy(
+        update={
+            "intent_key": intent_key_for(run_id, f"{opportunity_id}:unwind", index),
+            "side": request.side.opposite,
+            "size": filled.filled_size,
+            "price": limit,
+            "order_type": OrderType.FAK,
+        }
+    )
+    [result] = executor.place([unwind])
+    closed = result.filled_size
+    entry = closed * (filled.avg_price or ZERO)
+    exit_ = closed * (result.avg_price or ZERO)
+    entry_fee = filled.fee * closed / filled.filled_size
+    gross = exit_ - entry if request.side is Side.BUY else entry - exit_
+    loss = max(ZERO, entry_fee + result.fee - gross)
+    status: LegRiskStatus = "unwound" if closed >= filled.filled_size else "held"
+    detail = (
+        f"sell_back of {request.intent_key}: closed {closed} of {filled.filled_size} at "
+        f"limit {limit} ({result.status}{': ' + result.error if result.error else ''}); "
+        f"loss {loss} pUSD of a {budget} budget"
+    )
+    return result, status, detail, loss

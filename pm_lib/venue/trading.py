@@ -1,0 +1,436 @@
+"""The single adapter around py-clob-client-v2: sign, post, cancel, orders, trades, balance.
+
+Nothing else in pm-agent imports ``py_clob_client_v2``; a later move to the unified SDK touches
+this module only. Every SDK or httpx error is mapped here to the ``pm_lib.venue.errors`` tree
+(``raise ... from e``), and every venue answer is parsed here by ``pm_lib.venue.wire``.
+
+Error mapping (VENUE-FACTS 2.4):
+
+    no HTTP status (timeout, dropped connection)  write -> OutcomeUnknown   read -> RetryableError
+    5xx                                            write -> OutcomeUnknown   read -> RetryableError
+    429                                            RateLimited (never resent for a write)
+    425 (matching engine restarting)               RetryableError (the write was not taken)
+    4xx "not enough balance / allowance"           InsufficientFunds
+    other 4xx, SDK-side validation                 RejectedByVenue
+
+The SDK's HTTP client is one module-level, synchronous ``httpx.Client(http2=True)`` built with
+httpx's default 5 s timeout (``py_clob_client_v2/http_helpers/helpers.py``). ``install_http_client``
+replaces it with one whose timeout is ``PM_HTTP_TIMEOUT_SECONDS`` (and, for tests, a transport).
+Callers on an event loop must run these methods in a thread (``execution.base.run_off_loop``).
+Writes are never retried here (``retry_on_error=False``), and posts use ``defer_exec=True`` so the
+SDK does not poll trades for up to 30 s after a match (VENUE-FACTS 2.1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+from py_clob_client_v2 import client as sdk_client
+from py_clob_client_v2.clob_types import (
+    ApiCreds,
+    AssetType,
+    BalanceAllowanceParams,
+    OrderArgsV2,
+    OrderPayload,
+    PartialCreateOrderOptions,
+    TradeParams,
+)
+from py_clob_client_v2.config import get_contract_config
+from py_clob_client_v2.exceptions import PolyApiException, PolyException
+from py_clob_client_v2.http_helpers import helpers as sdk_http
+from py_clob_client_v2.order_builder.builder import ROUNDING_CONFIG
+from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
+from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2
+from pydantic import SecretStr
+
+from pm_lib.auth import ApiCredentials, Credentials
+from pm_lib.book_math import order_amounts, taker_fee, to_micro_units
+from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
+from pm_lib.venue.errors import (
+    BadVenueData,
+    InsufficientFunds,
+    OutcomeUnknown,
+    RateLimited,
+    RejectedByVenue,
+    RetryableError,
+    VenueError,
+)
+from pm_lib.venue.wire import (
+    CancelResult,
+    ClobMarketInfo,
+    PostOrderAck,
+    VenueOrder,
+    parse_balance_allowance,
+    parse_cancel_response,
+    parse_clob_market_info,
+    parse_open_order,
+    parse_post_order_response,
+    parse_trade,
+    to_decimal,
+)
+
+__all__ = [
+    "SignedOrder",
+    "TradingClient",
+    "derive_api_credentials",
+    "install_http_client",
+    "map_sdk_error",
+    "venue_time",
+    "venue_version",
+]
+
+_FUNDS_MARKERS = ("not enough balance", "allowance", "insufficient")
+
+T = TypeVar("T")
+
+
+def install_http_client(
+    timeout_seconds: float, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """Replace the SDK's module-level HTTP client with one that has our timeout.
+
+    The SDK builds ``httpx.Client(http2=True)`` at import with httpx's 5 s default; we make the
+    timeout explicit (``PM_HTTP_TIMEOUT_SECONDS``). ``transport`` is the test seam (fault
+    injection in front of the local emulator). Process-wide, like the SDK's own client.
+    """
+    client = httpx.Client(
+        http2=transport is None, timeout=httpx.Timeout(timeout_seconds), transport=transport
+    )
+    old = sdk_http._http_client
+    sdk_http._http_client = client
+    old.close()
+    return client
+
+
+def _error_text(e: PolyApiException) -> str:
+    msg = e.error_msg
+    if isinstance(msg, dict):
+        text = msg.get("error") or msg.get("errorMsg") or msg.get("error_msg") or msg
+        return str(text)
+    return str(msg)
+
+
+def _retry_after(e: PolyApiException) -> float | None:
+    msg = e.error_msg
+    if isinstance(msg, dict):
+        value = msg.get("retry_after_seconds")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
+    """The ``pm_lib.venue.errors`` exception for an SDK/httpx failure of ``action``."""
+    if isinstance(e, PolyApiException):
+        status = e.status_code
+        text = _error_text(e)
+        if status is None or status >= 500:
+            where = f"HTTP {status}" if status else "no response"
+            if write:
+                return OutcomeUnknown(f"{action}: {where} ({text})", status_code=status)
+            return RetryableError(f"{action}: {where} ({text})", status_code=status)
+        if status == 429:
+            return RateLimited(f"{action}: rate limited ({text})", retry_after=_retry_after(e))
+        if status == 425:
+            return RetryableError(f"{action}: matching engine restarting ({text})", status_code=425)
+        if any(marker in text.lower() for marker in _FUNDS_MARKERS):
+            return InsufficientFunds(f"{action}: {text}", status_code=status)
+        return RejectedByVenue(f"{action}: {text}", status_code=status)
+    if isinstance(e, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
+        if write:
+            return OutcomeUnknown(f"{action}: {type(e).__name__}")
+        return RetryableError(f"{action}: {type(e).__name__}")
+    if isinstance(e, PolyException | ValueError):
+        # Raised by the SDK before anything was sent (bad tick, price out of range, ...).
+        return RejectedByVenue(f"{action}: refused by the SDK before sending: {e}")
+    if write:
+        return OutcomeUnknown(f"{action}: unexpected {type(e).__name__}")
+    return RetryableError(f"{action}: unexpected {type(e).__name__}")
+
+
+@dataclass(frozen=True)
+class SignedOrder:
+    """An order signed once; ``order_id`` is its EIP-712 hash (= the venue's order id)."""
+
+    order_id: str
+    request: OrderRequest
+    maker_amount: int
+    taker_amount: int
+    sdk_order: SignedOrderV2
+
+
+def _tick_text(tick: Decimal) -> str:
+    text = format(tick.normalize(), "f")
+    if text not in ROUNDING_CONFIG:
+        raise RejectedByVenue(f"tick size {tick} is not one of the venue's {list(ROUNDING_CONFIG)}")
+    return text
+
+
+class TradingClient:
+    """One authenticated (L2) client of the CLOB for one wallet; answers parsed by ``wire``."""
+
+    def __init__(self, host: str, chain_id: int, credentials: Credentials) -> None:
+        if credentials.api is None:
+            raise ValueError("derive the API credentials first (derive_api_credentials)")
+        api = credentials.api
+        self._chain_id = chain_id
+        self._owner = api.api_key.get_secret_value()
+        self._addresses = tuple({credentials.address, credentials.funds_address})
+        self._client = sdk_client.ClobClient(
+            host=host,
+            chain_id=chain_id,
+            key=credentials.private_key.get_secret_value(),
+            creds=ApiCreds(
+                api_key=self._owner,
+                api_secret=api.secret.get_secret_value(),
+                api_passphrase=api.passphrase.get_secret_value(),
+            ),
+            signature_type=credentials.signature_type,
+            funder=credentials.funder,
+            retry_on_error=False,  # writes are never resent blindly
+        )
+
+    def __repr__(self) -> str:
+        return f"TradingClient(host={self._client.host!r}, address={self.address})"
+
+    @property
+    def address(self) -> str:
+        """The signer address."""
+        return str(self._client.get_address())
+
+    def _call(self, action: str, write: bool, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except Exception as e:
+            raise map_sdk_error(e, action=action, write=write) from e
+
+    # --- orders --------------------------------------------------------------------------
+    def sign(self, request: OrderRequest) -> SignedOrder:
+        """Sign ``request`` once as a limit-priced order of its type (no post).
+
+        Only cached reads happen (GET /tick-size and /version, once per token and client). The
+        amounts are checked to the micro-unit against exact Decimal arithmetic, because the SDK
+        rounds through floats (``pm_lib.book_math`` module docstring, "SDK quirk").
+        """
+        tick = _tick_text(request.tick_size)
+        amounts = order_amounts(request.side, request.size, request.price)
+        want = (to_micro_units(amounts[0]), to_micro_units(amounts[1]))
+        args = OrderArgsV2(
+            token_id=request.token_id,
+            price=float(request.price),
+            size=self._float_size(request, tick, want),
+            side=request.side.value,
+            expiration=int(request.expiration.timestamp()) if request.expiration else 0,
+        )
+        options = PartialCreateOrderOptions(
+            tick_size=tick,
+            neg_risk=request.neg_risk,
+        )
+        order = self._call("sign order", False, lambda: self._client.create_order(args, options))
+        got = (int(order.makerAmount), int(order.takerAmount))
+        if got != want:
+            raise RejectedByVenue(f"SDK signed amounts {got}, expected {want}: not posting it")
+        return SignedOrder(self._order_hash(order, request.neg_risk), request, *want, order)
+
+    def _float_size(self, request: OrderRequest, tick: str, want: tuple[int, int]) -> float:
+        """The float size for which the SDK's float rounding yields exactly ``want``."""
+        size = float(request.size)
+        for _ in range(8):  # step up by ulps past the floor(x * 100) artefact
+            _, maker, taker = self._client.builder.get_order_amounts(
+                request.side.value, size, float(request.price), ROUNDING_CONFIG[tick]
+            )
+            if (maker, taker) == want:
+                return size
+            size = math.nextafter(size, math.inf)
+        return float(request.size)  # the check after signing refuses it
+
+    def _order_hash(self, order: SignedOrderV2, neg_risk: bool) -> str:
+        config = get_contract_config(self._chain_id)
+        exchange = config.neg_risk_exchange_v2 if neg_risk else config.exchange_v2
+        builder = ExchangeOrderBuilderV2(exchange, self._chain_id, self._client.signer)
+        return str(builder.build_order_hash(builder.build_order_typed_data(order)))
+
+    def post(self, signed: SignedOrder) -> PostOrderAck:
+        """POST /order once with ``defer_exec=True``. Never retried: see the module docstring.
+
+        An answer that cannot be read is as ambiguous as none: ``OutcomeUnknown``.
+        """
+        req = signed.request
+        post_only = req.post_only and req.order_type in (OrderType.GTC, OrderType.GTD)
+        answer = self._call(
+            "post order",
+            True,
+            lambda: self._client.post_order(
+                signed.sdk_order, req.order_type.value, post_only=post_only, defer_exec=True
+            ),
+        )
+        try:
+            ack = parse_post_order_response(answer)
+        except BadVenueData as e:
+            raise OutcomeUnknown(f"post order: unreadable answer ({e.reason})") from e
+        if not ack.success:
+            raise RejectedByVenue(f"post order: {ack.error_msg or 'success=false'}")
+        return ack
+
+    def get_order(self, order_id: str) -> VenueOrder | None:
+        """GET /data/order/{id}; None when the venue does not know it (404 or empty body).
+
+        A fully filled FOK/FAK order may be missing here: look in trades (VENUE-FACTS 2.4).
+        """
+        try:
+            answer = self._client.get_order(order_id)
+        except PolyApiException as e:
+            if e.status_code == 404:
+                return None
+            raise map_sdk_error(e, action="get order", write=False) from e
+        except Exception as e:
+            raise map_sdk_error(e, action="get order", write=False) from e
+        if not isinstance(answer, dict) or not answer:
+            return None
+        return parse_open_order(answer)
+
+    def open_orders(self) -> list[VenueOrder]:
+        """Every resting order of the account (all pages)."""
+        rows = self._call("open orders", False, lambda: self._client.get_open_orders())
+        return [parse_open_order(row) for row in rows]
+
+    def trades(
+        self,
+        *,
+        after: datetime | None = None,
+        trade_id: str | None = None,
+        fees_for: Callable[[str], FeeSchedule | None] = lambda condition_id: None,
+    ) -> list[Fill]:
+        """Our fills in the account's trades (all pages), after a time or for one trade id.
+
+        Trade rows carry no fee, so taker fills get the market's taker fee (``fees_for`` a
+        condition id) charged per maker order matched, as the venue charges it
+        (``pm_lib.book_math`` module docstring); maker fills pay none.
+        """
+        params = TradeParams(after=int(after.timestamp()) if after else None, id=trade_id)
+        rows = self._call("trades", False, lambda: self._client.get_trades(params))
+        fills: list[Fill] = []
+        for row in rows:
+            for fill in parse_trade(row, owner=self._owner, addresses=self._addresses):
+                if fill.is_taker:
+                    fee = _taker_fee(row, fill, fees_for(fill.condition_id))
+                    fill = fill.model_copy(update={"fee": fee})
+                fills.append(fill)
+        return fills
+
+    def cancel(self, order_id: str) -> CancelResult:
+        """DELETE /order for one id."""
+        payload = OrderPayload(orderID=order_id)
+        answer = self._call("cancel order", True, lambda: self._client.cancel_order(payload))
+        return parse_cancel_response(answer)
+
+    def cancel_all(self) -> CancelResult:
+        """DELETE /cancel-all."""
+        return parse_cancel_response(self._call("cancel all", True, self._client.cancel_all))
+
+    def collateral(self) -> tuple[Decimal, dict[str, Decimal]]:
+        """pUSD balance and allowances by spender, in pUSD (base units / 1e6)."""
+        params = BalanceAllowanceParams(asset_type=AssetType.COLLATERAL)
+        answer = self._call("balance", False, lambda: self._client.get_balance_allowance(params))
+        return parse_balance_allowance(answer)
+
+    def heartbeat(self, heartbeat_id: str) -> str:
+        """POST /v1/heartbeats; the id to send next.
+
+        A stale id is refused with 400 and the id the venue expects (VENUE-FACTS 2.4); that id
+        is returned so the chain resumes instead of failing.
+        """
+        try:
+            answer = self._client.post_heartbeat(heartbeat_id)
+        except PolyApiException as e:
+            expected = e.error_msg.get("heartbeat_id") if isinstance(e.error_msg, dict) else None
+            if e.status_code == 400 and isinstance(expected, str):
+                return expected
+            raise map_sdk_error(e, action="heartbeat", write=True) from e
+        except Exception as e:
+            raise map_sdk_error(e, action="heartbeat", write=True) from e
+        return str(answer.get("heartbeat_id", "")) if isinstance(answer, dict) else ""
+
+    def shares(self, token_id: str) -> Decimal:
+        """Shares of ``token_id`` the wallet holds (GET /balance-allowance, CONDITIONAL)."""
+        params = BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=token_id)
+        answer = self._call("shares", False, lambda: self._client.get_balance_allowance(params))
+        return parse_balance_allowance(answer)[0]
+
+    def market_info(self, condition_id: str) -> ClobMarketInfo:
+        """GET /clob-markets/{condition_id}: tick, minimum size, neg risk and fee schedule."""
+        answer = self._call(
+            "market info", False, lambda: self._client.get_clob_market_info(condition_id)
+        )
+        return parse_clob_market_info(answer)
+
+    # --- venue ---------------------------------------------------------------------------
+    def server_time(self) -> int:
+        """GET /time: the venue's clock in unix seconds."""
+        return venue_time(self._client.host)
+
+    def version(self) -> int:
+        """GET /version (2 on CLOB V2)."""
+        return venue_version(self._client.host)
+
+
+def _taker_fee(row: Any, fill: Fill, fees: FeeSchedule | None) -> Decimal:
+    """The taker fee of one trade row: summed per maker order matched, each priced in the
+    taker's token (a maker on the complementary token trades at 1 - its price)."""
+    try:
+        total = ZERO
+        for entry in row.get("maker_orders") or ():
+            price = to_decimal(entry["price"])
+            own = price if entry.get("asset_id") == fill.token_id else ONE - price
+            total += taker_fee(to_decimal(entry["matched_amount"]), own, fees)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return taker_fee(fill.size, fill.price, fees)  # no usable maker detail: one match
+    return total
+
+
+def venue_time(host: str) -> int:
+    """GET /time (public): the venue's clock in unix seconds."""
+    answer = _public_get(host, "/time")
+    if isinstance(answer, dict):
+        answer = answer.get("time") or answer.get("timestamp")
+    try:
+        return int(str(answer))
+    except ValueError:
+        raise BadVenueData("time", str(answer)[:40], "not integer seconds") from None
+
+
+def venue_version(host: str) -> int:
+    """GET /version (public): the CLOB protocol version (2 since 2026-04-28)."""
+    answer = _public_get(host, "/version")
+    if not isinstance(answer, dict) or not isinstance(answer.get("version"), int):
+        raise BadVenueData("version", str(answer)[:40], "expected {'version': <int>}")
+    return int(answer["version"])
+
+
+def _public_get(host: str, path: str) -> Any:
+    try:
+        return sdk_http.get(f"{host.rstrip('/')}{path}")
+    except Exception as e:
+        raise map_sdk_error(e, action=f"GET {path}", write=False) from e
+
+
+def derive_api_credentials(host: str, chain_id: int, credentials: Credentials) -> ApiCredentials:
+    """L1 ``create_or_derive_api_key``: the API credentials bound to the private key."""
+    l1 = sdk_client.ClobClient(
+        host=host, chain_id=chain_id, key=credentials.private_key.get_secret_value()
+    )
+    try:
+        creds = l1.create_or_derive_api_key()
+    except Exception as e:
+        raise map_sdk_error(e, action="derive API key", write=False) from e
+    return ApiCredentials(
+        api_key=SecretStr(creds.api_key),
+        secret=SecretStr(creds.api_secret),
+        passphrase=SecretStr(creds.api_passphrase),
+    )
