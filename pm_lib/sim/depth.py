@@ -20,12 +20,12 @@ from pm_lib.sim.universe_profile import draw_touch_size
 __all__ = ["background_levels", "background_orders"]
 
 ONE = Decimal(1)
-_SIZE = Decimal("0.01")
 _FLOOR_TRUE_ARB = Decimal(25)
 
 
 def _size(x: float) -> Decimal:
-    return Decimal(repr(round(max(x, 1.0), 2))).quantize(_SIZE).normalize()
+    """Shares with at most 2 decimals (whole cents of a share), at least 1."""
+    return Decimal(max(round(x * 100), 100)).scaleb(-2)
 
 
 def _side_levels(

@@ -32,7 +32,7 @@ from pm_lib.sim.seeding import stream
 from pm_lib.sim.state import Ladder, RestingOrder, VenueState
 from pm_lib.sim.universe import MarketProfile
 
-__all__ = ["BackgroundBooks", "LiveLadders", "TopOfBook"]
+__all__ = ["Background", "BackgroundBooks", "LiveLadders", "Stamp", "TopOfBook"]
 
 _STREAM_DEPTH = 21
 
@@ -46,9 +46,14 @@ class TopOfBook:
     last_trade: Decimal | None
 
 
+Stamp = tuple[int, Quote | None]  # (epoch, quote): what a pristine background book is made of
+Levels = list[tuple[Decimal, Decimal]]
+Background = tuple[Levels, Levels, Decimal | None]
+
+
 @dataclass(slots=True)
 class _Built:
-    generation: Generation
+    stamp: Stamp
     version: int
 
 
@@ -74,7 +79,8 @@ class BackgroundBooks:
         self.dip_window_seconds = dip_window_seconds
         self.max_books = max_books
         self.pinned: set[str] = set()
-        self.on_evict: Callable[[str], None] = lambda _cond: None
+        # Told (condition id, ladder, stamp) when an untouched ladder leaves memory.
+        self.on_evict: Callable[[str, Ladder, Stamp], None] = lambda _c, _l, _s: None
         self._built: dict[str, _Built] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
 
@@ -92,6 +98,31 @@ class BackgroundBooks:
         """The background top of book of a market now (no ladder is built)."""
         return self.model.quote(condition_id, self.generation())
 
+    def stamp(self, condition_id: str, gen: Generation | None = None) -> Stamp:
+        """What the market's untouched background book is derived from (now, or at ``gen``):
+        the epoch (depth draws) and the quote. Equal stamps mean identical pristine books."""
+        gen = gen or self.generation()
+        return gen.epoch, self.model.quote(condition_id, gen)
+
+    def background(self, condition_id: str, gen: Generation) -> Background:
+        """The untouched background book at ``gen``: YES bids and asks (best first) and the
+        last trade, without building a ladder (read-only scans never materialise books)."""
+        quote = self.model.quote(condition_id, gen)
+        if quote is None:
+            return [], [], None
+        profile = self.profiles[condition_id]
+        rng = stream(self.model.settings.seed, _STREAM_DEPTH, profile.index, gen.epoch)
+        market = self.state.markets[condition_id]
+        bids, asks = background_levels(market, quote, profile.depth, rng)
+        return bids, asks, quote.last_trade
+
+    def pristine_stamp(self, condition_id: str, ladder: Ladder) -> Stamp | None:
+        """The ladder's stamp if it is untouched background liquidity, else ``None``."""
+        built = self._built.get(condition_id)
+        if built is None or built.version != ladder.version or condition_id in self.pinned:
+            return None
+        return None if _has_owned(ladder) else built.stamp
+
     # --- ladders -----------------------------------------------------------------------------
     def build(self, condition_id: str) -> Ladder:
         """A new ladder holding the current background liquidity of the market."""
@@ -100,19 +131,18 @@ class BackgroundBooks:
         return ladder
 
     def keep_current(self, condition_id: str, ladder: Ladder) -> None:
-        """Bring the ladder's background liquidity to the current generation (if it moved)."""
+        """Bring the ladder's background liquidity to the current generation (if it moved).
+
+        A new epoch always re-derives (fresh depth); within an epoch only a changed quote does
+        (a neg-risk dip window opening or closing), so fills against the background persist
+        until the next move."""
         if condition_id in self.pinned or condition_id not in self.profiles:
             return
-        gen = self.generation()
         built = self._built.get(condition_id)
-        if built is None or built.generation != gen:
-            if built is not None and self.model.quote(condition_id, gen) == self.model.quote(
-                condition_id, built.generation
-            ):
-                built.generation = gen  # same quote (e.g. only the dip window closed elsewhere)
-            else:
-                with self.state.lock:
-                    self._rederive(condition_id, ladder, gen)
+        gen = self.generation()
+        if built is None or built.stamp != self.stamp(condition_id, gen):
+            with self.state.lock:
+                self._rederive(condition_id, ladder, gen)
         self._recent[condition_id] = None
         self._recent.move_to_end(condition_id)
 
@@ -138,8 +168,8 @@ class BackgroundBooks:
             if built.version != ladder.version or _has_owned(ladder):
                 continue  # traded against or holding user orders: kept
             dict.__delitem__(ladders, cond)
-            del self._built[cond]
-            self.on_evict(cond)
+            stamp = self._built.pop(cond).stamp
+            self.on_evict(cond, ladder, stamp)
 
     def _rederive(self, condition_id: str, ladder: Ladder, gen: Generation) -> None:
         market = self.state.markets[condition_id]
@@ -149,8 +179,7 @@ class BackgroundBooks:
         owned_asks = _owned(ladder.asks)
         ladder.bids, ladder.asks = owned_bids, owned_asks
         if quote is not None:
-            rng = stream(self.model.settings.seed, _STREAM_DEPTH, profile.index, gen.epoch)
-            bids, asks = background_levels(market, quote, profile.depth, rng)
+            bids, asks, _ = self.background(condition_id, gen)
             # Never cross a user's resting order: the live book is never crossed.
             if owned_bids:
                 top_owned_bid = max(owned_bids)
@@ -168,7 +197,7 @@ class BackgroundBooks:
                         book[price] = queue
             ladder.last_trade_price = quote.last_trade
         ladder.version += 1
-        self._built[condition_id] = _Built(gen, ladder.version)
+        self._built[condition_id] = _Built((gen.epoch, quote), ladder.version)
 
 
 def _owned(book: dict[Decimal, deque[RestingOrder]]) -> dict[Decimal, deque[RestingOrder]]:

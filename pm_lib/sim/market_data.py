@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from pm_lib.sim.evolution import BackgroundBooks, LiveLadders, TopOfBook
+from pm_lib.sim.evolution import BackgroundBooks, LiveLadders, Stamp, TopOfBook
 from pm_lib.sim.quotes import QuoteModel, QuoteSettings
 from pm_lib.sim.state import Ladder, SimEvent, SimMarket, VenueState
 from pm_lib.sim.universe import EventProfile, MarketProfile, Universe, generate_universe
 from pm_lib.sim.universe_loader import load_universe_file
-from pm_lib.sim.wire_out import BookCache, book_json, token_top
+from pm_lib.sim.wire_out import BookCache, book_json, book_json_levels, token_top
 
 if TYPE_CHECKING:
     from pm_lib.sim.venue import SimConfig
@@ -49,7 +49,7 @@ class MarketData:
         self.state = state
         self.config = config
         self.catalogue_version = 0
-        self.book_cache = BookCache()
+        self.book_cache = BookCache(max_entries=config.max_cached_books)
         self.profiles: dict[str, MarketProfile] = {}
         self.event_profiles: dict[str, EventProfile] = {}
         self.books: BackgroundBooks | None = None
@@ -116,10 +116,11 @@ class MarketData:
             self.book_cache.clear()
             self.touch_catalogue()
 
-    def _forget_book(self, condition_id: str) -> None:
+    def _forget_book(self, condition_id: str, ladder: Ladder, stamp: Stamp) -> None:
         market = self.state.markets.get(condition_id)
         if market is not None:
-            self.book_cache.drop(*market.token_ids)
+            for token in market.token_ids:
+                self.book_cache.detach(token, ladder)
 
     def touch_catalogue(self) -> None:
         """Note that a market or event changed (listings and cached books are re-derived)."""
@@ -172,15 +173,31 @@ class MarketData:
             return TopOfBook(top.bid, top.ask, ladder.last_trade_price)
 
     def book_body(self, market: SimMarket, is_yes: bool) -> bytes:
-        """The serialised /book of a token, from cache while its ladder did not change."""
+        """The serialised /book of a token, from cache while its book did not change."""
         token = market.yes_token if is_yes else market.no_token
+        cond = market.condition_id
         with self.state.lock:
+            ladders = self.state.ladders
+            books = self.books
+            lazy = isinstance(ladders, LiveLadders) and not ladders.is_built(cond)
+            if lazy and books is not None and cond in self.profiles:
+                # Read-only: serve the untouched background book without building a ladder.
+                gen = books.generation()
+                stamp = books.stamp(cond, gen)
+                body = self.book_cache.get_detached(token, stamp, self.catalogue_version)
+                if body is None:
+                    now_ms = int(self.state.clock.now() * 1000)
+                    yes_book = books.background(cond, gen)
+                    body = book_json_levels(market, is_yes, yes_book, now_ms)
+                    self.book_cache.put(token, None, self.catalogue_version, body, stamp)
+                return body
             ladder = self.ladder(market)
             body = self.book_cache.get(token, ladder, self.catalogue_version)
             if body is None:
                 now_ms = int(self.state.clock.now() * 1000)
                 body = book_json(market, is_yes, ladder, now_ms)
-                self.book_cache.put(token, ladder, self.catalogue_version, body)
+                pristine = books.pristine_stamp(cond, ladder) if books is not None else None
+                self.book_cache.put(token, ladder, self.catalogue_version, body, pristine)
             return body
 
     def yes_price(self, market: SimMarket) -> Decimal:

@@ -71,12 +71,24 @@ class _Gamma:
         profile = self.md.event_profiles.get(event.event_id)
         return gamma_event_summary(event, profile, self._markets_of(event), now)
 
-    def market(self, market: SimMarket, now: float, nested_events: bool) -> dict[str, Any]:
-        """One market object as Gamma lists it."""
+    def market(
+        self,
+        market: SimMarket,
+        now: float,
+        nested_events: bool,
+        summaries: dict[str, dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """One market object as Gamma lists it (``summaries``: event objects already built
+        for this response, shared by the legs of one event)."""
         events = None
         if nested_events:
             event = self.venue.state.events.get(market.event_id or "")
-            events = [self._summary(event, now)] if event is not None else []
+            events = []
+            if event is not None:
+                summaries = {} if summaries is None else summaries
+                if event.event_id not in summaries:
+                    summaries[event.event_id] = self._summary(event, now)
+                events = [summaries[event.event_id]]
         profile = self.md.profiles.get(market.condition_id)
         return gamma_market(market, profile, self.md.top_of_book(market), now, events)
 
@@ -115,7 +127,8 @@ class _Gamma:
         except QueryError as e:
             return _invalid(str(e))
         now = self._now()
-        body: dict[str, Any] = {"markets": [self.market(m, now, True) for m in page.items]}
+        shared: dict[str, dict[str, Any]] = {}
+        body: dict[str, Any] = {"markets": [self.market(m, now, True, shared) for m in page.items]}
         if page.next_cursor is not None:
             body["next_cursor"] = page.next_cursor
         return _json(body)

@@ -28,7 +28,6 @@ from pm_lib.sim.wire_out import (
     clob_market,
     clob_market_info,
     decimal_str,
-    token_top,
 )
 
 __all__ = ["public_routes"]
@@ -79,8 +78,16 @@ class _Public:
         return hit
 
     def _top(self, market: SimMarket, is_yes: bool) -> TokenTop:
-        with self.venue.state.lock:
-            return token_top(self.md.ladder(market), is_yes)
+        # Read-only: from the top of book, so price reads never build a ladder.
+        top = self.md.top_of_book(market)
+        if top is None:
+            return TokenTop(None, None)
+        if is_yes:
+            return TokenTop(top.bid, top.ask)
+        return TokenTop(
+            ONE - top.ask if top.ask is not None else None,
+            ONE - top.bid if top.bid is not None else None,
+        )
 
     def _batch(self, raw: bytes) -> list[dict[str, Any]]:
         try:
@@ -161,8 +168,8 @@ class _Public:
         return _json(self._last_trade(market, is_yes))
 
     def _last_trade(self, market: SimMarket, is_yes: bool) -> dict[str, str]:
-        with self.venue.state.lock:
-            ltp = self.md.ladder(market).last_trade_price
+        top = self.md.top_of_book(market)
+        ltp = top.last_trade if top is not None else None
         if ltp is None:
             return {"price": "0.5", "side": ""}
         return {"price": decimal_str(ltp if is_yes else ONE - ltp), "side": "BUY"}

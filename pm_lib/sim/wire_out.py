@@ -27,6 +27,7 @@ __all__ = [
     "BookCache",
     "TokenTop",
     "book_json",
+    "book_json_levels",
     "clob_market",
     "clob_market_info",
     "decimal_str",
@@ -36,11 +37,15 @@ __all__ = [
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
+Levels = list[tuple[Decimal, Decimal]]
 _THREE_PLACES = Decimal("0.001")
 
 
 def decimal_str(value: Decimal) -> str:
     """A Decimal as the CLOB prints it: plain notation, no trailing zeros ("0.3", "200")."""
+    text = str(value)
+    if "E" not in text and not ("." in text and text.endswith("0")):
+        return text  # already plain and minimal (the common case: fast)
     if value == 0:
         return "0"
     return format(value.normalize(), "f")
@@ -57,11 +62,30 @@ def last_trade_str(value: Decimal | None) -> str:
 
 
 def book_json(market: SimMarket, is_yes: bool, ladder: Ladder, timestamp_ms: int) -> bytes:
-    """The /book body of one token, best price last, with the genuine hash."""
-    bids, asks = ladder.token_levels(is_yes)
-    ltp = ladder.last_trade_price
-    if ltp is not None and not is_yes:
-        ltp = ONE - ltp
+    """The /book body of one token of a ladder, best price last, with the genuine hash."""
+    return book_json_levels(
+        market,
+        is_yes,
+        (ladder.levels("BUY"), ladder.levels("SELL"), ladder.last_trade_price),
+        timestamp_ms,
+    )
+
+
+def book_json_levels(
+    market: SimMarket,
+    is_yes: bool,
+    yes_book: tuple[Levels, Levels, Decimal | None],
+    timestamp_ms: int,
+) -> bytes:
+    """The /book body of one token from YES-terms (bids, asks, last trade), bids and asks best
+    first; the NO token's book is the reflection (NO bid q = YES ask 1 - q)."""
+    yes_bids, yes_asks, ltp = yes_book
+    if is_yes:
+        bids, asks = yes_bids, yes_asks
+    else:
+        bids = [(ONE - p, s) for p, s in yes_asks]
+        asks = [(ONE - p, s) for p, s in yes_bids]
+        ltp = ONE - ltp if ltp is not None else None
     payload = {
         "market": market.condition_id,
         "asset_id": market.yes_token if is_yes else market.no_token,
@@ -75,21 +99,30 @@ def book_json(market: SimMarket, is_yes: bool, ladder: Ladder, timestamp_ms: int
         "last_trade_price": last_trade_str(ltp),
     }
     payload["hash"] = book_hash(payload)
-    return orjson.dumps(payload)
+    # orjson's bytes keep a multi-KB buffer; an exact copy keeps 100k cached books lean.
+    return bytes(memoryview(orjson.dumps(payload)))
 
 
 @dataclass(slots=True)
 class _CachedBook:
-    ladder: Ladder
+    ladder: Ladder | None  # None once the (untouched) ladder left memory
     version: int
     catalogue: int
+    stamp: object  # what an untouched background book was derived from; None if touched
     body: bytes
 
 
 class BookCache:
-    """Serialised books per token, valid while the ladder's ``version`` does not move."""
+    """Serialised books per token.
 
-    def __init__(self) -> None:
+    An entry is valid while its ladder's ``version`` does not move. When an untouched
+    background ladder is evicted from memory its entry is *detached* and stays valid for as
+    long as the market's stamp (epoch and quote) is the same, so a full scan of a large
+    universe is served from bytes without rebuilding ladders. At most ``max_entries`` are kept.
+    """
+
+    def __init__(self, max_entries: int = 120_000) -> None:
+        self.max_entries = max_entries
         self._books: dict[str, _CachedBook] = {}
 
     def get(self, token_id: str, ladder: Ladder, catalogue: int) -> bytes | None:
@@ -104,14 +137,39 @@ class BookCache:
             return hit.body
         return None
 
-    def put(self, token_id: str, ladder: Ladder, catalogue: int, body: bytes) -> None:
-        """Remember the body served for the ladder's current version."""
-        self._books[token_id] = _CachedBook(ladder, ladder.version, catalogue, body)
+    def get_detached(self, token_id: str, stamp: object, catalogue: int) -> bytes | None:
+        """The body of an evicted untouched book, if it would be rebuilt identically."""
+        hit = self._books.get(token_id)
+        if (
+            hit is not None
+            and hit.ladder is None
+            and hit.stamp is not None
+            and hit.stamp == stamp
+            and hit.catalogue == catalogue
+        ):
+            return hit.body
+        return None
 
-    def drop(self, *token_ids: str) -> None:
-        """Forget tokens (their ladder was evicted)."""
-        for token in token_ids:
-            self._books.pop(token, None)
+    def put(
+        self, token_id: str, ladder: Ladder | None, catalogue: int, body: bytes, stamp: object
+    ) -> None:
+        """Remember the body served for the ladder's current version (``ladder=None``: an
+        untouched background book served without building its ladder)."""
+        self._books.pop(token_id, None)
+        version = ladder.version if ladder is not None else -1
+        self._books[token_id] = _CachedBook(ladder, version, catalogue, stamp, body)
+        while len(self._books) > self.max_entries:
+            del self._books[next(iter(self._books))]
+
+    def detach(self, token_id: str, ladder: Ladder) -> None:
+        """The token's ladder left memory: keep its body only if it was untouched."""
+        hit = self._books.get(token_id)
+        if hit is None:
+            return
+        if hit.ladder is ladder and hit.version == ladder.version and hit.stamp is not None:
+            hit.ladder = None
+        else:
+            del self._books[token_id]
 
     def clear(self) -> None:
         """Forget everything."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from decimal import Decimal
 
+import pytest
+
 from pm_lib.sim.evolution import TopOfBook
 from pm_lib.sim.market_admin import move_clock, set_book
 from pm_lib.sim.quotes import DipKind
@@ -86,8 +88,9 @@ def test_users_orders_survive_a_move_and_are_never_crossed() -> None:
         assert min(ladder.asks) > top.bid
 
 
-def test_evicted_books_are_rebuilt_identically() -> None:
-    venue = _venue(max_books_in_memory=8)
+@pytest.mark.parametrize("cached_books", [0, 1000])  # rebuilt, or served from detached bytes
+def test_evicted_books_come_back_identical(cached_books: int) -> None:
+    venue = _venue(max_books_in_memory=8, max_cached_books=cached_books)
     _at(venue, EPOCH * 2 + 15.0)
     market = _quoted(venue)
     first = venue.market_data.book_body(market, False)
