@@ -7,7 +7,7 @@ drives the SDK's blocking HTTP client, so async callers go through ``run_off_loo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol, TypeVar, runtime_checkable
@@ -85,8 +85,16 @@ class Executor(Protocol):
         """Fetch fills (trades) since ``since``, store them, and return them."""
         ...
 
+    def resolve(self, intent_key: str) -> OrderResult:
+        """Look one stored intent's order up (venue or paper book) and store what is found."""
+        ...
+
     def balance(self) -> Decimal:
         """Collateral (pUSD) available, in pUSD."""
+        ...
+
+    def holdings(self, token_ids: Iterable[str]) -> dict[str, Decimal]:
+        """Shares held per token as the venue (or the paper ledger) reports them."""
         ...
 
     def positions(self) -> dict[str, Position]:

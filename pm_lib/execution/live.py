@@ -236,12 +236,17 @@ class LiveExecutor:
         The order, when the venue still lists it, gives the status; its trades give the fills.
         A fully filled FOK/FAK may be missing from ``/data/order`` (VENUE-FACTS 2.4): then the
         trades decide. An order the venue has never heard of stays UNKNOWN for ``UNKNOWN_GRACE``
-        and is then REJECTED as never placed. A failed lookup leaves it as it was.
+        and is then REJECTED as never placed; so is an intent left PENDING (never signed). A
+        failed lookup leaves it as it was.
         """
         with session_scope(self._engine) as session:
             row = intent_by_key(session, intent_key)
-        if row is None or row.venue_order_id is None or row.status.is_terminal:
+        if row is None or row.status.is_terminal:
             return already_exists_result(row, intent_key)
+        if row.venue_order_id is None:  # stopped before signing: nothing can have been sent
+            if self._clock() - row.updated_at < self._grace:
+                return result_from_row(row, error="not signed yet")
+            return self._settle(intent_key, OrderStatus.REJECTED, error="never signed or sent")
         try:
             order = self._client.get_order(row.venue_order_id)
             trade_ids = order.trade_ids if order is not None else ()

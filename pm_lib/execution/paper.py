@@ -19,7 +19,7 @@ Limitation: the intent table has no expiry column, so a resting paper GTD order 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -28,7 +28,12 @@ from sqlalchemy.orm import Session
 
 from pm_lib.book_math import taker_fee, walk_buy, walk_sell
 from pm_lib.execution.base import BookSource, ExecutionMode, OrderSnapshot
-from pm_lib.execution.intents import already_exists_result, intent_spec, paper_order_id
+from pm_lib.execution.intents import (
+    already_exists_result,
+    intent_spec,
+    paper_order_id,
+    result_from_row,
+)
 from pm_lib.execution.ledger import replay
 from pm_lib.execution.liquidity import RunLiquidity
 from pm_lib.execution.paper_rules import NO_BOOK, NOT_ENOUGH_BALANCE, fill_refusal, order_refusal
@@ -326,6 +331,19 @@ class PaperExecutor:
         self.match_resting()
         with session_scope(self._engine) as session:
             return fills(session, "paper", since)
+
+    def resolve(self, intent_key: str) -> OrderResult:
+        """The stored state of a paper intent (paper's book-keeping is its own authority)."""
+        with session_scope(self._engine) as session:
+            row = intent_by_key(session, intent_key)
+        if row is None:
+            return already_exists_result(None, intent_key)
+        return result_from_row(row)
+
+    def holdings(self, token_ids: Iterable[str]) -> dict[str, Decimal]:
+        """Paper shares per token, from the ledger."""
+        held = self.positions()
+        return {t: held[t].size if t in held else ZERO for t in dict.fromkeys(token_ids)}
 
     def balance(self) -> Decimal:
         """Paper pUSD: starting balance plus stored fill cash flow (open orders not deducted)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue, running_venue
 from pm_lib.sim.venue import SimVenue
 from pm_lib.store import make_engine, upgrade
+from pm_lib.venue.trading import TradingClient, derive_api_credentials, install_http_client
 from tests.execution.emulator import KEY, make_venue
 
 
@@ -72,3 +74,20 @@ def live(
     executor = LiveExecutor.connect(live_settings, engine, credentials, run_id="r1")
     yield executor
     executor.close()
+
+
+def connected(
+    settings: Settings,
+    engine: Engine,
+    credentials: Credentials,
+    client_type: type[TradingClient] = TradingClient,
+    *,
+    run_id: str = "r1",
+    **options: Any,
+) -> LiveExecutor:
+    """A live executor whose adapter is ``client_type`` (a TradingClient subclass that calls
+    the real one, e.g. to crash right after a post)."""
+    install_http_client(settings.http_timeout_seconds)
+    api = derive_api_credentials(settings.clob_url, settings.chain_id, credentials)
+    client = client_type(settings.clob_url, settings.chain_id, credentials.with_api(api))
+    return LiveExecutor(settings, engine, client, run_id=run_id, **options)

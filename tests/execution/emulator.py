@@ -13,16 +13,21 @@ API is used to look at wallets, orders and trades, to inject faults and to move 
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from pm_lib.models import Event, FeeSchedule, Market, Outcome
+from pm_lib.models import Event, FeeSchedule, Market, OrderBook, Outcome
+from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
 from pm_lib.sim.state import Ladder, RestingOrder, SimEvent, SimMarket, VenueState
 from pm_lib.sim.venue import SimConfig, SimVenue
+from pm_lib.venue.books import fetch_books
 
 KEY = "0x" + "33" * 32  # a well-known test key, never funded anywhere real
 FEES = FeeSchedule(rate=Decimal("0.04"), exponent=1)
@@ -144,3 +149,14 @@ def venue_trades(running: RunningVenue, address: str) -> list[dict[str, Any]]:
 def venue_wallet(running: RunningVenue, address: str) -> dict[str, Any]:
     """Balances (base units), positions, orders and trades of ``address``."""
     return dict(control(running, "GET", f"/wallets/{address}"))
+
+
+def fetch(settings: Settings, token_ids: Sequence[str]) -> dict[str, OrderBook]:
+    """The current books of ``token_ids`` from the emulator (POST /books, pm-agent's fetcher)."""
+
+    async def go() -> dict[str, OrderBook]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            batch = await fetch_books(client, settings, token_ids, datetime.now(UTC))
+        return batch.books
+
+    return asyncio.run(go())

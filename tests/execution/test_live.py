@@ -10,11 +10,18 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
+from pm_lib.auth import Credentials
 from pm_lib.execution.live import LiveExecutor
+from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderStatus, OrderType, Side
+from pm_lib.settings import Settings
+from pm_lib.sim.server import RunningVenue
 from pm_lib.store import fills, intent_by_key, session_scope
+from pm_lib.venue.trading import SignedOrder, TradingClient
+from pm_lib.venue.wire import PostOrderAck, normalise_order_status
 from tests.execution.builders import request
-from tests.execution.emulator import COND, FEES, YES
+from tests.execution.conftest import connected
+from tests.execution.emulator import COND, FEES, YES, control, venue_orders
 
 START = Decimal("10000")
 
@@ -39,3 +46,83 @@ def test_fok_buy_fills_and_stores_fill_fee_and_intent(live: LiveExecutor, engine
         (Decimal("10"), Decimal("0.55"), Decimal("0.099"))
     ]
     assert live.balance() == START - Decimal("5.599")
+
+
+def test_fok_that_cannot_fill_is_rejected_with_the_venue_text(
+    live: LiveExecutor, engine: Engine
+) -> None:
+    [result] = live.place([buy_yes("r1:o:0", "400", "0.56", OrderType.FOK)])  # 300 to 0.56
+    assert result.status is OrderStatus.REJECTED
+    assert result.error is not None and "FOK orders are fully filled or killed" in result.error
+    with session_scope(engine) as session:
+        row = intent_by_key(session, "r1:o:0")
+        assert fills(session, "live") == []
+    assert row is not None and row.venue_order_id is not None  # signed (and stored) before post
+
+
+def test_the_hash_is_stored_before_the_order_is_posted(
+    live_settings: Settings, engine: Engine, credentials: Credentials
+) -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    class Witness(TradingClient):
+        def post(self, signed: SignedOrder) -> PostOrderAck:
+            with session_scope(engine) as session:
+                row = intent_by_key(session, signed.request.intent_key)
+            seen.append((row.status.value if row else None, row.venue_order_id if row else None))
+            return super().post(signed)
+
+    executor = connected(live_settings, engine, credentials, Witness)
+    [result] = executor.place([buy_yes("r1:o:0", "10", "0.55", OrderType.FOK)])
+    assert seen == [("SIGNED", result.order_id)]
+
+
+def test_a_stored_intent_is_never_sent_twice(
+    live: LiveExecutor, running: RunningVenue, credentials: Credentials
+) -> None:
+    order = buy_yes("r1:o:0", "10", "0.55", OrderType.FOK)
+    [first] = live.place([order])
+    [again] = live.place([order])
+    assert again.error == "intent already exists: not sent again"
+    assert again.order_id == first.order_id
+    assert len(venue_orders(running, credentials.address)) == 1
+
+
+def test_gtc_rests_with_heartbeats_and_cancel_reaches_db_and_venue(
+    live: LiveExecutor, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    [result] = live.place([buy_yes("r1:o:0", "10", "0.40", OrderType.GTC)])
+    assert result.status is OrderStatus.LIVE
+    assert live.heartbeat.running and live.heartbeat.beats >= 1
+    [resting] = live.open_orders()
+    assert (resting.order_id, resting.intent_key) == (result.order_id, "r1:o:0")
+    assert live.cancel(result.order_id or "") is True
+    with session_scope(engine) as session:
+        row = intent_by_key(session, "r1:o:0")
+    assert row is not None and row.status is OrderStatus.CANCELED
+    [at_venue] = venue_orders(running, credentials.address)
+    assert normalise_order_status(at_venue["status"]) is OrderStatus.CANCELED
+
+
+def test_sdk_float_rounding_cannot_change_the_signed_size(live: LiveExecutor) -> None:
+    # floor(0.29 * 100) / 100 == 0.28 in floats; 10.29 x 0.55 is a valid GTC amount (5.6595).
+    [result] = live.place([buy_yes("r1:o:0", "10.29", "0.40", OrderType.GTC)])
+    assert result.status is OrderStatus.LIVE
+    [resting] = live.open_orders()
+    assert resting.original_size == Decimal("10.29")
+
+
+def test_orders_the_venue_cancels_when_heartbeats_stop_are_marked_by_reconcile(
+    live: LiveExecutor,
+    live_settings: Settings,
+    engine: Engine,
+    running: RunningVenue,
+    credentials: Credentials,
+) -> None:
+    [result] = live.place([buy_yes("r1:o:0", "10", "0.40", OrderType.GTC)])
+    live.close()  # heartbeats stop, as when the process ends
+    control(running, "POST", "/clock", {"advance": 11})  # past the venue's 10 s window
+    report = reconcile(connected(live_settings, engine, credentials, run_id="r2"), engine)
+    assert report.canceled_at_venue == ("r1:o:0",)
+    assert report.clean, report.discrepancies
+    assert result.status is OrderStatus.LIVE
