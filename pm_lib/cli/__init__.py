@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import typer
 
+from pm_lib.cli.account import register as register_account
 from pm_lib.cli.db import db_app
+from pm_lib.cli.runs import register as register_runs
 from pm_lib.cli.venue import venue_app
 
 __all__ = ["app"]
@@ -27,3 +29,5 @@ def _main() -> None:
 
 app.add_typer(venue_app)
 app.add_typer(db_app)
+register_runs(app)
+register_account(app)

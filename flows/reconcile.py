@@ -1,0 +1,92 @@
+"""reconcile: the DB against the venue. Unknown orders resolved by lookup, missed fills adopted.
+
+Runs every 5 minutes (prefect.yaml) and on demand (`pm-agent reconcile`). It never places an
+order: it only reads the venue and corrects pm-agent's records, so its read task may retry.
+"""
+
+from __future__ import annotations
+
+from flows.environment import apply_prefect_defaults
+
+apply_prefect_defaults()
+
+from typing import Any  # noqa: E402
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import acreate_markdown_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.tasks import exponential_backoff  # noqa: E402
+
+from flows.runtime import open_run  # noqa: E402
+from pm_lib.execution.factory import make_executor  # noqa: E402
+from pm_lib.execution.reconcile import ReconcileReport  # noqa: E402
+from pm_lib.execution.reconcile import reconcile as reconcile_account  # noqa: E402
+from pm_lib.pipeline.context import RunContext  # noqa: E402
+from pm_lib.reporting.tables import money  # noqa: E402
+from pm_lib.store.engine import session_scope  # noqa: E402
+from pm_lib.store.runs import finish_run  # noqa: E402
+
+__all__ = ["reconcile"]
+
+
+@task(
+    name="reconcile-account",
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=1),
+    retry_jitter_factor=0.5,
+    timeout_seconds=300,
+    cache_policy=NO_CACHE,
+)
+def reconcile_task(ctx: RunContext) -> ReconcileReport:
+    """Compare the stored orders, fills and balance with the venue's, and correct the DB."""
+    executor = make_executor(
+        ctx.settings, live_armed=ctx.live_armed, engine=ctx.engine, run_id=ctx.run_id
+    )
+    try:
+        return reconcile_account(executor, ctx.engine)
+    finally:
+        executor.close()
+
+
+def _markdown(report: ReconcileReport) -> str:
+    lines = [
+        f"# pm-agent reconcile ({report.mode})",
+        "",
+        f"- fills seen: {report.fills_seen}, adopted (missed by us): {len(report.adopted_fills)}",
+        f"- order status changes: {len(report.changes)}",
+        f"- still open: {len(report.still_open)}",
+        f"- venue orders without an intent: {len(report.venue_orders_without_intent)}",
+        f"- balance: {money(report.balance, 2)} pUSD",
+        f"- discrepancies: {len(report.discrepancies)}",
+    ]
+    lines += [f"  - {d}" for d in report.discrepancies]
+    lines += [f"- {c.intent_key}: {c.before} -> {c.after} {c.note}" for c in report.changes]
+    return "\n".join(lines)
+
+
+@flow(name="reconcile", timeout_seconds=600)
+async def reconcile(live: bool = False) -> dict[str, Any]:
+    """Reconcile the paper account, or the live one when ``live`` arms it (PM_MODE=live)."""
+    ctx = open_run("reconcile", live=live)
+    report = reconcile_task(ctx)
+    with session_scope(ctx.engine) as session:
+        finish_run(session, ctx.run_id, status="completed", finished_at=ctx.now())
+    await acreate_markdown_artifact(_markdown(report), key="reconcile", description="Reconcile")
+    get_run_logger().info(
+        "reconcile %s: %d fills seen, %d adopted, %d changes, %d discrepancies",
+        report.mode,
+        report.fills_seen,
+        len(report.adopted_fills),
+        len(report.changes),
+        len(report.discrepancies),
+    )
+    return {
+        "run_id": ctx.run_id,
+        "mode": report.mode,
+        "fills_seen": report.fills_seen,
+        "adopted_fills": list(report.adopted_fills),
+        "changes": [c.model_dump(mode="json") for c in report.changes],
+        "still_open": list(report.still_open),
+        "balance": money(report.balance),
+        "discrepancies": list(report.discrepancies),
+    }

@@ -1,0 +1,101 @@
+"""What every flow does first: settings (with per-run overrides), the store, the run row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from prefect.runtime import flow_run
+from prefect.variables import Variable
+from sqlalchemy.engine import Engine
+
+from pm_lib.execution.factory import live_credentials
+from pm_lib.pipeline.context import RunContext, new_run_id
+from pm_lib.settings import Settings
+from pm_lib.store.engine import make_engine, session_scope, upgrade
+from pm_lib.store.runs import start_run
+from pm_lib.venue.errors import ConfigurationError
+
+__all__ = ["open_run", "read_fair_values", "run_settings", "store_engine"]
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def store_engine(settings: Settings) -> Engine:
+    """One engine per database URL per process, migrated to head on first use."""
+    url = settings.resolved_database_url
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = make_engine(url)
+        upgrade(engine)
+        _ENGINES[url] = engine
+    return engine
+
+
+def run_settings(
+    strategies: Sequence[str] | None = None, limits: Mapping[str, Any] | None = None
+) -> Settings:
+    """Settings from the environment with this run's overrides, validated like any other."""
+    base = Settings()
+    overrides: dict[str, Any] = dict(limits or {})
+    if strategies:
+        overrides["strategies"] = tuple(strategies)
+    if not overrides:
+        return base
+    unknown = set(overrides) - set(Settings.model_fields)
+    if unknown:
+        raise ConfigurationError(f"unknown setting overrides {sorted(unknown)}")
+    return Settings(**{**base.model_dump(), **overrides})
+
+
+def open_run(
+    flow_name: str,
+    *,
+    live: bool = False,
+    strategies: Sequence[str] | None = None,
+    limits: Mapping[str, Any] | None = None,
+) -> RunContext:
+    """Start a run: validate settings, refuse an armed live run that cannot trade, store the row.
+
+    An armed run (``live=True``) with ``PM_MODE`` not live, or without loadable credentials,
+    raises ``ConfigurationError`` here, before anything is fetched or sent.
+    """
+    settings = run_settings(strategies, limits)
+    if live:
+        live_credentials(settings, live_armed=True)
+    engine = store_engine(settings)
+    flow_run_id = flow_run.get_id()
+    ctx = RunContext(
+        settings=settings,
+        engine=engine,
+        run_id=new_run_id(),
+        flow_name=flow_name,
+        live_armed=live,
+        flow_run_id=str(flow_run_id) if flow_run_id else None,
+    )
+    with session_scope(engine) as session:
+        start_run(
+            session,
+            run_id=ctx.run_id,
+            flow_name=flow_name,
+            mode=ctx.mode,
+            flow_run_id=ctx.flow_run_id,
+            started_at=ctx.started_at,
+        )
+    return ctx
+
+
+async def read_fair_values(settings: Settings) -> dict[str, str] | None:
+    """The fair values in the Prefect Variable ``PM_FAIR_VALUE_VARIABLE`` (a JSON object)."""
+    if not settings.fair_value_variable or "fair_value" not in settings.strategies:
+        return None
+    raw = await Variable.aget(settings.fair_value_variable)
+    if raw is None:
+        raise ConfigurationError(
+            f"Prefect Variable {settings.fair_value_variable!r} (PM_FAIR_VALUE_VARIABLE) is not set"
+        )
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, dict):
+        raise ConfigurationError("the fair-value Variable must hold a JSON object")
+    return {str(k): str(v) for k, v in value.items()}

@@ -1,0 +1,184 @@
+"""scan_and_trade: the main job. Catalogue -> books -> signals -> risk -> execute -> record.
+
+Each stage is one task over the whole batch (never one task per market: Prefect's per-task
+overhead would dominate, see ../shared/PREFECT-NOTES.md). Reads retry with backoff; the execute
+task never retries (an order is placed once; ambiguity is resolved by reconcile, by lookup).
+"""
+
+from __future__ import annotations
+
+from flows.environment import apply_prefect_defaults
+
+apply_prefect_defaults()
+
+import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
+
+import httpx  # noqa: E402
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import (  # noqa: E402
+    acreate_markdown_artifact,
+    acreate_progress_artifact,
+    acreate_table_artifact,
+    aupdate_progress_artifact,
+)
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.tasks import exponential_backoff  # noqa: E402
+
+from flows.runtime import open_run, read_fair_values  # noqa: E402
+from pm_lib.models import Catalogue, PortfolioState  # noqa: E402
+from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
+from pm_lib.pipeline.decisions import Signals, decide, find_signals, portfolio_state  # noqa: E402
+from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue  # noqa: E402
+from pm_lib.pipeline.records import finish_scan  # noqa: E402
+from pm_lib.pipeline.report import ScanReport  # noqa: E402
+from pm_lib.pipeline.trading import Execution, execute_approved  # noqa: E402
+from pm_lib.reporting.summary import summary_markdown  # noqa: E402
+from pm_lib.reporting.tables import decision_rows, opportunity_rows, order_rows  # noqa: E402
+from pm_lib.venue.books import BookBatch  # noqa: E402
+from pm_lib.venue.http import open_venue_client  # noqa: E402
+
+__all__ = ["scan_and_trade"]
+
+_READ = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=0.5),
+    "retry_jitter_factor": 0.5,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="load-catalogue", timeout_seconds=300, **_READ)  # type: ignore[call-overload]
+async def load_catalogue_task(ctx: RunContext, client: httpx.AsyncClient) -> CatalogueLoad:
+    """The catalogue: from the DB cache while fresh, else paged from Gamma's keyset endpoints."""
+    return await load_market_catalogue(ctx, client)
+
+
+@task(name="fetch-books", timeout_seconds=300, **_READ)  # type: ignore[call-overload]
+async def fetch_books_task(
+    ctx: RunContext, client: httpx.AsyncClient, catalogue: Catalogue
+) -> BookBatch:
+    """Every token's book through POST /books, with a progress artifact in the UI."""
+    progress_id = await acreate_progress_artifact(0.0, description="order books fetched")
+    last = [0.0]
+
+    def on_progress(done: int, total: int) -> None:
+        last[0] = 100.0 * done / total if total else 100.0
+
+    batch = await load_books(ctx, client, catalogue, on_progress=on_progress)
+    await aupdate_progress_artifact(progress_id, max(last[0], 100.0))
+    return batch
+
+
+@task(name="portfolio", timeout_seconds=60, cache_policy=NO_CACHE)
+def portfolio_task(ctx: RunContext, books: BookBatch) -> PortfolioState:
+    """Positions, open orders, today's P&L and the kill switch, from the DB."""
+    return portfolio_state(ctx, books.books)
+
+
+@task(name="find-signals", timeout_seconds=120, cache_policy=NO_CACHE)
+def signals_task(
+    ctx: RunContext,
+    catalogue: Catalogue,
+    books: BookBatch,
+    portfolio: PortfolioState,
+    fair_values: dict[str, str] | None,
+) -> Signals:
+    """Opportunities from every configured strategy (pure), stored with their inputs."""
+    return find_signals(ctx, catalogue, books.books, portfolio, fair_values)
+
+
+@task(name="apply-risk", timeout_seconds=120, cache_policy=NO_CACHE)
+def risk_task(
+    ctx: RunContext,
+    catalogue: Catalogue,
+    books: BookBatch,
+    portfolio: PortfolioState,
+    signals: Signals,
+) -> Signals:
+    """A risk decision for every opportunity (approved or not, with its reason), stored."""
+    return decide(ctx, catalogue, books.books, portfolio, signals)
+
+
+@task(name="execute", retries=0, timeout_seconds=300, cache_policy=NO_CACHE)
+def execute_task(
+    ctx: RunContext, catalogue: Catalogue, books: BookBatch, signals: Signals
+) -> Execution:
+    """Approved opportunities become orders through the run's one executor. Never retried."""
+    return execute_approved(ctx, catalogue, books.books, signals)
+
+
+@task(name="publish", timeout_seconds=60, cache_policy=NO_CACHE)
+async def publish_task(report: ScanReport) -> None:
+    """Tables of opportunities, decisions and orders, and the run summary, in the Prefect UI."""
+    opps = {o.id: o for o in report.opportunities}
+    await acreate_table_artifact(
+        opportunity_rows(report.opportunities) or [{"opportunities": "none this run"}],
+        key="opportunities",
+        description="Opportunities found by the strategies (edge net of taker fees).",
+    )
+    await acreate_table_artifact(
+        decision_rows(report.decisions, opps) or [{"decisions": "none this run"}],
+        key="risk-decisions",
+        description="Risk gate decisions with the rule that decided and why.",
+    )
+    await acreate_table_artifact(
+        order_rows(list(report.orders)) or [{"orders": "none this run"}],
+        key="orders",
+        description="Orders placed this run and their fills.",
+    )
+    await acreate_markdown_artifact(
+        summary_markdown(report.summary), key="scan-summary", description="Run summary"
+    )
+
+
+def _timed(clock: StageClock, stage: str, started: float) -> float:
+    now = time.perf_counter()
+    clock.record(stage, started, now)
+    return now
+
+
+@flow(name="scan-and-trade", timeout_seconds=900, log_prints=False)
+async def scan_and_trade(
+    live: bool = False,
+    strategies: Sequence[str] | None = None,
+    limits: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Scan the universe, decide under risk limits and trade (paper unless live is armed).
+
+    ``live=True`` arms live trading for this run; it trades live only when ``PM_MODE=live`` and
+    credentials load, otherwise the run refuses before anything is sent. ``strategies`` and
+    ``limits`` (setting name -> value) override the configured ones for this run.
+    """
+    logger = get_run_logger()
+    ctx = open_run("scan-and-trade", live=live, strategies=strategies, limits=limits)
+    logger.info("run %s: mode %s, strategies %s", ctx.run_id, ctx.mode, ctx.settings.strategies)
+    clock = StageClock()
+    t = time.perf_counter()
+    fair_values = await read_fair_values(ctx.settings)
+    async with open_venue_client(ctx.settings) as client:
+        loaded = await load_catalogue_task(ctx, client)
+        t = _timed(clock, "catalogue", t)
+        books = await fetch_books_task(ctx, client, loaded.catalogue)
+        t = _timed(clock, "books", t)
+    portfolio = portfolio_task(ctx, books)
+    signals = signals_task(ctx, loaded.catalogue, books, portfolio, fair_values)
+    t = _timed(clock, "signals", t)
+    decided = risk_task(ctx, loaded.catalogue, books, portfolio, signals)
+    t = _timed(clock, "risk", t)
+    execution = execute_task(ctx, loaded.catalogue, books, decided)
+    t = _timed(clock, "execute", t)
+    report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
+    _timed(clock, "store", t)
+    await publish_task(report)
+    logger.info(
+        "run %s: %d markets, %d books, %d opportunities, %d approved, %d orders",
+        ctx.run_id,
+        report.summary.markets,
+        report.summary.books,
+        report.summary.opportunities,
+        report.summary.approved,
+        report.summary.orders,
+    )
+    return report.to_json()

@@ -1,0 +1,149 @@
+"""``pm-agent scan | reconcile | report | demo``: run the real Prefect flows from the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["register"]
+
+console = Console()
+
+
+def _prefect_ready(data_dir: Path | None = None) -> None:
+    from flows.environment import apply_prefect_defaults
+
+    apply_prefect_defaults(data_dir)
+
+
+def _print_scan(report: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]run {report['run_id']}[/] ({report['mode']}): {report['markets']} markets, "
+        f"{report['books']} books, {len(report['opportunities'])} opportunities, "
+        f"{sum(1 for d in report['decisions'] if d['approved'])} approved, "
+        f"{len(report['orders'])} orders"
+    )
+    if report["opportunities"]:
+        table = Table("strategy", "market", "edge (pUSD)", "legs", "decision", title="Found")
+        decided = {d["opportunity_id"]: d for d in report["decisions"]}
+        for o in report["opportunities"]:
+            d = decided.get(o["id"], {})
+            verdict = "approved" if d.get("approved") else f"rejected: {d.get('rule', '?')}"
+            table.add_row(o["strategy"], o["market"][:14], o["edge"], str(len(o["legs"])), verdict)
+        console.print(table)
+    if report["orders"]:
+        table = Table("order", "side", "size", "price", "status", "filled", "fee", title="Orders")
+        for r in report["orders"]:
+            table.add_row(
+                r["id"][:18],
+                r["side"],
+                r["size"],
+                r["price"],
+                r["status"],
+                r["filled_size"],
+                r["fee"],
+            )
+        console.print(table)
+
+
+def scan(
+    live: Annotated[bool, typer.Option("--live", help="Arm live trading for this run.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    strategy: Annotated[
+        list[str] | None, typer.Option(help="Strategy to run (repeatable); default settings.")
+    ] = None,
+) -> None:
+    """Run one scan_and_trade flow now (paper unless --live and PM_MODE=live)."""
+    _prefect_ready()
+    from flows.scan_and_trade import scan_and_trade
+
+    report = asyncio.run(scan_and_trade(live=live, strategies=strategy or None))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_scan(report)
+
+
+def reconcile(
+    live: Annotated[bool, typer.Option("--live", help="Reconcile the live account.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run the reconcile flow now: DB vs venue, unknown orders resolved, missed fills adopted."""
+    _prefect_ready()
+    from flows.reconcile import reconcile as reconcile_flow
+
+    report = asyncio.run(reconcile_flow(live=live))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            console.print(f"{key}: {value}")
+
+
+def report() -> None:
+    """Run the daily report flow now and print its markdown."""
+    _prefect_ready()
+    from flows.daily_report import daily_report
+
+    console.print(asyncio.run(daily_report()))
+
+
+def demo(
+    cycles: Annotated[int, typer.Option(help="scan_and_trade runs to make.", min=1)] = 3,
+    markets: Annotated[int, typer.Option(help="Markets in the emulated universe.", min=10)] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the emulated universe.")] = 7,
+    data_dir: Annotated[Path, typer.Option(help="Where the demo DB and Prefect home go.")] = Path(
+        "data/demo"
+    ),
+) -> None:
+    """Offline demo: the emulator in-process, the real flow in paper mode, a local Prefect API."""
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    _prefect_ready(data_dir)
+    from pm_lib.sim.server import running_venue
+    from pm_lib.sim.venue import SimConfig, SimVenue
+
+    config = SimConfig(seed=seed, markets=markets, negrisk_dip_rate=0.25, dip_window_seconds=30)
+    console.print(f"[bold]pm-agent demo[/]: emulated venue with {markets} markets (seed {seed})")
+    with running_venue(SimVenue(config)) as running:
+        os.environ.update(
+            {
+                "PM_MODE": "paper",
+                "PM_CLOB_URL": running.clob_url,
+                "PM_GAMMA_URL": running.gamma_url,
+                "PM_DATA_DIR": str(data_dir),
+                "PM_DATABASE_URL": f"sqlite:///{(data_dir / 'pm_agent.db').resolve()}",
+            }
+        )
+        console.print(f"venue at {running.clob_url} (Gamma at {running.gamma_url})")
+        console.print("starting a local Prefect API (the first start takes ~20 s) ...")
+        from flows.scan_and_trade import scan_and_trade
+
+        for cycle in range(1, cycles + 1):
+            console.rule(f"cycle {cycle}/{cycles}")
+            result = asyncio.run(scan_and_trade(live=False))
+            _print_scan(result)
+            running.venue.state.clock.advance(config.book_epoch_seconds)
+    console.rule("done")
+    console.print(f"database: {(data_dir / 'pm_agent.db').resolve()}")
+    console.print(
+        "look closer: `PM_DATABASE_URL=sqlite:///"
+        f"{(data_dir / 'pm_agent.db').resolve()} uv run pm-agent positions`"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the run commands to the ``pm-agent`` app."""
+    app.command()(scan)
+    app.command()(reconcile)
+    app.command()(report)
+    app.command()(demo)

@@ -1,0 +1,52 @@
+"""One run's context: everything a stage needs that is not market data."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy.engine import Engine
+
+from pm_lib.settings import Settings
+
+__all__ = ["RunContext", "StageClock", "new_run_id"]
+
+
+def new_run_id() -> str:
+    """A fresh run id (also used in order intent keys, so it must never repeat)."""
+    return uuid.uuid4().hex
+
+
+@dataclass
+class StageClock:
+    """Wall time per stage, in order, as exact decimals of seconds (for summaries)."""
+
+    seconds: dict[str, Decimal] = field(default_factory=dict)
+
+    def record(self, stage: str, started: float, finished: float) -> None:
+        self.seconds[stage] = Decimal(str(round(finished - started, 4)))
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a run is: its settings, store, identity and whether live trading is armed."""
+
+    settings: Settings
+    engine: Engine
+    run_id: str
+    flow_name: str
+    live_armed: bool = False
+    flow_run_id: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def mode(self) -> Literal["paper", "live"]:
+        """The mode orders will be placed in: live only when configured AND armed."""
+        return "live" if self.settings.mode == "live" and self.live_armed else "paper"
+
+    def now(self) -> datetime:
+        """The current UTC time (one place, so tests can subclass)."""
+        return datetime.now(UTC)

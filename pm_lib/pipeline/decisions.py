@@ -1,0 +1,83 @@
+"""Decision stages: portfolio state, signals and risk decisions, each persisted with its inputs.
+
+So "why did it (not) trade?" always has an answer in the DB: every opportunity and every
+decision, approved or not, is stored with the run id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from pm_lib.execution.ledger import load_portfolio_state
+from pm_lib.models import (
+    Catalogue,
+    Opportunity,
+    OrderBook,
+    PortfolioState,
+    RiskDecision,
+    SkippedItem,
+)
+from pm_lib.pipeline.context import RunContext
+from pm_lib.risk import RiskContext, RiskLimits, apply_risk
+from pm_lib.store.engine import session_scope
+from pm_lib.store.signals import record_decisions, record_opportunities
+from pm_lib.strategy.fair_values import parse_fair_values
+from pm_lib.strategy.registry import build_strategies, find_opportunities
+
+__all__ = ["Signals", "decide", "find_signals", "portfolio_state"]
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the strategies found and (after ``decide``) what the risk gate said of each."""
+
+    opportunities: tuple[Opportunity, ...] = ()
+    skipped: tuple[SkippedItem, ...] = ()
+    decisions: tuple[RiskDecision, ...] = ()
+
+    @property
+    def approved(self) -> tuple[Opportunity, ...]:
+        ok = {d.opportunity_id for d in self.decisions if d.approved}
+        return tuple(o for o in self.opportunities if o.id in ok)
+
+
+def portfolio_state(ctx: RunContext, books: Mapping[str, OrderBook]) -> PortfolioState:
+    """The account as the DB knows it now: positions, open orders, today's P&L, kill switch."""
+    with session_scope(ctx.engine) as session:
+        return load_portfolio_state(session, ctx.mode, ctx.now(), books, ctx.settings)
+
+
+def find_signals(
+    ctx: RunContext,
+    catalogue: Catalogue,
+    books: Mapping[str, OrderBook],
+    portfolio: PortfolioState,
+    fair_values: Mapping[str, str] | None = None,
+) -> Signals:
+    """Run the configured strategies (pure) and store every opportunity they propose."""
+    values: dict[str, Decimal] | None = (
+        parse_fair_values(fair_values) if fair_values is not None else None
+    )
+    strategies = build_strategies(ctx.settings, values)
+    found = find_opportunities(catalogue, books, portfolio, strategies, ctx.now())
+    with session_scope(ctx.engine) as session:
+        record_opportunities(session, ctx.run_id, ctx.flow_run_id, found.opportunities)
+    return Signals(opportunities=found.opportunities, skipped=found.skipped)
+
+
+def decide(
+    ctx: RunContext,
+    catalogue: Catalogue,
+    books: Mapping[str, OrderBook],
+    portfolio: PortfolioState,
+    signals: Signals,
+) -> Signals:
+    """A risk decision for every opportunity, best edge first, all stored."""
+    limits = RiskLimits.from_settings(ctx.settings)
+    context = RiskContext.from_catalogue(catalogue, books)
+    decisions = apply_risk(signals.opportunities, portfolio, limits, ctx.now(), context)
+    with session_scope(ctx.engine) as session:
+        record_decisions(session, ctx.run_id, ctx.flow_run_id, decisions)
+    return replace(signals, decisions=tuple(decisions))

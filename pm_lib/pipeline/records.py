@@ -1,0 +1,93 @@
+"""The end of a run: its figures, its run row closed, and the report the flow returns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pm_lib.execution.ledger import unrealised_pnl
+from pm_lib.models import OrderStatus, PortfolioState
+from pm_lib.pipeline.context import RunContext, StageClock
+from pm_lib.pipeline.decisions import Signals
+from pm_lib.pipeline.market_data import CatalogueLoad
+from pm_lib.pipeline.report import ScanReport
+from pm_lib.pipeline.trading import Execution
+from pm_lib.reporting.summary import RunSummary
+from pm_lib.risk.portfolio import cost_basis
+from pm_lib.store.engine import session_scope
+from pm_lib.store.runs import finish_run
+from pm_lib.venue.books import BookBatch
+
+__all__ = ["finish_scan", "summarise"]
+
+
+def summarise(
+    ctx: RunContext,
+    loaded: CatalogueLoad,
+    books: BookBatch,
+    portfolio: PortfolioState,
+    signals: Signals,
+    execution: Execution,
+    clock: StageClock,
+) -> RunSummary:
+    """The run's figures: what it scanned, found, approved and placed, and the account."""
+    filled = sum(1 for r in execution.results if r.filled_size > 0)
+    pnl_today = (
+        portfolio.realised_pnl_today
+        - portfolio.fees_today
+        + unrealised_pnl(portfolio.positions, books.books)
+    )
+    return RunSummary(
+        run_id=ctx.run_id,
+        mode=ctx.mode,
+        markets=len(loaded.catalogue.markets),
+        books=len(books.books),
+        books_missing=len(books.missing),
+        skipped=len(books.skipped) + len(loaded.catalogue.skipped) + len(signals.skipped),
+        opportunities=len(signals.opportunities),
+        approved=len(signals.approved),
+        orders=sum(1 for r in execution.results if r.status is not OrderStatus.REJECTED),
+        filled_orders=filled,
+        catalogue_refreshed=loaded.refreshed,
+        stage_seconds=dict(clock.seconds),
+        pnl_today=pnl_today,
+        exposure=sum((cost_basis(p) for p in portfolio.positions.values()), Decimal(0))
+        + portfolio.open_order_notional,
+        open_orders=portfolio.open_orders,
+        halted=portfolio.halted,
+        halted_reason=portfolio.halted_reason,
+        requests=loaded.requests + books.requests,
+        rate_limited=loaded.rate_limited + books.rate_limited,
+    )
+
+
+def finish_scan(
+    ctx: RunContext,
+    loaded: CatalogueLoad,
+    books: BookBatch,
+    portfolio: PortfolioState,
+    signals: Signals,
+    execution: Execution,
+    clock: StageClock,
+) -> ScanReport:
+    """Close the run row with its figures and return the report the flow publishes."""
+    summary = summarise(ctx, loaded, books, portfolio, signals, execution, clock)
+    with session_scope(ctx.engine) as session:
+        finish_run(
+            session,
+            ctx.run_id,
+            status="completed",
+            markets=summary.markets,
+            books=summary.books,
+            opportunities=summary.opportunities,
+            approved=summary.approved,
+            orders=summary.orders,
+            stage_timings={k: str(v) for k, v in summary.stage_seconds.items()},
+            finished_at=ctx.now(),
+        )
+    return ScanReport(
+        summary=summary,
+        opportunities=signals.opportunities,
+        decisions=signals.decisions,
+        orders=tuple(execution.results),
+        intent_orders=execution.requests,
+    )
