@@ -5,14 +5,15 @@ and 4.3). Venue quirks kept on purpose:
 
 - ``/book`` lists bids ascending and asks descending, so the best price is LAST;
 - every price and size in a book is a string; ``timestamp`` is a millisecond string;
-- ``hash`` is the genuine venue hash (``pm_lib.venue.wire.book_hash``: SHA1 of the compact JSON
-  in the venue's key order with ``hash: ""``; it reproduces the server hash on both full live
-  captures), computed once per book version thanks to ``BookCache``;
+- ``hash`` is the genuine venue hash (the recipe of ``pm_lib.venue.wire.book_hash``: SHA1 of
+  the compact JSON in the venue's key order with ``hash: ""``; it reproduces the server hash on
+  both full live captures), computed once per book version thanks to ``BookCache``;
 - ``last_trade_price`` comes with at least three decimals ("0.430" on a 0.01-tick book).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +22,6 @@ from typing import Any
 import orjson
 
 from pm_lib.sim.state import Ladder, SimMarket
-from pm_lib.venue.wire import book_hash
 
 __all__ = [
     "BookCache",
@@ -38,6 +38,7 @@ __all__ = [
 ONE = Decimal(1)
 ZERO = Decimal(0)
 Levels = list[tuple[Decimal, Decimal]]
+_EMPTY_HASH = b'"hash":""'
 _THREE_PLACES = Decimal("0.001")
 
 
@@ -98,9 +99,13 @@ def book_json_levels(
         "neg_risk": market.neg_risk,
         "last_trade_price": last_trade_str(ltp),
     }
-    payload["hash"] = book_hash(payload)
-    # orjson's bytes keep a multi-KB buffer; an exact copy keeps 100k cached books lean.
-    return bytes(memoryview(orjson.dumps(payload)))
+    # The payload is hashed as serialised with hash "": orjson's compact output is the same
+    # bytes as the recipe's json.dumps(separators=(",", ":"), ensure_ascii=False) for these
+    # ASCII fields (tests check every served hash with pm_lib.venue.wire.book_hash). The
+    # replace also drops orjson's multi-KB buffer, keeping 100k cached books lean.
+    raw = orjson.dumps(payload)
+    digest = hashlib.sha1(raw).hexdigest().encode()
+    return raw.replace(_EMPTY_HASH, b'"hash":"' + digest + b'"', 1)
 
 
 @dataclass(slots=True)
