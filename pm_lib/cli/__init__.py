@@ -9,6 +9,7 @@ import typer
 
 from pm_lib.cli.account import register as register_account
 from pm_lib.cli.db import db_app
+from pm_lib.cli.doctor import register as register_doctor
 from pm_lib.cli.runs import register as register_runs
 from pm_lib.cli.venue import venue_app
 
@@ -31,3 +32,4 @@ app.add_typer(venue_app)
 app.add_typer(db_app)
 register_runs(app)
 register_account(app)
+register_doctor(app)

@@ -78,6 +78,7 @@ from pm_lib.venue.wire import (
 __all__ = [
     "SignedOrder",
     "TradingClient",
+    "collateral_spenders",
     "derive_api_credentials",
     "install_http_client",
     "map_sdk_error",
@@ -392,6 +393,16 @@ def _taker_fee(row: Any, fill: Fill, fees: FeeSchedule | None) -> Decimal:
     except (AttributeError, KeyError, TypeError, ValueError):
         return taker_fee(fill.size, fill.price, fees)  # no usable maker detail: one match
     return total
+
+
+def collateral_spenders(chain_id: int) -> dict[str, str]:
+    """The contracts that must be allowed to move the wallet's pUSD, by name (SDK config)."""
+    config = get_contract_config(chain_id)
+    return {
+        "exchange": config.exchange_v2,
+        "neg_risk_exchange": config.neg_risk_exchange_v2,
+        "neg_risk_adapter": config.neg_risk_adapter,
+    }
 
 
 def venue_time(host: str) -> int:
