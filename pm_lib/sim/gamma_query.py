@@ -143,8 +143,10 @@ def market_query(
     by_id: dict[str, SimMarket],
     by_slug: dict[str, SimMarket],
     by_condition: dict[str, SimMarket],
+    question_of: Callable[[SimMarket], str],
 ) -> Query[SimMarket]:
-    """Parse ``/markets/keyset`` parameters into a query."""
+    """Parse ``/markets/keyset`` parameters into a query (``question_of``: a market's
+    questionID, for the ``question_ids`` filter)."""
     limit, order, ascending = _common(params, "markets")
     closed, active = _flag(params, "closed"), _flag(params, "active")
     archived, neg_risk = _flag(params, "archived"), _flag(params, "neg_risk")
@@ -176,7 +178,7 @@ def market_query(
             and (archived is None or archived is False)
             and (neg_risk is None or m.neg_risk == neg_risk)
             and (accepting is None or m.accepting_orders == accepting)
-            and (not questions or m.extra.get("questionID") in questions)
+            and (not questions or question_of(m) in questions)
             and (vol_min is None or m.volume >= vol_min)
             and (vol_max is None or m.volume <= vol_max)
             and (liq_min is None or m.liquidity >= liq_min)

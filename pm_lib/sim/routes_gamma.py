@@ -25,7 +25,7 @@ from pm_lib.sim.gamma_query import (
 )
 from pm_lib.sim.state import SimEvent, SimMarket
 from pm_lib.sim.venue import SimVenue
-from pm_lib.sim.wire_gamma import gamma_event, gamma_event_summary, gamma_market
+from pm_lib.sim.wire_gamma import gamma_event, gamma_event_summary, gamma_market, question_id
 
 __all__ = ["gamma_routes"]
 
@@ -121,6 +121,7 @@ class _Gamma:
                 index.market_by_id,
                 index.market_by_slug,
                 self.venue.state.markets,
+                lambda m: question_id(m, self.md.profiles.get(m.condition_id)),
             )
             view = None if query.candidates is not None else self._view("m", index.markets, query)
             page = keyset_page(query, view, request.query_params.get("after_cursor"))

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from pm_lib.sim.state import SimMarket
 from pm_lib.sim.venue import SimVenue
-from pm_lib.sim.wire_gamma import iso_s
+from pm_lib.sim.wire_gamma import iso_s, question_id
 from pm_lib.sim.wire_out import (
     TokenTop,
     clob_market,
@@ -219,7 +219,8 @@ class _Public:
     async def market(self, request: Request) -> Response:
         market = self._condition(request)
         since = self._accepting_since(market)
-        return _json(clob_market(market, self.md.yes_price(market), since, []))
+        qid = question_id(market, self.md.profiles.get(market.condition_id))
+        return _json(clob_market(market, self.md.yes_price(market), since, qid))
 
     async def clob_market_info(self, request: Request) -> Response:
         market = self._condition(request)
@@ -252,7 +253,15 @@ class _Public:
             return _json({"error": "invalid next_cursor"}, 400)
         index = self.md.index()
         window = index.markets[offset : offset + 500]
-        data = [clob_market(m, self.md.yes_price(m), self._accepting_since(m), []) for m in window]
+        data = [
+            clob_market(
+                m,
+                self.md.yes_price(m),
+                self._accepting_since(m),
+                question_id(m, self.md.profiles.get(m.condition_id)),
+            )
+            for m in window
+        ]
         end = offset + len(window)
         following = base64.b64encode(str(end).encode()).decode()
         return _json(

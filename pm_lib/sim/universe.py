@@ -63,6 +63,7 @@ class MarketProfile:
     neg_risk_other: bool = False
     volume24hr: Decimal = Decimal(0)
     start_ts: float = 0.0
+    leg: int = 0  # position in its neg-risk event (the last byte of its questionID)
 
 
 @dataclass(slots=True)
@@ -285,6 +286,7 @@ class _Generator:
                 end_ts,
                 group_title=text.leg_titles[leg],
             )
+            profile.leg = leg
             if placeholder:
                 profile.placeholder = True
                 profile.neg_risk_other = leg == size - 1

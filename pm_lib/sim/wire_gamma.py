@@ -28,7 +28,14 @@ from pm_lib.sim.state import SimEvent, SimMarket
 from pm_lib.sim.universe import EventProfile, MarketProfile
 from pm_lib.sim.wire_out import decimal_str
 
-__all__ = ["gamma_event", "gamma_event_summary", "gamma_market", "iso_ms", "iso_s"]
+__all__ = [
+    "gamma_event",
+    "gamma_event_summary",
+    "gamma_market",
+    "iso_ms",
+    "iso_s",
+    "question_id",
+]
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
@@ -161,7 +168,7 @@ def gamma_market(
             "restricted": True,
             "groupItemTitle": profile.group_title if profile else m.get("groupItemTitle", ""),
             "groupItemThreshold": m.get("groupItemThreshold", "0"),
-            "questionID": m.get("questionID", _question_id(market, profile)),
+            "questionID": question_id(market, profile),
             "enableOrderBook": market.enable_order_book,
             "orderPriceMinTickSize": _num(market.tick_size),
             "orderMinSize": _num(market.min_order_size),
@@ -233,10 +240,14 @@ def gamma_market(
     return m
 
 
-def _question_id(market: SimMarket, profile: MarketProfile | None) -> str:
-    # Live neg-risk legs: questionID = negRiskMarketID with the leg index as the last byte.
+def question_id(market: SimMarket, profile: MarketProfile | None) -> str:
+    """The market's questionID: recorded if loaded; for a generated neg-risk leg, as live, the
+    negRiskMarketID with the leg index as the last byte."""
+    recorded = market.extra.get("questionID")
+    if isinstance(recorded, str):
+        return recorded
     if market.neg_risk and market.neg_risk_market_id and profile is not None:
-        return market.neg_risk_market_id[:-2] + f"{profile.index % 256:02x}"
+        return market.neg_risk_market_id[:-2] + f"{profile.leg % 256:02x}"
     return "0x" + market.condition_id[2:][::-1]
 
 

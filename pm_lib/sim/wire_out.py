@@ -249,7 +249,7 @@ def clob_market_info(market: SimMarket, accepting_since: str) -> dict[str, Any]:
 
 
 def clob_market(
-    market: SimMarket, yes_price: Decimal, accepting_since: str, tags: list[str]
+    market: SimMarket, yes_price: Decimal, accepting_since: str, question_id: str
 ) -> dict[str, Any]:
     """GET /markets/{condition}: the CLOB market object with ``tokens[]`` (live capture)."""
     return {
@@ -262,7 +262,7 @@ def clob_market(
         "minimum_order_size": _number(market.min_order_size),
         "minimum_tick_size": _number(market.tick_size),
         "condition_id": market.condition_id,
-        "question_id": market.extra.get("questionID", market.condition_id),
+        "question_id": question_id,
         "question": market.question,
         "description": market.extra.get("description", ""),
         "market_slug": market.slug,
@@ -294,7 +294,7 @@ def clob_market(
                 "winner": False,
             },
         ],
-        "tags": tags,
+        "tags": [],
     }
 
 

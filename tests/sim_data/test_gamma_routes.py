@@ -166,3 +166,15 @@ def test_single_market_and_event_by_id(gamma: httpx.Client, served: RunningVenue
     event = gamma.get(f"/events/{market.event_id}").json()
     assert market.condition_id in [m["conditionId"] for m in event["markets"]]
     assert gamma.get("/markets/1").status_code == 404
+
+
+def test_question_ids_filter_and_clob_market_agree(
+    gamma: httpx.Client, clob: httpx.Client, served: RunningVenue
+) -> None:
+    market = next(m for m in served.venue.state.markets.values() if m.neg_risk)
+    listed = _page(gamma, "/markets/keyset", condition_ids=market.condition_id)["markets"][0]
+    found = _page(gamma, "/markets/keyset", question_ids=listed["questionID"])["markets"]
+    assert [m["conditionId"] for m in found] == [market.condition_id]
+    clob_view = clob.get(f"/markets/{market.condition_id}").json()
+    assert clob_view["question_id"] == listed["questionID"]
+    assert listed["questionID"][:-2] == listed["negRiskMarketID"][:-2]
