@@ -6,18 +6,21 @@ Binary market (tests/execution/emulator.py): YES asks 0.55 x 100, 0.56 x 200; bi
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from decimal import Decimal
 
 from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials
+from pm_lib.execution.base import run_off_loop
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderStatus, OrderType, Side
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store import fills, intent_by_key, session_scope
-from pm_lib.venue.trading import SignedOrder, TradingClient
+from pm_lib.venue.trading import SignedOrder, TradingClient, derive_api_credentials
 from pm_lib.venue.wire import PostOrderAck, normalise_order_status
 from tests.execution.builders import request
 from tests.execution.conftest import connected
@@ -126,3 +129,28 @@ def test_orders_the_venue_cancels_when_heartbeats_stop_are_marked_by_reconcile(
     assert report.canceled_at_venue == ("r1:o:0",)
     assert report.clean, report.discrepancies
     assert result.status is OrderStatus.LIVE
+
+
+def test_a_stale_heartbeat_id_is_answered_with_the_expected_one(
+    live_settings: Settings, credentials: Credentials
+) -> None:
+    api = derive_api_credentials(live_settings.clob_url, live_settings.chain_id, credentials)
+    client = TradingClient(
+        live_settings.clob_url, live_settings.chain_id, credentials.with_api(api)
+    )
+    first = client.heartbeat("")
+    second = client.heartbeat(first)
+    assert client.heartbeat("stale-id") == second  # refused with 400, resynchronised
+
+
+def test_blocking_calls_run_off_the_event_loop(live: LiveExecutor) -> None:
+    loop_thread = threading.get_ident()
+
+    async def main() -> tuple[Decimal, int]:
+        def call() -> tuple[Decimal, int]:
+            return live.balance(), threading.get_ident()
+
+        return await run_off_loop(call)
+
+    balance, worker_thread = asyncio.run(main())
+    assert balance == START and worker_thread != loop_thread

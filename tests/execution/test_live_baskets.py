@@ -23,13 +23,15 @@ from pm_lib.sim.server import RunningVenue
 from pm_lib.store import fills, intents_for_run, leg_risks_for_run, session_scope
 from pm_lib.strategy.base import StrategyParams
 from pm_lib.strategy.negrisk import NegRiskArbitrage
-from pm_lib.venue.wire import normalise_order_status
+from pm_lib.venue.trading import SignedOrder, TradingClient
+from pm_lib.venue.wire import PostOrderAck, normalise_order_status
 from tests.execution.builders import basket
 from tests.execution.conftest import connected
 from tests.execution.emulator import (
     MARKETS,
     NEG_RISK,
     NEG_RISK_EVENT,
+    control,
     fetch,
     venue_orders,
     venue_trades,
@@ -113,3 +115,37 @@ def test_a_leg_failing_after_another_filled_applies_the_unwind_policy(
     assert report.clean, report.discrepancies
     wallet = venue_wallet(running, credentials.address)
     assert Decimal(wallet["positions"].get(y1, "0")) / 1_000_000 == yes_held
+
+
+def test_a_leg_with_an_unknown_outcome_leaves_the_basket_open_for_reconcile(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    posts: list[str] = []
+
+    class FaultOnSecondLeg(TradingClient):
+        def post(self, signed: SignedOrder) -> PostOrderAck:
+            posts.append(signed.request.intent_key)
+            if len(posts) == 2:  # the venue answers 503 without taking the second leg
+                control(
+                    running,
+                    "POST",
+                    "/faults",
+                    {"kind": "error", "path": "/order", "status": 503, "count": 1},
+                )
+            return super().post(signed)
+
+    executor = connected(live_settings, engine, credentials, FaultOnSecondLeg)
+    (c1, y1, _), (c2, y2, _), _ = NEG_RISK
+    both = basket("opp-unk", (y1, c1, "10", "0.30"), (y2, c2, "10", "0.31"))
+    outcome = execute_opportunity(
+        executor, both, MARKETS, {}, settings=live_settings, engine=engine, run_id="r1"
+    )
+    executor.close()
+    assert [r.status for r in outcome.results] == [OrderStatus.MATCHED, OrderStatus.UNKNOWN]
+    with session_scope(engine) as session:
+        risks = leg_risks_for_run(session, "r1")
+    assert [(r.intent_key, r.status) for r in risks] == [
+        ("r1:opp-unk:0", "open"),
+        ("r1:opp-unk:1", "open"),
+    ]
+    assert len(venue_orders(running, credentials.address)) == 1  # nothing unwound, no resend

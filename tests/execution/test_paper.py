@@ -26,6 +26,7 @@ from pm_lib.execution.paper_rules import (
     NOT_ENOUGH_BALANCE,
     POST_ONLY_CROSSES,
 )
+from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderBook, OrderStatus, OrderType, Side, TradeStatus
 from pm_lib.settings import Settings
 from pm_lib.store import fills, intent_by_key, make_engine, session_scope
@@ -235,3 +236,13 @@ def test_cancel_releases_a_resting_order(settings: Settings, engine: Engine) -> 
     assert executor.cancel(placed.order_id or "") is True
     assert executor.open_orders() == []
     assert executor.cancel(placed.order_id or "") is False
+
+
+def test_paper_reconcile_is_clean_and_fills_resting_orders(
+    settings: Settings, engine: Engine
+) -> None:
+    paper(settings, engine).place([request("r1:o:0", BUY, "10", "0.49", GTC)])
+    crossed = book(asks=[("0.49", "10")])
+    report = reconcile(paper(settings, engine, crossed, run="r2"), engine, clock=lambda: NOW)
+    assert report.clean, report.discrepancies
+    assert (report.fills_seen, report.still_open, report.balance) == (1, (), Decimal("95.10"))
