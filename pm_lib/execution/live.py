@@ -30,9 +30,9 @@ from pm_lib.execution.base import ExecutionMode, OrderSnapshot
 from pm_lib.execution.heartbeat import Heartbeat
 from pm_lib.execution.intents import already_exists_result, intent_spec, result_from_row
 from pm_lib.execution.ledger import LIVE_BALANCE_CURSOR, counts, replay
+from pm_lib.execution.live_fills import FillSync
 from pm_lib.models import (
     ZERO,
-    FeeSchedule,
     Fill,
     OrderRequest,
     OrderResult,
@@ -46,18 +46,21 @@ from pm_lib.store import (
     OrderIntentRow,
     create_intent,
     fills,
-    fills_for_intent,
     intent_by_key,
     intent_by_order_id,
     open_intents,
     session_scope,
     set_cursor,
     set_signed,
-    stored_market,
     update_intent,
-    upsert_fill,
 )
-from pm_lib.venue.errors import OutcomeUnknown, RejectedByVenue, RetryableError, VenueError
+from pm_lib.venue.errors import (
+    BadVenueData,
+    OutcomeUnknown,
+    RejectedByVenue,
+    RetryableError,
+    VenueError,
+)
 from pm_lib.venue.trading import (
     SignedOrder,
     TradingClient,
@@ -107,7 +110,9 @@ class LiveExecutor:
         self._flow_run_id = flow_run_id
         self._clock = clock or (lambda: datetime.now(UTC))
         self._grace = unknown_grace
-        self._fees: dict[str, FeeSchedule] = {}
+        self._fills = FillSync(
+            client, engine, run_id=self._run_id, flow_run_id=flow_run_id, clock=self._clock
+        )
         self.heartbeat = Heartbeat(client.heartbeat, settings.heartbeat_interval_seconds)
 
     @classmethod
@@ -151,7 +156,7 @@ class LiveExecutor:
             with session_scope(self._engine) as session:
                 row = intent_by_key(session, key)
             return already_exists_result(row, key)
-        self._fees.setdefault(request.condition_id, request.fees)
+        self._fills.remember_fees(request.condition_id, request.fees)
         refusal = local_refusal(request)
         if refusal is not None:
             return self._settle(key, OrderStatus.REJECTED, error=f"not sent: {refusal}")
@@ -169,7 +174,7 @@ class LiveExecutor:
             ack = self._client.post(signed)
         except OutcomeUnknown as e:
             self._settle(key, OrderStatus.UNKNOWN, error=str(e))
-            return self.resolve(key)
+            return self._resolve(key, keep_alive=True)
         except RejectedByVenue as e:
             return self._settle(key, OrderStatus.REJECTED, error=str(e))
         except RetryableError as e:  # 425/429: the venue did not take the order
@@ -178,18 +183,20 @@ class LiveExecutor:
 
     def _record_ack(self, signed: SignedOrder, ack: PostOrderAck) -> OrderResult:
         key = signed.request.intent_key
-        self._store_fills(self._fetch_trades(ack.trade_ids))
         if ack.status is None:
-            return self.resolve(key)
-        made = self._fills_of(key)
-        filled = sum((f.size for f in made), ZERO)
-        if not made and ack.taking_amount is not None and ack.making_amount is not None:
-            buy = signed.request.side is Side.BUY
-            filled = ack.taking_amount if buy else ack.making_amount
-        result = self._settle(key, ack.status, filled=filled, fills_made=made, raw=ack)
+            return self._resolve(key, keep_alive=True)
         if ack.status is OrderStatus.LIVE:
             self.heartbeat.start()
-        return result
+        note = None
+        try:
+            self._fills.store(self._fills.fetch(ack.trade_ids))
+        except (VenueError, BadVenueData) as e:  # posted all the same: reconcile reads them
+            note = f"posted; fills not read yet ({e})"
+        made = self._fills.of_intent(key)
+        filled = None
+        if not made and ack.taking_amount is not None and ack.making_amount is not None:
+            filled = ack.taking_amount if signed.request.side is Side.BUY else ack.making_amount
+        return self._settle(key, ack.status, filled=filled, fills_made=made, error=note, raw=ack)
 
     def _settle(
         self,
@@ -231,13 +238,20 @@ class LiveExecutor:
 
     # --- resolving what is unknown -----------------------------------------------------------
     def resolve(self, intent_key: str) -> OrderResult:
+        """Look an intent's order up at the venue and store what it finds (see ``_resolve``).
+
+        Used by reconcile: it never starts heartbeats for orders an earlier run left resting.
+        """
+        return self._resolve(intent_key, keep_alive=False)
+
+    def _resolve(self, intent_key: str, *, keep_alive: bool) -> OrderResult:
         """Look an intent's order up at the venue and store what it finds.
 
         The order, when the venue still lists it, gives the status; its trades give the fills.
         A fully filled FOK/FAK may be missing from ``/data/order`` (VENUE-FACTS 2.4): then the
         trades decide. An order the venue has never heard of stays UNKNOWN for ``UNKNOWN_GRACE``
         and is then REJECTED as never placed; so is an intent left PENDING (never signed). A
-        failed lookup leaves it as it was.
+        failed lookup leaves it as it was. ``keep_alive`` starts heartbeats if it rests.
         """
         with session_scope(self._engine) as session:
             row = intent_by_key(session, intent_key)
@@ -250,14 +264,17 @@ class LiveExecutor:
         try:
             order = self._client.get_order(row.venue_order_id)
             trade_ids = order.trade_ids if order is not None else ()
-            found = self._fetch_trades(trade_ids) if trade_ids else self._trades_since(row)
-        except VenueError as e:
+            if trade_ids:
+                found = self._fills.fetch(trade_ids)
+            else:
+                found = self._fills.after(row.created_at - self._grace)
+            self._fills.store(f for f in found if f.order_id == row.venue_order_id)
+        except (VenueError, BadVenueData) as e:
             return result_from_row(row, error=f"lookup failed, still {row.status}: {e}")
-        self._store_fills(f for f in found if f.order_id == row.venue_order_id)
-        made = self._fills_of(intent_key)
+        made = self._fills.of_intent(intent_key)
         if order is not None:
             status = order.status
-            if status is OrderStatus.LIVE:
+            if status is OrderStatus.LIVE and keep_alive:
                 self.heartbeat.start()
             return self._settle(intent_key, status, filled=order.size_matched, fills_made=made)
         if made:
@@ -270,61 +287,10 @@ class LiveExecutor:
             )
         return result_from_row(row, error="not found at the venue yet; still unresolved")
 
-    def _trades_since(self, row: OrderIntentRow) -> list[Fill]:
-        return self._client.trades(after=row.created_at - self._grace, fees_for=self.fees_for)
-
     # --- fills -----------------------------------------------------------------------------
-    def fees_for(self, condition_id: str) -> FeeSchedule | None:
-        """The market's taker-fee schedule: from requests, the catalogue, or the venue."""
-        if condition_id not in self._fees:
-            with session_scope(self._engine) as session:
-                market = stored_market(session, condition_id)
-            if market is not None:
-                self._fees[condition_id] = market.fees
-            else:
-                self._fees[condition_id] = self._client.market_info(condition_id).fees
-        return self._fees[condition_id]
-
-    def _fetch_trades(self, trade_ids: Iterable[str]) -> list[Fill]:
-        found: list[Fill] = []
-        for trade_id in dict.fromkeys(trade_ids):
-            found.extend(self._client.trades(trade_id=trade_id, fees_for=self.fees_for))
-        return found
-
-    def _store_fills(self, found: Iterable[Fill]) -> int:
-        """Store fills under their intents (or none: adopted); how many rows changed."""
-        changed = 0
-        with session_scope(self._engine) as session:
-            for fill in found:
-                owner = intent_by_order_id(session, fill.order_id)
-                changed += upsert_fill(
-                    session,
-                    fill,
-                    mode="live",
-                    intent_key=owner.intent_key if owner is not None else None,
-                    run_id=self._run_id,
-                    flow_run_id=self._flow_run_id,
-                    at=self._clock(),
-                )
-        return changed
-
-    def _fills_of(self, intent_key: str) -> list[Fill]:
-        with session_scope(self._engine) as session:
-            return fills_for_intent(session, intent_key)
-
     def sync_fills(self, since: datetime | None = None) -> list[Fill]:
         """Fetch our trades since ``since`` and re-read stored provisional ones; store all."""
-        found = self._client.trades(after=since, fees_for=self.fees_for)
-        with session_scope(self._engine) as session:
-            provisional = {
-                f.trade_id
-                for f in fills(session, "live")
-                if f.status.value in ("MATCHED", "MINED", "RETRYING")
-            }
-        seen = {f.trade_id for f in found}
-        found.extend(self._fetch_trades(provisional - seen))
-        self._store_fills(found)
-        return found
+        return self._fills.sync(since)
 
     # --- the rest of the Executor interface ------------------------------------------------
     def cancel(self, order_id: str) -> bool:
