@@ -37,6 +37,7 @@ from pm_lib.models import (
     OrderRequest,
     OrderResult,
     OrderStatus,
+    OrderType,
     Position,
     Side,
 )
@@ -193,10 +194,16 @@ class LiveExecutor:
         except (VenueError, BadVenueData) as e:  # posted all the same: reconcile reads them
             note = f"posted; fills not read yet ({e})"
         made = self._fills.of_intent(key)
+        request = signed.request
         filled = None
         if not made and ack.taking_amount is not None and ack.making_amount is not None:
-            filled = ack.taking_amount if signed.request.side is Side.BUY else ack.making_amount
-        return self._settle(key, ack.status, filled=filled, fills_made=made, error=note, raw=ack)
+            filled = ack.taking_amount if request.side is Side.BUY else ack.making_amount
+        status = ack.status
+        got = filled if filled is not None else sum((f.size for f in made if counts(f)), ZERO)
+        if request.order_type is OrderType.FAK and status is OrderStatus.MATCHED:
+            # The venue says "matched" for a partly filled FAK; the rest was killed.
+            status = OrderStatus.MATCHED if got >= request.size else OrderStatus.CANCELED
+        return self._settle(key, status, filled=filled, fills_made=made, error=note, raw=ack)
 
     def _settle(
         self,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from pm_lib.auth import credentials_from_mapping, load_credentials
+from pm_lib.auth import credentials_from_mapping, credentials_from_secret_block, load_credentials
 from pm_lib.venue.errors import ConfigurationError
 
 KEY = "0x" + "ab" * 32
@@ -92,3 +94,26 @@ def test_funder_and_signature_type_are_kept() -> None:
         }
     )
     assert (creds.funder, creds.signature_type, creds.funds_address) == (funder, 3, funder)
+
+
+def test_credentials_load_from_a_prefect_secret_block_holding_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.blocks.system import Secret
+
+    block = Secret(value=json.dumps({"POLYMARKET_PRIVATE_KEY": KEY, **API}))
+    monkeypatch.setattr(Secret, "load", classmethod(lambda cls, name, **kw: block))
+    creds = credentials_from_secret_block("pm-agent-live")
+    assert creds.api is not None and creds.api.passphrase.get_secret_value() == "marker-pass-4b2a"
+
+
+def test_a_secret_block_that_is_not_a_json_object_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.blocks.system import Secret
+
+    block = Secret(value="0x" + "ab" * 32)
+    monkeypatch.setattr(Secret, "load", classmethod(lambda cls, name, **kw: block))
+    with pytest.raises(ConfigurationError, match="is not a JSON object") as info:
+        credentials_from_secret_block("pm-agent-live")
+    assert "ab" * 32 not in str(info.value)

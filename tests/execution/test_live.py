@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Engine
@@ -154,3 +155,28 @@ def test_blocking_calls_run_off_the_event_loop(live: LiveExecutor) -> None:
 
     balance, worker_thread = asyncio.run(main())
     assert balance == START and worker_thread != loop_thread
+
+
+def test_partly_filled_fak_is_reported_cancelled_with_what_filled(live: LiveExecutor) -> None:
+    [result] = live.place([buy_yes("r1:o:0", "150", "0.55", OrderType.FAK)])  # 100 at 0.55
+    # fee 100 x 0.04 x 0.55 x 0.45 = 0.99
+    assert (result.status, result.filled_size, result.fee) == (
+        OrderStatus.CANCELED,
+        Decimal("100"),
+        Decimal("0.99"),
+    )
+
+
+def test_gtd_order_rests_until_its_expiry(live: LiveExecutor) -> None:
+    expiry = datetime.now(UTC) + timedelta(minutes=3)
+    gtd = buy_yes("r1:o:0", "10", "0.40", OrderType.GTD).model_copy(update={"expiration": expiry})
+    [result] = live.place([gtd])
+    assert result.status is OrderStatus.LIVE
+    assert [o.order_id for o in live.open_orders()] == [result.order_id]
+
+
+def test_post_only_order_that_would_cross_is_refused_by_the_venue(live: LiveExecutor) -> None:
+    crossing = buy_yes("r1:o:0", "10", "0.56", OrderType.GTC).model_copy(update={"post_only": True})
+    [result] = live.place([crossing])
+    assert result.status is OrderStatus.REJECTED
+    assert result.error == "post order: invalid post-only order: order crosses book"
