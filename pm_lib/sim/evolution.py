@@ -138,13 +138,13 @@ class BackgroundBooks:
         until the next move."""
         if condition_id in self.pinned or condition_id not in self.profiles:
             return
-        built = self._built.get(condition_id)
-        gen = self.generation()
-        if built is None or built.stamp != self.stamp(condition_id, gen):
-            with self.state.lock:
+        with self.state.lock:
+            built = self._built.get(condition_id)
+            gen = self.generation()
+            if built is None or built.stamp != self.stamp(condition_id, gen):
                 self._rederive(condition_id, ladder, gen)
-        self._recent[condition_id] = None
-        self._recent.move_to_end(condition_id)
+            self._recent[condition_id] = None
+            self._recent.move_to_end(condition_id)
 
     def pin(self, condition_id: str) -> None:
         """Stop evolving (and evicting) the market's book: the control API set it."""

@@ -155,7 +155,8 @@ class RateLimiter:
 
 @dataclass
 class RequestStats:
-    """Requests served by endpoint and status, and the 429s by limit name."""
+    """Requests served by endpoint and status, and the 429s by limit name (status "0": no
+    response was sent, e.g. the client gave up during a ``timeout`` fault)."""
 
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
