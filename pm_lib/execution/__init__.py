@@ -3,10 +3,13 @@
     base        Executor protocol, OrderSnapshot, run_off_loop (blocking calls off the loop)
     factory     make_executor: paper unless live is configured, armed and keyed
     paper       simulated against the run's real books (paper_rules, liquidity)
-    live        the real venue through pm_lib.venue.trading (intent -> sign once -> post)
+    live        the real venue through pm_lib.venue.trading (intent -> sign once -> post);
+                live_fills turns the venue's trades into stored fills
+    intents     request -> stored intent -> result
     multileg    baskets of FOK legs, leg risk and the unwind policy
     reconcile   DB against venue: unknown intents, missed fills, cancels, discrepancies
     ledger      positions, cash and P&L from fills; load_portfolio_state for the risk gate
+                (also importable from ``portfolio``)
     heartbeat   keeps resting live orders alive (the venue cancels after 10 s of silence)
 
 Modules are imported where used, so paper runs never import the SDK.

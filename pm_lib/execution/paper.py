@@ -311,7 +311,9 @@ class PaperExecutor:
         with session_scope(self._engine) as session:
             live = [r for r in open_intents(session, "paper") if r.status is OrderStatus.LIVE]
             for row in live:
-                update_intent(session, row.intent_key, status=OrderStatus.CANCELED)
+                update_intent(
+                    session, row.intent_key, status=OrderStatus.CANCELED, at=self._clock()
+                )
         return [r.venue_order_id for r in live if r.venue_order_id]
 
     def open_orders(self) -> list[OrderSnapshot]:
