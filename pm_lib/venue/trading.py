@@ -371,15 +371,6 @@ class TradingClient:
         )
         return parse_clob_market_info(answer)
 
-    # --- venue ---------------------------------------------------------------------------
-    def server_time(self) -> int:
-        """GET /time: the venue's clock in unix seconds."""
-        return venue_time(self._client.host)
-
-    def version(self) -> int:
-        """GET /version (2 on CLOB V2)."""
-        return venue_version(self._client.host)
-
 
 def _taker_fee(row: Any, fill: Fill, fees: FeeSchedule | None) -> Decimal:
     """The taker fee of one trade row: summed per maker order matched, each priced in the
