@@ -27,3 +27,5 @@ def apply_prefect_defaults(data_dir: Path | None = None) -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    # Prefect's server cannot create its SQLite file in a folder that does not exist yet.
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,9 @@ import asyncio
 import json
 import os
 import shutil
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,12 +17,28 @@ from rich.table import Table
 __all__ = ["register"]
 
 console = Console()
+T = TypeVar("T")
 
 
 def _prefect_ready(data_dir: Path | None = None) -> None:
     from flows.environment import apply_prefect_defaults
 
     apply_prefect_defaults(data_dir)
+
+
+def _run_flow(what: str, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run an async flow with a spinner; configuration errors exit 2, venue errors exit 1."""
+    from pm_lib.venue.errors import ConfigurationError, PmAgentError
+
+    try:
+        with console.status(what):
+            return asyncio.run(call())
+    except ConfigurationError as e:
+        console.print(f"[bold red]refused[/]: {e}")
+        raise typer.Exit(2) from None
+    except PmAgentError as e:
+        console.print(f"[bold red]failed[/]: {e}")
+        raise typer.Exit(1) from None
 
 
 def _print_scan(report: dict[str, Any]) -> None:
@@ -65,7 +82,9 @@ def scan(
     _prefect_ready()
     from flows.scan_and_trade import scan_and_trade
 
-    report = asyncio.run(scan_and_trade(live=live, strategies=strategy or None))
+    report = _run_flow(
+        "scanning ...", lambda: scan_and_trade(live=live, strategies=strategy or None)
+    )
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
@@ -80,7 +99,7 @@ def reconcile(
     _prefect_ready()
     from flows.reconcile import reconcile as reconcile_flow
 
-    report = asyncio.run(reconcile_flow(live=live))
+    report = _run_flow("reconciling ...", lambda: reconcile_flow(live=live))
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
@@ -93,7 +112,7 @@ def report() -> None:
     _prefect_ready()
     from flows.daily_report import daily_report
 
-    console.print(asyncio.run(daily_report()))
+    console.print(_run_flow("building the report ...", daily_report))
 
 
 def demo(
@@ -130,7 +149,7 @@ def demo(
 
         for cycle in range(1, cycles + 1):
             console.rule(f"cycle {cycle}/{cycles}")
-            result = asyncio.run(scan_and_trade(live=False))
+            result = _run_flow(f"cycle {cycle}: scanning ...", scan_and_trade)
             _print_scan(result)
             running.venue.state.clock.advance(config.book_epoch_seconds)
     console.rule("done")
