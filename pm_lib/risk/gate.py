@@ -30,6 +30,7 @@ from pm_lib.risk.rules_limits import (
     max_total_exposure,
     min_edge,
     slippage_guard,
+    sufficient_cash,
 )
 from pm_lib.risk.rules_venue import book_fresh, kill_switch, market_tradable, venue_rules
 
@@ -46,11 +47,14 @@ RULES: tuple[Rule, ...] = (
     max_position_per_market,
     max_position_per_group,
     max_total_exposure,
+    sufficient_cash,
     max_open_orders,
     max_daily_loss,
     min_edge,
     slippage_guard,
 )
+"""In order; the first rule that fails decides. ``sufficient_cash`` follows the exposure
+limits so a limit breach is reported as such before a shortage of cash."""
 
 
 def decide(

@@ -32,6 +32,7 @@ __all__ = [
     "max_total_exposure",
     "min_edge",
     "slippage_guard",
+    "sufficient_cash",
 ]
 
 
@@ -124,6 +125,37 @@ def max_total_exposure(
             **facts,
         )
     return pass_("max_total_exposure", **facts)
+
+
+def sufficient_cash(
+    opp: Opportunity, state: PortfolioState, limits: RiskLimits, now: datetime, ctx: RiskContext
+) -> Check:
+    """The BUY legs (at their limits) and the fees fit the cash not already committed.
+
+    Committed: resting BUY orders (the venue reserves their collateral) and this run's earlier
+    approvals. Without this rule a basket whose later legs cannot be paid would be sent, fill
+    its first legs, and leave a lopsided position to unwind at a loss.
+    """
+    _, _, added = buy_exposure(opp, ctx.markets)
+    if added <= ZERO:
+        return pass_("sufficient_cash", added=added)
+    needed = added + opp.fees
+    free = state.cash - state.open_order_notional - ctx.consumed.total
+    facts = {
+        "cash": state.cash,
+        "open_order_notional": state.open_order_notional,
+        "approved_this_run": ctx.consumed.total,
+        "needed": needed,
+    }
+    if needed > free:
+        return fail(
+            "sufficient_cash",
+            f"needs {needed} pUSD (legs {added} + fees {opp.fees}) but only {free} is free: cash "
+            f"{state.cash} - open orders {state.open_order_notional} - approved this run "
+            f"{ctx.consumed.total}",
+            **facts,
+        )
+    return pass_("sufficient_cash", **facts)
 
 
 def max_open_orders(

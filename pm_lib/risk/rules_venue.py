@@ -131,7 +131,9 @@ def _leg_problem(
             "size": leg.size,
             "min_order_size": min_size,
         }
-    notional = leg.size * price
+    # The venue applies its $1 floor to what a marketable BUY spends (as the paper executor and
+    # the emulator do), which is below size x limit when the walk averages under the limit.
+    notional = leg.size * min(price, leg.expected_vwap)
     if (
         leg.side is Side.BUY
         and _is_marketable(leg, book)

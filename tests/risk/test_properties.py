@@ -62,6 +62,7 @@ def states(draw: st.DrawFn) -> PortfolioState:
         open_orders=draw(st.integers(0, 5)),
         open_order_notional=D(draw(st.integers(0, 200))),
         realised_pnl_today=D(draw(st.integers(-150, 50))),
+        cash=D(draw(st.integers(0, 3000))),
     )
 
 
@@ -119,5 +120,8 @@ def test_an_approved_set_never_breaches_a_limit(
         )
     if resting:
         assert state.open_orders + resting <= lim.max_open_orders
+    fees = sum((o.fees for o in approved if buy_exposure(o, CONTEXT.markets)[2] > 0), D(0))
+    if total:
+        assert state.open_order_notional + total + fees <= state.cash
     for token_id, size in sold.items():
         assert size <= state.positions[token_id].size
