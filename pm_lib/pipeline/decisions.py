@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from pm_lib.execution.factory import make_executor
 from pm_lib.execution.ledger import load_portfolio_state
 from pm_lib.models import (
     Catalogue,
@@ -44,7 +45,19 @@ class Signals:
 
 
 def portfolio_state(ctx: RunContext, books: Mapping[str, OrderBook]) -> PortfolioState:
-    """The account as the DB knows it now: positions, open orders, today's P&L, kill switch."""
+    """The account as the DB knows it now: positions, open orders, today's P&L, kill switch.
+
+    Live: the venue's pUSD balance is read first (and stored), so the cash rule of the risk
+    gate sees this run's balance, not the one of the last reconcile.
+    """
+    if ctx.mode == "live":
+        executor = make_executor(
+            ctx.settings, live_armed=ctx.live_armed, engine=ctx.engine, run_id=ctx.run_id
+        )
+        try:
+            executor.balance()
+        finally:
+            executor.close()
     with session_scope(ctx.engine) as session:
         return load_portfolio_state(session, ctx.mode, ctx.now(), books, ctx.settings)
 

@@ -1,0 +1,65 @@
+"""An armed live scan_and_trade run through the real SDK against the emulator, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from flows.reconcile import reconcile
+from flows.scan_and_trade import scan_and_trade
+from pm_lib.execution.ledger import replay
+from pm_lib.sim.scenarios import plant_negrisk_arbitrage
+from pm_lib.sim.server import RunningVenue
+from pm_lib.store.engine import make_engine, session_scope
+from pm_lib.store.trades import fills
+from pm_lib.venue.errors import ConfigurationError
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_api")]
+
+TEST_KEY = "0x" + "44" * 32  # a well-known test key; the emulator auto-funds new wallets
+
+
+@pytest.fixture()
+def live_env(pm_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PM_MODE", "live")
+    monkeypatch.setenv("POLYMARKET_PRIVATE_KEY", TEST_KEY)
+    return pm_env
+
+
+def test_armed_live_run_trades_a_basket_and_reconciles_clean(
+    live_env: Path, flow_venue: RunningVenue
+) -> None:
+    event = plant_negrisk_arbitrage(flow_venue.venue)
+
+    report = asyncio.run(scan_and_trade(live=True))
+
+    assert report["mode"] == "live"
+    approved = [d for d in report["decisions"] if d["approved"]]
+    assert approved, [d["reason"] for d in report["decisions"]]
+    filled = [o for o in report["orders"] if o["status"] == "MATCHED"]
+    assert filled and all(o["venue_order_id"].startswith("0x") for o in filled)
+    basket_tokens = {
+        t for c in event.condition_ids for t in flow_venue.venue.state.markets[c].token_ids
+    }
+    assert {o["token_id"] for o in filled} <= basket_tokens
+    after = asyncio.run(reconcile(live=True))
+    assert after["discrepancies"] == []
+    engine = make_engine(f"sqlite:///{live_env}")
+    with session_scope(engine, read_only=True) as session:
+        positions = replay(fills(session, "live")).positions
+    assert sum(p.size for p in positions.values()) > 0
+
+
+def test_armed_run_without_credentials_refuses_before_sending(
+    pm_env: Path, monkeypatch: pytest.MonkeyPatch, flow_venue: RunningVenue
+) -> None:
+    monkeypatch.setenv("PM_MODE", "live")
+    monkeypatch.delenv("POLYMARKET_PRIVATE_KEY", raising=False)
+    before = flow_venue.venue.stats.snapshot()
+
+    with pytest.raises(ConfigurationError, match="credentials"):
+        asyncio.run(scan_and_trade(live=True))
+
+    assert flow_venue.venue.stats.snapshot() == before, "nothing reached the venue"
