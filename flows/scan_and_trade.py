@@ -35,7 +35,12 @@ from pm_lib.pipeline.records import finish_scan  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.trading import Execution, execute_approved  # noqa: E402
 from pm_lib.reporting.summary import summary_markdown  # noqa: E402
-from pm_lib.reporting.tables import decision_rows, opportunity_rows, order_rows  # noqa: E402
+from pm_lib.reporting.tables import (  # noqa: E402
+    decision_rows,
+    money,
+    opportunity_rows,
+    order_rows,
+)
 from pm_lib.venue.books import BookBatch  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
 
@@ -170,8 +175,9 @@ async def scan_and_trade(
     execution = execute_task(ctx, loaded.catalogue, books, decided)
     t = _timed(clock, "execute", t)
     report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
-    _timed(clock, "store", t)
+    t = _timed(clock, "store", t)
     await publish_task(report)
+    _timed(clock, "artifacts", t)
     logger.info(
         "run %s: %d markets, %d books, %d opportunities, %d approved, %d orders",
         ctx.run_id,
@@ -181,4 +187,8 @@ async def scan_and_trade(
         report.summary.approved,
         report.summary.orders,
     )
-    return report.to_json()
+    # The run row is closed (and the summary published) before the store and artifacts stages
+    # end, so their times are only in the returned JSON.
+    out = report.to_json()
+    out["stage_seconds"] = {stage: money(s, 4) for stage, s in clock.seconds.items()}
+    return out

@@ -39,6 +39,9 @@ class ScanReport(BaseModel):
             "books": s.books,
             "books_missing": s.books_missing,
             "halted": s.halted,
+            "catalogue_refreshed": s.catalogue_refreshed,
+            "requests": s.requests,
+            "rate_limited": s.rate_limited,
             "stage_seconds": {k: money(v, 4) for k, v in s.stage_seconds.items()},
             "opportunities": [_opportunity(o) for o in self.opportunities],
             "decisions": [

@@ -1,0 +1,147 @@
+"""The scan benchmark's arithmetic: the /books floor, Prefect's overhead, the table rows.
+
+Definitions (docs/PERFORMANCE.md repeats them):
+- floor: the time the documented ``POST /books`` limit allows for ``tokens`` at the configured
+  budget, i.e. ``ceil(tokens / 500)`` requests at ``500 x PM_RATE_BUDGET_FRACTION`` requests per
+  10 s (the sustained rate; a sliding window would let up to one window's worth start at once);
+- compute: CPU seconds the scan's own work took: the thread CPU time inside the plain
+  ``pm_lib`` functions of every stage (parsing, signals, risk, DB writes), not time spent waiting
+  on the network and not Prefect's bookkeeping;
+- floor ratio: warm wall time / (floor + compute); the target is <= 1.5;
+- Prefect overhead: flow wall time (around ``asyncio.run(flow())``) minus the time inside the
+  plain ``pm_lib`` functions the flow and its tasks call, minus the artifacts stage;
+  "flow-level" overhead is wall minus the sum of the stage times the flow itself records.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["BOOKS_PER_REQUEST", "ScanFigures", "books_floor_seconds", "figures"]
+
+BOOKS_PER_REQUEST = 500
+BOOKS_LIMIT_PER_10S = 500
+STAGES = ("catalogue", "books", "signals", "risk", "execute", "store", "artifacts")
+
+
+def books_floor_seconds(tokens: int, budget_fraction: Decimal) -> float:
+    """Seconds the /books budget needs for ``tokens`` at its sustained rate."""
+    requests = math.ceil(tokens / BOOKS_PER_REQUEST)
+    per_10s = max(1, int(Decimal(BOOKS_LIMIT_PER_10S) * budget_fraction))
+    return requests * 10.0 / per_10s
+
+
+@dataclass(frozen=True)
+class ScanFigures:
+    """One universe size: the cold run, the median warm run, and derived figures."""
+
+    markets: int
+    tokens: int
+    cold_wall: float | None
+    wall: float
+    cpu: float
+    compute: float
+    stages: dict[str, float]
+    inner: dict[str, float]
+    requests: int
+    rate_limited: int
+    venue_429: int
+    floor: float
+    peak_rss_mb: float
+    venue_rss_mb: float
+    opportunities: int
+    runs: int
+
+    @property
+    def prefect_overhead(self) -> float:
+        """Wall minus the pm_lib work and the artifacts stage (task and flow overhead)."""
+        work = sum(self.inner.values()) + self.stages.get("artifacts", 0.0)
+        return self.wall - work
+
+    @property
+    def flow_overhead(self) -> float:
+        """Wall minus the sum of the flow's own stage times."""
+        return self.wall - sum(self.stages.values())
+
+    @property
+    def floor_ratio(self) -> float:
+        return self.wall / (self.floor + self.compute)
+
+    @property
+    def signals_and_risk(self) -> float:
+        return self.inner.get("signals", 0.0) + self.inner.get("risk", 0.0)
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    wall = statistics.median_low(r["wall"] for r in runs)
+    return next(r for r in runs if r["wall"] == wall)
+
+
+def figures(
+    markets: int,
+    records: list[dict[str, Any]],
+    budget_fraction: Decimal,
+    venue_rss_mb: float,
+) -> ScanFigures:
+    """Figures of one size from the worker's records (run 1 cold, later runs warm)."""
+    cold = records[0] if records and records[0]["report"]["catalogue_refreshed"] else None
+    warm = [r for r in records if not r["report"]["catalogue_refreshed"]] or records
+    run = _median_run(warm)
+    report = run["report"]
+    tokens = int(report["books"]) + int(report["books_missing"])
+    return ScanFigures(
+        markets=markets,
+        tokens=tokens,
+        cold_wall=cold["wall"] if cold else None,
+        wall=run["wall"],
+        cpu=run["cpu"],
+        compute=sum(run["inner_cpu"].values()),
+        stages=run["stages"],
+        inner=run["inner"],
+        requests=int(report["requests"]),
+        rate_limited=sum(int(r["report"]["rate_limited"]) for r in records),
+        venue_429=sum(int(r["venue_429"]) for r in records),
+        floor=books_floor_seconds(tokens, budget_fraction),
+        peak_rss_mb=max(r["vmhwm_mb"] for r in records),
+        venue_rss_mb=venue_rss_mb,
+        opportunities=run["opportunities"],
+        runs=len(records),
+    )
+
+
+def table(rows: list[tuple[str, ScanFigures]]) -> list[str]:
+    """A Markdown table: one line per (label, figures)."""
+    head = (
+        "| run | markets | tokens | cold s | wall s | "
+        + " | ".join(STAGES)
+        + " | sig+risk work s | Prefect ovh s (%) | requests | 429s | floor s | compute s "
+        "| process CPU s | floor ratio | peak RSS MB |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for label, f in rows:
+        cells = [
+            label,
+            f"{f.markets:,}",
+            f"{f.tokens:,}",
+            f"{f.cold_wall:.2f}" if f.cold_wall is not None else "-",
+            f"{f.wall:.2f}",
+            *(f"{f.stages.get(s, 0.0):.3f}" for s in STAGES),
+            f"{f.signals_and_risk:.3f}",
+            # The baseline's per-market task runs happen inside its books stage.
+            "in books"
+            if label == "baseline"
+            else f"{f.prefect_overhead:.3f} ({100 * f.prefect_overhead / f.wall:.1f}%)",
+            str(f.requests),
+            f"{f.rate_limited}/{f.venue_429}",
+            f"{f.floor:.2f}",
+            f"{f.compute:.2f}",
+            f"{f.cpu:.2f}",
+            f"{f.floor_ratio:.2f}",
+            f"{f.peak_rss_mb:,.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines

@@ -1,0 +1,138 @@
+"""The processes a scan benchmark needs: a Prefect server, the emulator, the scanning worker.
+
+Each runs in its own process (and session, so it can be stopped with its children) so that the
+scanning process's wall time and peak RSS are its own; on a 2-core machine they still share the
+CPUs, which the report says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pm_lib.sim.server import free_port
+
+__all__ = ["emulator", "peak_rss_mb", "prefect_server", "run_worker"]
+
+BIN = Path(sys.executable).parent
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+QUIET_PREFECT = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+}
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a live process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def _wait(url: str, process: subprocess.Popen[Any], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited early (status {process.returncode})")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} not ready after {seconds:.0f}s")
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path) -> Iterator[dict[str, str]]:
+    """``prefect server start`` on a free port; yields the environment that points at it."""
+    port = free_port()
+    env = {
+        **QUIET_PREFECT,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+    }
+    home.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, **env},
+        cwd=home,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait(f"{env['PREFECT_API_URL']}/health", process, 240, "prefect server")
+        yield env
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def emulator(markets: int, seed: int) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``pm-agent venue serve --markets N --seed S`` (rate limits on); yields its CLOB URL."""
+    port = free_port()
+    serve = [str(BIN / "pm-agent"), "venue", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*serve, "--markets", str(markets), "--seed", str(seed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        # /_sim is never rate limited, so polling it does not eat into the scan's budget.
+        _wait(f"{url}/_sim/universe", process, 300, "emulator")
+        yield url, process
+    finally:
+        _stop(process)
+
+
+def run_worker(
+    mode: str, runs: int, env: dict[str, str], timeout: float
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Run ``bench/_scan_worker.py``; its JSON lines, and an error text if it failed."""
+    try:
+        done = subprocess.run(
+            [sys.executable, str(BENCH / "_scan_worker.py"), "--mode", mode, "--runs", str(runs)],
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return _records(out), f"timed out after {timeout:.0f}s"
+    error = None if done.returncode == 0 else done.stderr.strip().splitlines()[-1:] or ["?"]
+    return _records(done.stdout), None if error is None else f"exit {done.returncode}: {error[0]}"
+
+
+def _records(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]

@@ -1,0 +1,151 @@
+"""One scanning process of the scan benchmark: runs the real flow and prints one JSON per run.
+
+Started by ``bench/scan_bench.py`` with ``PM_*`` pointing at an emulator (a separate process) and
+``PREFECT_API_URL`` at a Prefect server (another process), so this process's wall time and peak
+RSS are the scan's own. Modes:
+
+    optimised   ``asyncio.run(scan_and_trade())`` ``--runs`` times (run 1 cold catalogue,
+                later runs warm: within ``PM_CATALOGUE_MAX_AGE_SECONDS``)
+    baseline    the early plans' approach (``bench/_baseline_flow.py``) once, catalogue warm
+
+Each run prints ``{"run": i, "wall": s, "stages": {...}, "inner": {...}, "inner_cpu": {...},
+"report": {...}, "vmhwm_mb": m}``. ``inner`` is the wall time spent inside the plain ``pm_lib``
+functions the flow and its tasks call (measured by wrapping them here), so ``stage - inner`` is
+the task's Prefect overhead and ``wall - sum(inner) - artifacts`` is Prefect's overhead for the
+whole run; ``inner_cpu`` is the CPU time of the calling thread in the same functions (the
+compute, without time spent waiting on the network).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import inspect
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+INNER: dict[str, float] = defaultdict(float)
+INNER_CPU: dict[str, float] = defaultdict(float)
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def timed_async(*args: Any, **kwargs: Any) -> Any:
+            started, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                INNER[name] += time.perf_counter() - started
+                INNER_CPU[name] += time.thread_time() - cpu
+
+        return timed_async
+
+    @functools.wraps(fn)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            INNER[name] += time.perf_counter() - started
+            INNER_CPU[name] += time.thread_time() - cpu
+
+    return timed
+
+
+# The plain functions the flow module calls, by the name the flow module imported them under.
+_WRAPPED = {
+    "open_run": "open",
+    "read_fair_values": "open",
+    "load_market_catalogue": "catalogue",
+    "load_books": "books",
+    "_books_one_market_at_a_time": "books",
+    "portfolio_state": "signals",
+    "find_signals": "signals",
+    "decide": "risk",
+    "execute_approved": "execute",
+    "finish_scan": "store",
+}
+
+
+def _instrument(module: Any) -> None:
+    for attr, stage in _WRAPPED.items():
+        if hasattr(module, attr):
+            setattr(module, attr, _timed(stage, getattr(module, attr)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("optimised", "baseline"), default="optimised")
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+
+    if args.mode == "baseline":
+        sys.path.insert(0, str(Path(__file__).parent))
+        import _baseline_flow as flow_module
+
+        flow_module.prewarm_catalogue()
+        flow = flow_module.scan_baseline
+    else:
+        import flows.scan_and_trade as flow_module
+
+        flow = flow_module.scan_and_trade
+    _instrument(flow_module)
+    venue_stats = f"{os.environ['PM_CLOB_URL']}/_sim/stats"
+    for run in range(1, args.runs + 1):
+        httpx.delete(venue_stats)
+        INNER.clear()
+        INNER_CPU.clear()
+        cpu_started = time.process_time()
+        started = time.perf_counter()
+        report = asyncio.run(flow())
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+        served = httpx.get(venue_stats).json()
+        out = {
+            "run": run,
+            "mode": args.mode,
+            "wall": wall,
+            "cpu": cpu,
+            "venue_requests": served["total"],
+            "venue_429": served["throttled_total"],
+            "stages": {k: float(v) for k, v in report["stage_seconds"].items()},
+            "inner": dict(INNER),
+            "inner_cpu": dict(INNER_CPU),
+            "report": {
+                k: report.get(k)
+                for k in (
+                    "markets",
+                    "books",
+                    "books_missing",
+                    "requests",
+                    "rate_limited",
+                    "catalogue_refreshed",
+                )
+            },
+            "opportunities": len(report["opportunities"]),
+            "orders": len(report["orders"]),
+            "vmhwm_mb": _peak_rss_mb(),
+        }
+        print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Benchmark: full-universe scan_and_trade runs (paper) against the emulator, with limits ON.
+
+Run (not collected by pytest):
+
+    uv run python bench/scan_bench.py --markets 1000 10000 50000
+
+For each universe size it starts ``pm-agent venue serve --markets N --seed S`` (documented rate
+limits enforced) in its own process, then a scanning process (``bench/_scan_worker.py``) that
+runs the real ``scan_and_trade`` flow ``--runs`` times with ``PM_*`` pointing at the emulator and
+a fresh SQLite file: run 1 has a cold catalogue (paged from Gamma), later runs a warm one (within
+``PM_CATALOGUE_MAX_AGE_SECONDS``). All flows talk to one ``prefect server`` started here. Then the
+baseline (the early plans: one task per market, one ``GET /book`` per token, in turn) runs on the
+``--baseline-markets`` universe, last, because its thousand task runs leave the Prefect server
+busy for a while.
+
+Printed: the machine, a Markdown table (per-stage wall time, Prefect overhead, requests, 429s
+seen by the client / counted by the emulator, the /books floor, CPU, peak RSS of the scanning
+process), linear-growth figures, and as the last line
+``speedup_vs_baseline=<x> floor_ratio_10k=<y> rss_mb_50k=<z>``. Definitions: ``bench/_figures.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _figures import ScanFigures, figures, table
+from _processes import emulator, peak_rss_mb, prefect_server, run_worker
+
+from pm_lib.settings import Settings
+
+
+def machine() -> str:
+    """nproc, CPU model, RAM, Python, kernel and load, for the report."""
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"machine: nproc={os.cpu_count()}, CPU {cpu}, RAM {mem_kb / 1024 / 1024:.1f} GiB, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}, "
+        f"load {load}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def scan(
+    label: str,
+    mode: str,
+    markets: int,
+    args: argparse.Namespace,
+    prefect_env: dict[str, str],
+    workdir: Path,
+) -> ScanFigures | None:
+    """Start the emulator for ``markets``, run the worker, return its figures (None: failed)."""
+    data = workdir / f"{label}-{markets}"
+    data.mkdir(parents=True)
+    started = time.perf_counter()
+    with emulator(markets, args.seed) as (url, process):
+        env = {
+            **prefect_env,
+            "PM_MODE": "paper",
+            "PM_CLOB_URL": url,
+            "PM_GAMMA_URL": f"{url}/gamma",
+            "PM_DATA_DIR": str(data),
+            "PM_DATABASE_URL": f"sqlite:///{data / 'pm_agent.db'}",
+        }
+        runs = 1 if mode == "baseline" else args.runs
+        records, error = run_worker(mode, runs, env, args.worker_timeout)
+        venue_rss = peak_rss_mb(process.pid)
+    took = time.perf_counter() - started
+    if error:
+        print(f"{label} {markets:,} markets: FAILED ({error}) after {took:.0f}s", flush=True)
+    if not records:
+        return None
+    fraction = Settings().rate_budget_fraction
+    result = figures(markets, records, fraction, venue_rss)
+    walls = ", ".join(f"{r['wall']:.2f}" for r in records)
+    print(
+        f"{label} {markets:,} markets: runs {walls} s; emulator peak RSS {venue_rss:,.0f} MB",
+        flush=True,
+    )
+    return result
+
+
+def growth(rows: list[ScanFigures]) -> list[str]:
+    """Warm wall time per market, and the marginal cost between consecutive sizes."""
+    lines = []
+    for prev, cur in zip([None, *rows], rows, strict=False):
+        per_market = 1e6 * cur.wall / cur.markets
+        line = f"  {cur.markets:>6,} markets: {per_market:,.0f} us/market"
+        if prev is not None:
+            marginal = 1e6 * (cur.wall - prev.wall) / (cur.markets - prev.markets)
+            line += f"; marginal {marginal:,.0f} us/market from {prev.markets:,}"
+        lines.append(line)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--markets", type=int, nargs="+", default=[1_000, 10_000, 50_000])
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="runs per size (1 cold + warm)")
+    parser.add_argument("--baseline-markets", type=int, default=1_000)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--worker-timeout", type=float, default=2400.0)
+    args = parser.parse_args()
+    print(machine(), flush=True)
+    print(f"PM_RATE_BUDGET_FRACTION={Settings().rate_budget_fraction}", flush=True)
+
+    rows: list[tuple[str, ScanFigures]] = []
+    baseline: ScanFigures | None = None
+    with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
+        workdir = Path(tmp)
+        with prefect_server(workdir / "prefect") as prefect_env:
+            for markets in sorted(args.markets):
+                result = scan("scan", "optimised", markets, args, prefect_env, workdir)
+                if result is not None:
+                    rows.append(("scan (warm)", result))
+            if not args.no_baseline:
+                baseline = scan(
+                    "baseline", "baseline", args.baseline_markets, args, prefect_env, workdir
+                )
+    print()
+    print("\n".join(table(rows + ([("baseline", baseline)] if baseline else []))))
+    print()
+    print("linear growth (warm wall time):")
+    print("\n".join(growth([f for _, f in rows])))
+    by_size = {f.markets: f for _, f in rows}
+    same = by_size.get(args.baseline_markets)
+    speedup = f"{baseline.wall / same.wall:.1f}" if baseline and same else "n/a"
+    ratio = f"{by_size[10_000].floor_ratio:.2f}" if 10_000 in by_size else "n/a"
+    rss = f"{by_size[50_000].peak_rss_mb:.0f}" if 50_000 in by_size else "n/a"
+    print(f"speedup_vs_baseline={speedup} floor_ratio_10k={ratio} rss_mb_50k={rss}")
+
+
+if __name__ == "__main__":
+    main()
