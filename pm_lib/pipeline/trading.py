@@ -3,29 +3,62 @@
 The executor is chosen once by the factory (paper unless live is configured, armed and keyed);
 this stage never branches on the mode. Multi-leg opportunities go through the multi-leg
 executor (FOK legs, leg risk recorded and the unwind policy applied when one leg fails).
+
+Before an opportunity is placed its markets are leased to this run (``pm_lib.store.leases``):
+a run that overlaps another (two workers, a manual scan next to a scheduled one) skips what the
+other is trading or traded after this run read its portfolio, instead of trading it twice. The
+lease is released once the opportunity's orders are stored; after a crash it expires.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pm_lib.execution.factory import make_executor
 from pm_lib.execution.multileg import execute_opportunity
-from pm_lib.models import Catalogue, OrderBook, OrderRequest, OrderResult
+from pm_lib.models import Catalogue, Opportunity, OrderBook, OrderRequest, OrderResult
 from pm_lib.pipeline.context import RunContext
 from pm_lib.pipeline.decisions import Signals
 from pm_lib.pipeline.report import request_index
+from pm_lib.store.engine import session_scope
+from pm_lib.store.leases import MarketLeased, acquire_markets, release_markets
 
 __all__ = ["Execution", "execute_approved"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Execution:
-    """What the execute stage placed: one result per leg, and the requests by intent key."""
+    """What the execute stage placed: one result per leg, and the requests by intent key.
+
+    ``skipped`` holds (opportunity id, reason) for approved opportunities another run holds.
+    """
 
     results: tuple[OrderResult, ...] = ()
     requests: dict[str, dict[str, str]] = field(default_factory=dict)
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+def _lease(ctx: RunContext, opportunity: Opportunity) -> str | None:
+    """Lease the opportunity's markets to this run; why not, when another run holds one."""
+    try:
+        with session_scope(ctx.engine) as session:
+            acquire_markets(
+                session,
+                mode=ctx.mode,
+                markets=(leg.condition_id for leg in opportunity.legs),
+                run_id=ctx.run_id,
+                opportunity_id=opportunity.id,
+                snapshot_at=ctx.started_at,
+                now=ctx.now(),
+            )
+    except MarketLeased as e:
+        logger.warning("run %s skips opportunity %s: %s", ctx.run_id, opportunity.id, e)
+        return str(e)
+    return None
 
 
 def execute_approved(
@@ -48,8 +81,13 @@ def execute_approved(
     )
     results: list[OrderResult] = []
     requests: list[OrderRequest] = []
+    skipped: list[tuple[str, str]] = []
     try:
         for opportunity in approved:
+            refusal = _lease(ctx, opportunity)
+            if refusal is not None:
+                skipped.append((opportunity.id, refusal))
+                continue
             outcome = execute_opportunity(
                 executor,
                 opportunity,
@@ -59,8 +97,18 @@ def execute_approved(
                 engine=ctx.engine,
                 run_id=ctx.run_id,
             )
+            with session_scope(ctx.engine) as session:
+                release_markets(
+                    session,
+                    mode=ctx.mode,
+                    markets=(leg.condition_id for leg in opportunity.legs),
+                    run_id=ctx.run_id,
+                    at=ctx.now(),
+                )
             results.extend(outcome.results)
             requests.extend(outcome.requests)
     finally:
         executor.close()
-    return Execution(results=tuple(results), requests=request_index(requests))
+    return Execution(
+        results=tuple(results), requests=request_index(requests), skipped=tuple(skipped)
+    )
