@@ -132,7 +132,7 @@ class FeeSchedule(_Frozen):
     """
 
     rate: Decimal = ZERO
-    exponent: int = 1
+    exponent: Decimal = ONE  # live data has 1, 2 and 0.5 (economics_fees)
     taker_only: bool = True
     rebate_rate: Decimal = ZERO
 

@@ -161,7 +161,7 @@ def modify_market(md: MarketData, condition_id: str, changes: dict[str, Any]) ->
             if name in changes:
                 setattr(market, name, _decimal(changes[name], name))
         if "fee_exponent" in changes:
-            market.fee_exponent = int(changes["fee_exponent"])
+            market.fee_exponent = _decimal(changes["fee_exponent"], "fee_exponent")
         if "fee_type" in changes:
             market.fee_type = changes["fee_type"]
         if market.closed:

@@ -140,7 +140,7 @@ class _Control:
             "fees_enabled": m.fees_enabled,
             "fee_type": m.fee_type,
             "fee_rate": str(m.fee_rate),
-            "fee_exponent": m.fee_exponent,
+            "fee_exponent": str(m.fee_exponent),
         }
 
     async def clock(self, request: Request) -> Response:

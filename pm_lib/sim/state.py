@@ -57,7 +57,7 @@ class SimMarket:
     fees_enabled: bool = False
     fee_type: str | None = None
     fee_rate: Decimal = Decimal(0)
-    fee_exponent: int = 1
+    fee_exponent: Decimal = Decimal(1)
     rebate_rate: Decimal = Decimal(0)
     active: bool = True
     closed: bool = False

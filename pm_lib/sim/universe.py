@@ -213,7 +213,7 @@ class _Generator:
             fees_enabled=fee is not None,
             fee_type=fee.fee_type if fee else None,
             fee_rate=fee.rate if fee else Decimal(0),
-            fee_exponent=fee.exponent if fee else 1,
+            fee_exponent=Decimal(fee.exponent) if fee else Decimal(1),
             rebate_rate=fee.rebate_rate if fee else Decimal(0),
             end_date=_iso(end_ts),
             volume=_money(volume24 * rng.uniform(3, 150)),

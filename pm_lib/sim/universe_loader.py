@@ -113,7 +113,7 @@ def _market(raw: dict[str, Any], index: int, rng: random.Random) -> tuple[SimMar
         fees_enabled=bool(raw.get("feesEnabled", False)),
         fee_type=raw.get("feeType"),
         fee_rate=_decimal(fee.get("rate")),
-        fee_exponent=int(fee.get("exponent", 1)),
+        fee_exponent=_decimal(fee.get("exponent", 1)),
         rebate_rate=_decimal(fee.get("rebateRate")),
         active=bool(raw.get("active", True)),
         closed=bool(raw.get("closed", False)),

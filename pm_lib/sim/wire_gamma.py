@@ -110,7 +110,7 @@ def _fees(market: SimMarket) -> dict[str, Any]:
         if market.fee_type == "crypto_fees":
             out["makerRebatesFeeShareBps"] = 10000
         out["feeSchedule"] = {
-            "exponent": market.fee_exponent,
+            "exponent": _num(market.fee_exponent),
             "rate": _num(market.fee_rate),
             "takerOnly": True,
             "rebateRate": _num(market.rebate_rate),

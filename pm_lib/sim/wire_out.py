@@ -242,7 +242,7 @@ def clob_market_info(market: SimMarket, accepting_since: str) -> dict[str, Any]:
         "ibce": True,
     }
     if market.fees_enabled:
-        info["fd"] = {"r": _number(market.fee_rate), "e": market.fee_exponent, "to": True}
+        info["fd"] = {"r": _number(market.fee_rate), "e": _number(market.fee_exponent), "to": True}
     if market.neg_risk:
         info["nr"] = True
     return info

@@ -62,7 +62,7 @@ class CatalogueMarket(SQLModel, table=True):
     tick_size: Decimal = Field(sa_type=Price)
     min_order_size: Decimal = Field(sa_type=Money)
     fee_rate: Decimal = Field(sa_type=Price)
-    fee_exponent: int
+    fee_exponent: Decimal = Field(sa_type=Price)
     fee_taker_only: bool
     fee_rebate_rate: Decimal = Field(sa_type=Price)
     active: bool

@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 _ONE = Decimal(1)
+# Exponents seen live: 1 (politics, sports), 2 (5-minute crypto), 0.5 (economics_fees, 2026-03).
+_MAX_FEE_EXPONENT = Decimal(4)
 
 
 def is_open_order_book_market(obj: Mapping[str, Any]) -> bool:
@@ -69,19 +71,19 @@ def _fee_schedule(wire: WireObject) -> FeeSchedule:
     return _checked_fees(
         wire,
         rate=fee.decimal("rate"),
-        exponent=fee.whole_number("exponent", default=1),
+        exponent=fee.decimal("exponent", default=_ONE),
         taker_only=fee.flag("takerOnly", default=True),
         rebate_rate=fee.decimal("rebateRate", default=ZERO),
     )
 
 
 def _checked_fees(
-    wire: WireObject, *, rate: Decimal, exponent: int, taker_only: bool, rebate_rate: Decimal
+    wire: WireObject, *, rate: Decimal, exponent: Decimal, taker_only: bool, rebate_rate: Decimal
 ) -> FeeSchedule:
     if not ZERO <= rate <= _ONE:
         raise wire.bad(f"fee rate {rate} outside [0, 1]")
-    if exponent < 0:
-        raise wire.bad(f"fee exponent {exponent} is negative")
+    if not ZERO <= exponent <= _MAX_FEE_EXPONENT:
+        raise wire.bad(f"fee exponent {exponent} outside [0, {_MAX_FEE_EXPONENT}]")
     if not ZERO <= rebate_rate <= _ONE:
         raise wire.bad(f"fee rebate rate {rebate_rate} outside [0, 1]")
     return FeeSchedule(rate=rate, exponent=exponent, taker_only=taker_only, rebate_rate=rebate_rate)
@@ -210,7 +212,7 @@ def parse_clob_market_info(obj: object) -> ClobMarketInfo:
         fees = _checked_fees(
             wire,
             rate=detail.decimal("r", default=ZERO),
-            exponent=detail.whole_number("e", default=1),
+            exponent=detail.decimal("e", default=_ONE),
             taker_only=detail.flag("to", default=True),
             rebate_rate=ZERO,
         )

@@ -73,7 +73,7 @@ def make_venue(config: SimConfig | None = None) -> SimVenue:
             fees_enabled=True,
             fee_type="politics_fees",
             fee_rate=Decimal("0.04"),
-            fee_exponent=1,
+            fee_exponent=Decimal(1),
         ),
         background_ladder("m1"),
     )

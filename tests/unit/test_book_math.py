@@ -268,3 +268,11 @@ def test_shares_for_notional_never_overspends(asks: tuple[Level, ...], usd: D) -
     walk = shares_for_notional(asks, usd)
     assert walk.cost <= usd
     assert _all_decimal(walk)
+
+
+def test_fractional_fee_exponent_as_listed_live_for_economics_markets() -> None:
+    # fee = shares * rate * (p(1-p)) ** 0.5; p = 0.2: p(1-p) = 0.16, sqrt = 0.4
+    # 100 * 0.03 * 0.4 = 1.2 exactly; p = 0.5: sqrt(0.25) = 0.5 -> 100 * 0.03 * 0.5 = 1.5
+    economics = FeeSchedule(rate=D("0.03"), exponent=D("0.5"))
+    assert taker_fee(D(100), D("0.2"), economics) == D("1.2")
+    assert taker_fee(D(100), D("0.5"), economics) == D("1.5")

@@ -153,9 +153,9 @@ BROKEN_MARKETS = [
     ("negRisk mistyped", _with(negRisk="false"), "'negRisk' should be true/false"),
     ("end date garbage", _with(endDate="soon"), "not an ISO date-time"),
     (
-        "fractional fee exponent",
-        _with(feeSchedule={"rate": 0.03, "exponent": 0.5, "takerOnly": True}),
-        "whole number",
+        "negative fee exponent",
+        _with(feeSchedule={"rate": 0.03, "exponent": -1, "takerOnly": True}),
+        "outside [0, 4]",
     ),
     ("fee rate above one", _with(feeSchedule={"rate": 2, "exponent": 1}), "outside [0, 1]"),
 ]
@@ -313,3 +313,9 @@ def test_live_tick_and_acceptance_come_from_the_clob(
 
     assert checked.tick_size == Decimal("0.0001")
     assert checked.accepting_orders is False
+
+
+def test_fractional_fee_exponent_is_kept_exactly(gamma_market: dict[str, Any]) -> None:
+    # Gamma lists economics_fees markets with "exponent": 0.5 (bulk 2026-03-25 capture).
+    _with(feeSchedule={"rate": 0.03, "exponent": 0.5, "takerOnly": True})(gamma_market)
+    assert parse_gamma_market(gamma_market).fees.exponent == Decimal("0.5")
