@@ -245,6 +245,24 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _order_limit_allows_a_marketable_order(self) -> Settings:
+        if self.max_order_notional < 1:
+            raise ValueError(
+                "PM_MAX_ORDER_NOTIONAL is under the venue's $1 minimum for marketable orders: "
+                "no arbitrage leg could pass"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _fair_value_edge_clears_min_edge(self) -> Settings:
+        if "fair_value" in self.strategies and self.fair_value_edge < self.min_edge:
+            raise ValueError(
+                "PM_FAIR_VALUE_EDGE is below PM_MIN_EDGE: the risk gate would reject every "
+                "fair-value trade it proposes"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _fair_value_has_a_source(self) -> Settings:
         if "fair_value" in self.strategies and not (
             self.fair_value_file or self.fair_value_variable

@@ -48,6 +48,22 @@ def test_order_limit_above_market_limit_is_a_contradiction() -> None:
         )
 
 
+def test_order_limit_below_the_venue_minimum_is_a_contradiction() -> None:
+    with pytest.raises(ValidationError, match=r"under the venue's \$1 minimum"):
+        Settings(_env_file=None, max_order_notional=Decimal("0.5"))  # type: ignore[call-arg]
+
+
+def test_fair_value_edge_below_min_edge_is_a_contradiction(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="PM_FAIR_VALUE_EDGE is below PM_MIN_EDGE"):
+        Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            strategies=("fair_value",),
+            fair_value_file=tmp_path / "fv.csv",
+            fair_value_edge=Decimal("0.001"),
+            min_edge=Decimal("0.01"),
+        )
+
+
 def test_unknown_strategy_is_rejected() -> None:
     with pytest.raises(ValidationError, match="unknown strategies"):
         Settings(_env_file=None, strategies=("moonshot",))  # type: ignore[call-arg]
