@@ -3,6 +3,11 @@
 Each stage is one task over the whole batch (never one task per market: Prefect's per-task
 overhead would dominate, see ../shared/PREFECT-NOTES.md). Reads retry with backoff; the execute
 task never retries (an order is placed once; ambiguity is resolved by reconcile, by lookup).
+
+The batches (catalogue, books, signals, report) are passed to tasks inside ``quote(...)``:
+without it Prefect walks every parameter down to each book level (``visit_collection``, twice a
+task) looking for upstream futures, which was 92-95% of a scan's wall time (docs/PERFORMANCE.md).
+Tasks receive the plain values; only dependency tracking of those arguments is given up.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from prefect.artifacts import (  # noqa: E402
 )
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from flows.runtime import open_run, read_fair_values  # noqa: E402
 from pm_lib.models import Catalogue, PortfolioState  # noqa: E402
@@ -165,18 +171,19 @@ async def scan_and_trade(
     async with open_venue_client(ctx.settings) as client:
         loaded = await load_catalogue_task(ctx, client)
         t = _timed(clock, "catalogue", t)
-        books = await fetch_books_task(ctx, client, loaded.catalogue)
+        catalogue = quote(loaded.catalogue)
+        books = await fetch_books_task(ctx, client, catalogue)
         t = _timed(clock, "books", t)
-    portfolio = portfolio_task(ctx, books)
-    signals = signals_task(ctx, loaded.catalogue, books, portfolio, fair_values)
+    portfolio = portfolio_task(ctx, quote(books))
+    signals = signals_task(ctx, catalogue, quote(books), portfolio, fair_values)
     t = _timed(clock, "signals", t)
-    decided = risk_task(ctx, loaded.catalogue, books, portfolio, signals)
+    decided = risk_task(ctx, catalogue, quote(books), portfolio, quote(signals))
     t = _timed(clock, "risk", t)
-    execution = execute_task(ctx, loaded.catalogue, books, decided)
+    execution = execute_task(ctx, catalogue, quote(books), quote(decided))
     t = _timed(clock, "execute", t)
     report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
     t = _timed(clock, "store", t)
-    await publish_task(report)
+    await publish_task(quote(report))
     _timed(clock, "artifacts", t)
     logger.info(
         "run %s: %d markets, %d books, %d opportunities, %d approved, %d orders",
