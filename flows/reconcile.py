@@ -18,7 +18,6 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
 
 from flows.runtime import open_run  # noqa: E402
-from pm_lib.execution.factory import make_executor  # noqa: E402
 from pm_lib.execution.reconcile import ReconcileReport  # noqa: E402
 from pm_lib.execution.reconcile import reconcile as reconcile_account  # noqa: E402
 from pm_lib.pipeline.context import RunContext  # noqa: E402
@@ -39,9 +38,7 @@ __all__ = ["reconcile"]
 )
 def reconcile_task(ctx: RunContext) -> ReconcileReport:
     """Compare the stored orders, fills and balance with the venue's, and correct the DB."""
-    executor = make_executor(
-        ctx.settings, live_armed=ctx.live_armed, engine=ctx.engine, run_id=ctx.run_id
-    )
+    executor = ctx.executor()
     try:
         return reconcile_account(executor, ctx.engine)
     finally:

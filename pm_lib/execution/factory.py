@@ -63,6 +63,7 @@ def make_executor(
     live_armed: bool,
     engine: Engine,
     run_id: str = "",
+    flow_run_id: str | None = None,
     books: Mapping[str, OrderBook] | None = None,
     book_source: BookSource | None = None,
     credentials: Credentials | None = None,
@@ -72,17 +73,26 @@ def make_executor(
     """The executor for this run: ``PaperExecutor`` unless live is configured, armed and keyed.
 
     ``books`` are the books the run already fetched (paper simulates against them; live ignores
-    them); ``book_source`` fetches books paper was not given. ``run_id`` scopes intent keys.
+    them); ``book_source`` fetches books paper was not given. ``run_id`` scopes intent keys;
+    ``flow_run_id`` (the Prefect flow run) is stored with every intent and fill it writes.
     """
     if settings.mode == "paper" and not live_armed:
         from pm_lib.execution.paper import PaperExecutor
 
         return PaperExecutor(
-            settings, engine, books=books, book_source=book_source, run_id=run_id, clock=clock
+            settings,
+            engine,
+            books=books,
+            book_source=book_source,
+            run_id=run_id,
+            flow_run_id=flow_run_id,
+            clock=clock,
         )
     keys = live_credentials(
         settings, live_armed=live_armed, credentials=credentials, environ=environ
     )
     from pm_lib.execution.live import LiveExecutor
 
-    return LiveExecutor.connect(settings, engine, keys, run_id=run_id, clock=clock)
+    return LiveExecutor.connect(
+        settings, engine, keys, run_id=run_id, flow_run_id=flow_run_id, clock=clock
+    )

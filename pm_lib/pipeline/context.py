@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -10,6 +11,9 @@ from typing import Literal
 
 from sqlalchemy.engine import Engine
 
+from pm_lib.execution.base import Executor
+from pm_lib.execution.factory import make_executor
+from pm_lib.models import OrderBook
 from pm_lib.settings import Settings
 
 __all__ = ["RunContext", "StageClock", "new_run_id"]
@@ -46,6 +50,18 @@ class RunContext:
     def mode(self) -> Literal["paper", "live"]:
         """The mode orders will be placed in: live only when configured AND armed."""
         return "live" if self.settings.mode == "live" and self.live_armed else "paper"
+
+    def executor(self, books: Mapping[str, OrderBook] | None = None) -> Executor:
+        """The run's executor (paper unless live is configured, armed and keyed); the run and
+        flow run ids go on every intent and fill it stores. Close it when done."""
+        return make_executor(
+            self.settings,
+            live_armed=self.live_armed,
+            engine=self.engine,
+            run_id=self.run_id,
+            flow_run_id=self.flow_run_id,
+            books=books,
+        )
 
     def now(self) -> datetime:
         """The current UTC time (one place, so tests can subclass)."""

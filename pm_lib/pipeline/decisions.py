@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from pm_lib.execution.factory import make_executor
 from pm_lib.execution.ledger import load_portfolio_state
 from pm_lib.models import (
     Catalogue,
@@ -51,9 +50,7 @@ def portfolio_state(ctx: RunContext, books: Mapping[str, OrderBook]) -> Portfoli
     gate sees this run's balance, not the one of the last reconcile.
     """
     if ctx.mode == "live":
-        executor = make_executor(
-            ctx.settings, live_armed=ctx.live_armed, engine=ctx.engine, run_id=ctx.run_id
-        )
+        executor = ctx.executor()
         try:
             executor.balance()
         finally:

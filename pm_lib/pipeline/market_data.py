@@ -52,7 +52,7 @@ async def load_market_catalogue(
     counters = RequestCounters()
     fresh = await fetch_catalogue(client, ctx.settings, now, counters=counters)
     with session_scope(ctx.engine) as session:
-        save_catalogue(session, fresh)
+        save_catalogue(session, fresh, run_id=ctx.run_id, flow_run_id=ctx.flow_run_id)
     return CatalogueLoad(
         catalogue=fresh,
         refreshed=True,

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pm_lib.execution.factory import make_executor
 from pm_lib.execution.multileg import execute_opportunity
 from pm_lib.models import Catalogue, Opportunity, OrderBook, OrderRequest, OrderResult
 from pm_lib.pipeline.context import RunContext
@@ -72,13 +71,7 @@ def execute_approved(
     if not approved:
         return Execution()
     markets = catalogue.market_by_condition()
-    executor = make_executor(
-        ctx.settings,
-        live_armed=ctx.live_armed,
-        engine=ctx.engine,
-        run_id=ctx.run_id,
-        books=books,
-    )
+    executor = ctx.executor(books)
     results: list[OrderResult] = []
     requests: list[OrderRequest] = []
     skipped: list[tuple[str, str]] = []

@@ -51,6 +51,7 @@ def test_one_run_stores_opportunities_decisions_orders_and_artifacts(pm_env: Pat
     approved = [d for d in report["decisions"] if d["approved"]]
     assert approved and intents, "approved baskets become stored order intents"
     assert {i.intent_key for i in intents} == {o["intent_key"] for o in report["orders"]}
+    assert all(i.flow_run_id == run.flow_run_id for i in intents), "rows carry the flow run id"
     keys = asyncio.run(_artifact_keys(run.flow_run_id))
     assert {"opportunities", "risk-decisions", "orders", "scan-summary"} <= keys
 
