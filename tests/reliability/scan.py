@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
 from sqlalchemy import Engine
 
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
@@ -29,10 +30,12 @@ __all__ = ["ScanOutcome", "open_context", "run_scan"]
 
 @dataclass(frozen=True)
 class ScanOutcome:
-    """What one run decided and placed."""
+    """What one run loaded, decided and placed."""
 
     report: ScanReport
     execution: Execution
+    loaded: CatalogueLoad
+    books: BookBatch
 
 
 def open_context(settings: Settings, engine: Engine, *, live: bool) -> RunContext:
@@ -56,11 +59,18 @@ def open_context(settings: Settings, engine: Engine, *, live: bool) -> RunContex
     return ctx
 
 
-def run_scan(ctx: RunContext, before_execute: Callable[[], None] | None = None) -> ScanOutcome:
-    """Catalogue, books, portfolio, signals, risk, (pause), execute, record."""
+def run_scan(
+    ctx: RunContext,
+    before_execute: Callable[[], None] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> ScanOutcome:
+    """Catalogue, books, portfolio, signals, risk, (pause), execute, record.
+
+    ``transport`` replaces the market-data client's (to tamper with what the venue sent).
+    """
 
     async def market_data() -> tuple[CatalogueLoad, BookBatch]:
-        async with open_venue_client(ctx.settings) as client:
+        async with open_venue_client(ctx.settings, transport) as client:
             loaded = await load_market_catalogue(ctx, client)
             books = await load_books(ctx, client, loaded.catalogue)
         return loaded, books
@@ -73,4 +83,4 @@ def run_scan(ctx: RunContext, before_execute: Callable[[], None] | None = None) 
         before_execute()
     execution = execute_approved(ctx, loaded.catalogue, books.books, decided)
     report = finish_scan(ctx, loaded, books, portfolio, decided, execution, StageClock())
-    return ScanOutcome(report=report, execution=execution)
+    return ScanOutcome(report=report, execution=execution, loaded=loaded, books=books)
