@@ -39,6 +39,7 @@ from pm_lib.pipeline.decisions import Signals, decide, find_signals, portfolio_s
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue  # noqa: E402
 from pm_lib.pipeline.records import finish_scan  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
+from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.pipeline.trading import Execution, execute_approved  # noqa: E402
 from pm_lib.reporting.summary import summary_markdown  # noqa: E402
 from pm_lib.reporting.tables import (  # noqa: E402
@@ -150,22 +151,8 @@ def _timed(clock: StageClock, stage: str, started: float) -> float:
     return now
 
 
-@flow(name="scan-and-trade", timeout_seconds=900, log_prints=False)
-async def scan_and_trade(
-    live: bool = False,
-    strategies: Sequence[str] | None = None,
-    limits: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """Scan the universe, decide under risk limits and trade (paper unless live is armed).
-
-    ``live=True`` arms live trading for this run; it trades live only when ``PM_MODE=live`` and
-    credentials load, otherwise the run refuses before anything is sent. ``strategies`` and
-    ``limits`` (setting name -> value) override the configured ones for this run.
-    """
-    logger = get_run_logger()
-    ctx = open_run("scan-and-trade", live=live, strategies=strategies, limits=limits)
-    logger.info("run %s: mode %s, strategies %s", ctx.run_id, ctx.mode, ctx.settings.strategies)
-    clock = StageClock()
+async def _stages(ctx: RunContext, clock: StageClock) -> ScanReport:
+    """The run's stages, in order. The catalogue and the books live only in this frame."""
     t = time.perf_counter()
     fair_values = await read_fair_values(ctx.settings)
     async with open_venue_client(ctx.settings) as client:
@@ -185,6 +172,29 @@ async def scan_and_trade(
     t = _timed(clock, "store", t)
     await publish_task(quote(report))
     _timed(clock, "artifacts", t)
+    return report
+
+
+@flow(name="scan-and-trade", timeout_seconds=900, log_prints=False)
+async def scan_and_trade(
+    live: bool = False,
+    strategies: Sequence[str] | None = None,
+    limits: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Scan the universe, decide under risk limits and trade (paper unless live is armed).
+
+    ``live=True`` arms live trading for this run; it trades live only when ``PM_MODE=live`` and
+    credentials load, otherwise the run refuses before anything is sent. ``strategies`` and
+    ``limits`` (setting name -> value) override the configured ones for this run.
+    """
+    logger = get_run_logger()
+    ctx = open_run("scan-and-trade", live=live, strategies=strategies, limits=limits)
+    logger.info("run %s: mode %s, strategies %s", ctx.run_id, ctx.mode, ctx.settings.strategies)
+    clock = StageClock()
+    # Millions of acyclic objects are built in _stages; they are freed (by reference counting)
+    # when it returns, before the cyclic collector resumes (pm_lib.pipeline.scan_memory).
+    with cyclic_gc_paused():
+        report = await _stages(ctx, clock)
     logger.info(
         "run %s: %d markets, %d books, %d opportunities, %d approved, %d orders",
         ctx.run_id,

@@ -93,7 +93,7 @@ class RetryPolicy:
         return ceiling / 2 + jitter * ceiling / 2
 
 
-def _retry_after_seconds(response: httpx.Response) -> float | None:
+def _retry_after_seconds(response: httpx.Response, body: bytes) -> float | None:
     header = response.headers.get("Retry-After")
     if header:
         try:
@@ -108,26 +108,26 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
             when = when.replace(tzinfo=UTC)
         return max(0.0, (when - datetime.now(UTC)).total_seconds())
     try:
-        body = orjson.loads(response.content)
+        answer = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
     # Order endpoints say {"error": ..., "retry_after_seconds": n} (VENUE-FACTS 2.4).
-    seconds = body.get("retry_after_seconds") if isinstance(body, dict) else None
+    seconds = answer.get("retry_after_seconds") if isinstance(answer, dict) else None
     if isinstance(seconds, int | float) and not isinstance(seconds, bool):
         return max(0.0, float(seconds))
     return None
 
 
-def _venue_message(response: httpx.Response) -> str:
+def _venue_message(body: bytes) -> str:
     try:
-        body = orjson.loads(response.content)
+        answer = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return response.text[:200]
-    if isinstance(body, dict):
+        return body[:200].decode("utf-8", "replace")
+    if isinstance(answer, dict):
         for key in ("error", "error_msg", "errorMsg", "message"):
-            if isinstance(body.get(key), str):
-                return str(body[key])
-    return response.text[:200]
+            if isinstance(answer.get(key), str):
+                return str(answer[key])
+    return body[:200].decode("utf-8", "replace")
 
 
 class VenueReader:
@@ -185,39 +185,43 @@ class VenueReader:
         await self.limiter.acquire()
         self.counters.requests += 1
         try:
-            response = await self.client.request(
+            async with self.client.stream(
                 method,
                 url,
                 params=params,
                 content=body,
                 headers=_JSON_HEADERS if body is not None else None,
                 timeout=self.policy.timeout_seconds,
-            )
+            ) as response:
+                # Read the body here rather than with .aread(): an httpx Response and its stream
+                # refer to each other, so a body kept on the Response lives until the cyclic
+                # collector runs, which a scan pauses (pm_lib.pipeline.scan_memory).
+                answer = b"".join([chunk async for chunk in response.aiter_bytes()])
         except httpx.UnsupportedProtocol as e:
             raise ConfigurationError(f"cannot reach {url}: {e}") from e
         except httpx.TimeoutException as e:
             raise RetryableError(f"{method} {url} timed out: {e!r}") from e
         except httpx.TransportError as e:
             raise RetryableError(f"{method} {url} failed: {e!r}") from e
-        return self._decode(method, url, response)
+        return self._decode(method, url, response, answer)
 
-    def _decode(self, method: str, url: str, response: httpx.Response) -> Any:
+    def _decode(self, method: str, url: str, response: httpx.Response, body: bytes) -> Any:
         status = response.status_code
         if status == 429:
             self.counters.rate_limited += 1
             raise RateLimited(
-                f"{method} {url} rate limited: {_venue_message(response)}",
-                retry_after=_retry_after_seconds(response),
+                f"{method} {url} rate limited: {_venue_message(body)}",
+                retry_after=_retry_after_seconds(response, body),
             )
         if status in _RETRYABLE_STATUS or status >= 500:
             raise RetryableError(
-                f"{method} {url} -> {status}: {_venue_message(response)}", status_code=status
+                f"{method} {url} -> {status}: {_venue_message(body)}", status_code=status
             )
         if not 200 <= status < 300:
             raise RejectedByVenue(
-                f"{method} {url} -> {status}: {_venue_message(response)}", status_code=status
+                f"{method} {url} -> {status}: {_venue_message(body)}", status_code=status
             )
         try:
-            return orjson.loads(response.content)
+            return orjson.loads(body)
         except orjson.JSONDecodeError as e:
             raise BadVenueData("response", url, f"body is not JSON: {e}") from e
