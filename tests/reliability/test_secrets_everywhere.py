@@ -1,0 +1,98 @@
+"""No key, secret or passphrase anywhere after the demo and the live path ran with them set.
+
+``secrets_session.py`` runs, in a process of its own with ``PREFECT_HOME`` in the work folder,
+the offline demo and the live path on the emulator through the real CLI, with marker and real
+(derived) credentials in the environment, faults on the order endpoint, a failing reconcile
+and a truncated key (see its docstring). Then every byte it left is searched: its stdout and
+stderr (CLI output, tracebacks, Prefect's console logs), the DEBUG log file, pm-agent's
+databases and Prefect's own database (flow runs, task runs, logs, artifacts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spellings(secret: str) -> list[str]:
+    """How a secret could show up: as is, without ``0x``, in either case; for a private key
+    also every 24-character run of it (a truncated or partly masked key is still a leak)."""
+    bare = secret.removeprefix("0x")
+    runs = [bare[i : i + 24] for i in range(len(bare) - 23)] if len(bare) == 64 else [bare]
+    return sorted({secret, *runs, *(r.upper() for r in runs), *(r.lower() for r in runs)})
+
+
+def leaks(places: dict[str, bytes], secrets: list[str]) -> list[tuple[str, str]]:
+    """(place, first characters of the spelling) for every secret spelling found somewhere."""
+    return [
+        (place, spelling[:6] + "...")
+        for secret in secrets
+        for spelling in spellings(secret)
+        for place, data in places.items()
+        if spelling.encode() in data
+    ]
+
+
+def test_a_leaked_piece_of_a_key_is_found_in_any_case() -> None:
+    key = "0x" + "0123456789abcdef" * 4
+    places = {"log": b"... signing with " + key[30:56].upper().encode() + b" ...", "db": b"ok"}
+    assert {place for place, _ in leaks(places, [key])} == {"log"}
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[str]]:
+    """Run the session once; (work folder, its stdout + stderr, the secrets it used)."""
+    base = tmp_path_factory.mktemp("secrets")
+    work, secrets_file = base / "work", base / "secrets.json"
+    work.mkdir()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PM_", "POLYMARKET_", "PREFECT_"))
+    }
+    env["PREFECT_HOME"] = str(work / "prefect")
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.reliability.secrets_session", str(work), str(secrets_file)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return work, done.stdout + done.stderr, json.loads(secrets_file.read_text())
+
+
+def written_files(work: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(work)): p.read_bytes() for p in work.rglob("*") if p.is_file()}
+
+
+def test_the_session_reached_every_place_it_should_write_to(
+    session: tuple[Path, str, list[str]],
+) -> None:
+    work, output, _ = session
+    assert "pm-agent demo" in output and '"mode": "live"' in output
+    assert "Unauthorized" in output  # the marker API credentials were sent and refused
+    assert "no response" in output and '"status": "MATCHED"' in output  # faults, then trades
+    assert "refused: live trading needs credentials" in output  # the truncated key
+    assert {"demo/pm_agent.db", "live/pm_agent.db", "pm-agent.log"} <= set(written_files(work))
+    with sqlite3.connect(work / "prefect" / "prefect.db") as prefect:
+        artifacts, logs = (
+            prefect.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("artifact", "log")
+        )
+    assert artifacts >= 8 and logs >= 1
+
+
+def test_no_secret_in_output_logs_databases_or_artifacts(
+    session: tuple[Path, str, list[str]],
+) -> None:
+    work, output, secrets = session
+    places = {"stdout+stderr": output.encode(), **written_files(work)}
+    assert leaks(places, secrets) == []
