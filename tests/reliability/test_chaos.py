@@ -9,6 +9,7 @@ database on purpose, so the test also proves those checks can fail.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -35,7 +36,10 @@ def campaign(*args: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def short_campaign() -> list[str]:
-    return campaign("--cycles", "8", "--seed", "7", "--markets", "120", "--sabotage")
+    """Eight cycles; on PostgreSQL (a schema per session) when PM_TEST_DATABASE_URL is set."""
+    database = os.environ.get("PM_TEST_DATABASE_URL")
+    on_postgres = ("--database-url", database) if database else ()
+    return campaign("--cycles", "8", "--seed", "7", "--markets", "120", "--sabotage", *on_postgres)
 
 
 def test_short_campaign_injects_faults_and_breaks_no_invariant(short_campaign: list[str]) -> None:
