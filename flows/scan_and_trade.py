@@ -4,8 +4,15 @@ Each stage is one task over the whole batch (never one task per market: Prefect'
 overhead would dominate, see ../shared/PREFECT-NOTES.md). Reads retry with backoff; the execute
 task never retries (an order is placed once; ambiguity is resolved by reconcile, by lookup).
 
-The batches (catalogue, books, signals, report) are passed to tasks inside ``quote(...)``:
-without it Prefect walks every parameter down to each book level (``visit_collection``, twice a
+Every task is ``async``, even those that call synchronous, blocking ``pm_lib`` functions (the
+flow has nothing else to do meanwhile): a sync task in an async flow opens its own sync Prefect
+client, and each new client built an SSL context (~50 ms, 4 tasks a run), though it talks plain
+HTTP. Those blocking tasks carry no ``timeout_seconds``: an async task's timeout cannot
+interrupt code that never awaits, and its pending timer kept the run's books alive until the
+event loop closed (the flow's own timeout still bounds the run).
+
+The batches (catalogue, books, signals, report) are passed to tasks inside ``quote(...)``: without
+it Prefect walks every parameter down to each book level (``visit_collection``, twice a
 task) looking for upstream futures, which was 92-95% of a scan's wall time (docs/PERFORMANCE.md).
 Tasks receive the plain values; only dependency tracking of those arguments is given up.
 """
@@ -16,6 +23,7 @@ from flows.environment import apply_prefect_defaults
 
 apply_prefect_defaults()
 
+import asyncio  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from typing import Any  # noqa: E402
@@ -83,14 +91,14 @@ async def fetch_books_task(
     return batch
 
 
-@task(name="portfolio", timeout_seconds=60, cache_policy=NO_CACHE)
-def portfolio_task(ctx: RunContext, books: BookBatch) -> PortfolioState:
+@task(name="portfolio", cache_policy=NO_CACHE)
+async def portfolio_task(ctx: RunContext, books: BookBatch) -> PortfolioState:
     """Positions, open orders, today's P&L and the kill switch, from the DB."""
     return portfolio_state(ctx, books.books)
 
 
-@task(name="find-signals", timeout_seconds=120, cache_policy=NO_CACHE)
-def signals_task(
+@task(name="find-signals", cache_policy=NO_CACHE)
+async def signals_task(
     ctx: RunContext,
     catalogue: Catalogue,
     books: BookBatch,
@@ -101,8 +109,8 @@ def signals_task(
     return find_signals(ctx, catalogue, books.books, portfolio, fair_values)
 
 
-@task(name="apply-risk", timeout_seconds=120, cache_policy=NO_CACHE)
-def risk_task(
+@task(name="apply-risk", cache_policy=NO_CACHE)
+async def risk_task(
     ctx: RunContext,
     catalogue: Catalogue,
     books: BookBatch,
@@ -113,8 +121,8 @@ def risk_task(
     return decide(ctx, catalogue, books.books, portfolio, signals)
 
 
-@task(name="execute", retries=0, timeout_seconds=300, cache_policy=NO_CACHE)
-def execute_task(
+@task(name="execute", retries=0, cache_policy=NO_CACHE)
+async def execute_task(
     ctx: RunContext, catalogue: Catalogue, books: BookBatch, signals: Signals
 ) -> Execution:
     """Approved opportunities become orders through the run's one executor. Never retried."""
@@ -125,23 +133,26 @@ def execute_task(
 async def publish_task(report: ScanReport) -> None:
     """Tables of opportunities, decisions and orders, and the run summary, in the Prefect UI."""
     opps = {o.id: o for o in report.opportunities}
-    await acreate_table_artifact(
-        opportunity_rows(report.opportunities) or [{"opportunities": "none this run"}],
-        key="opportunities",
-        description="Opportunities found by the strategies (edge net of taker fees).",
-    )
-    await acreate_table_artifact(
-        decision_rows(report.decisions, opps) or [{"decisions": "none this run"}],
-        key="risk-decisions",
-        description="Risk gate decisions with the rule that decided and why.",
-    )
-    await acreate_table_artifact(
-        order_rows(list(report.orders)) or [{"orders": "none this run"}],
-        key="orders",
-        description="Orders placed this run and their fills.",
-    )
-    await acreate_markdown_artifact(
-        summary_markdown(report.summary), key="scan-summary", description="Run summary"
+    # Four independent API calls: sent together, they cost about one round trip.
+    await asyncio.gather(
+        acreate_table_artifact(
+            opportunity_rows(report.opportunities) or [{"opportunities": "none this run"}],
+            key="opportunities",
+            description="Opportunities found by the strategies (edge net of taker fees).",
+        ),
+        acreate_table_artifact(
+            decision_rows(report.decisions, opps) or [{"decisions": "none this run"}],
+            key="risk-decisions",
+            description="Risk gate decisions with the rule that decided and why.",
+        ),
+        acreate_table_artifact(
+            order_rows(list(report.orders)) or [{"orders": "none this run"}],
+            key="orders",
+            description="Orders placed this run and their fills.",
+        ),
+        acreate_markdown_artifact(
+            summary_markdown(report.summary), key="scan-summary", description="Run summary"
+        ),
     )
 
 
@@ -161,12 +172,12 @@ async def _stages(ctx: RunContext, clock: StageClock) -> ScanReport:
         catalogue = quote(loaded.catalogue)
         books = await fetch_books_task(ctx, client, catalogue)
         t = _timed(clock, "books", t)
-    portfolio = portfolio_task(ctx, quote(books))
-    signals = signals_task(ctx, catalogue, quote(books), portfolio, fair_values)
+    portfolio = await portfolio_task(ctx, quote(books))
+    signals = await signals_task(ctx, catalogue, quote(books), portfolio, fair_values)
     t = _timed(clock, "signals", t)
-    decided = risk_task(ctx, catalogue, quote(books), portfolio, quote(signals))
+    decided = await risk_task(ctx, catalogue, quote(books), portfolio, quote(signals))
     t = _timed(clock, "risk", t)
-    execution = execute_task(ctx, catalogue, quote(books), quote(decided))
+    execution = await execute_task(ctx, catalogue, quote(books), quote(decided))
     t = _timed(clock, "execute", t)
     report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
     t = _timed(clock, "store", t)
