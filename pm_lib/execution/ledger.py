@@ -174,15 +174,18 @@ def load_portfolio_state(
     Positions and today's (UTC) realised P&L and fees come from the stored fills, so the daily
     loss limit still holds after a restart. Cash: paper = ``PM_PAPER_BALANCE`` + fill cash flow;
     live = the last balance reconcile read from the venue (0 before the first). Open orders are
-    the intents that may still rest (LIVE, or UNKNOWN until resolved). Closed positions (size 0)
-    are left out. ``books`` is not used: the gate marks positions from its own context.
+    the intents that may still rest (LIVE; SIGNED or UNKNOWN until reconcile resolves them).
+    Closed positions (size 0) are left out. ``books`` is not used: the gate marks positions from
+    its own context.
     """
     day_start = datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
     ledger = replay(fills(session, mode), window=(day_start, day_start + timedelta(days=1)))
     resting = [
         row
         for row in open_intents(session, mode)
-        if row.status in (OrderStatus.LIVE, OrderStatus.UNKNOWN)
+        # SIGNED: the hash is stored and the order may have been posted by a worker that died
+        # before it heard back; until reconcile looks it up it counts like a resting order.
+        if row.status in (OrderStatus.SIGNED, OrderStatus.LIVE, OrderStatus.UNKNOWN)
     ]
     notional = sum(
         ((row.size - row.filled_size) * row.price for row in resting if row.side is Side.BUY),

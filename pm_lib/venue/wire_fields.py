@@ -232,9 +232,12 @@ class WireObject:
         if isinstance(value, str) and not value.isdigit():
             try:
                 return _parse_iso_datetime(value)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise self.bad(f"field {key!r} is not a time: {value!r}") from None
         number = self.whole_number(key)
         if number < 0:
             raise self.bad(f"field {key!r} is negative: {number}")
-        return EPOCH + (timedelta(milliseconds=number) if millis else timedelta(seconds=number))
+        try:
+            return EPOCH + (timedelta(milliseconds=number) if millis else timedelta(seconds=number))
+        except OverflowError:  # past datetime's year 9999: no venue time, a broken payload
+            raise self.bad(f"field {key!r} is out of range: {number}") from None

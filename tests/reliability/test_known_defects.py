@@ -1,6 +1,7 @@
-"""Defects found by the reliability work in modules this work does not own: each test states
-the behaviour that should hold and is marked ``xfail(strict=True)``, so it turns red (XPASS)
-the day the owner fixes it and the marker must go.
+"""Regressions for defects the reliability work found (once strict xfails, now fixed):
+a time past year 9999 in a book or trade is bad venue data (the item is skipped, the fetch and
+reconcile go on), and an order a killed worker signed and maybe posted counts as exposure
+before reconcile resolves it.
 """
 
 from __future__ import annotations
@@ -66,13 +67,6 @@ class KilledAfterPost(TradingClient):
         raise SystemExit("killed after the post")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="pm_lib/execution/ledger.py load_portfolio_state counts LIVE and UNKNOWN intents as "
-    "open orders, not SIGNED ones: after a worker dies between post and answer, the next run's "
-    "risk gate does not see that order (it may have filled) until reconcile runs",
-)
 def test_an_order_posted_by_a_killed_worker_counts_as_exposure_before_reconcile(
     engine: Engine, tmp_path: object
 ) -> None:
@@ -100,37 +94,18 @@ def test_an_order_posted_by_a_killed_worker_counts_as_exposure_before_reconcile(
     assert state.open_order_notional == Decimal("5.5")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="pm_lib/venue/wire_fields.py WireObject.epoch_datetime lets OverflowError escape "
-    "for a time beyond year 9999 instead of raising BadVenueData",
-)
 def test_a_book_stamped_beyond_year_9999_is_bad_venue_data() -> None:
     book = {**copy.deepcopy(BOOK), "timestamp": str(YEAR_10000_MS)}
     with pytest.raises(BadVenueData):
         parse_book(book)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="pm_lib/venue/wire_fields.py: the same OverflowError from a trade's match_time; in "
-    "the live executor and reconcile it escapes the BadVenueData handlers, so one such row "
-    "stops every reconcile",
-)
 def test_a_trade_matched_beyond_year_9999_is_bad_venue_data() -> None:
     trade = {**TRADE, "match_time": str(YEAR_10000_MS // 1000)}
     with pytest.raises(BadVenueData):
         parse_trade(trade, owner="our-api-key", addresses=["0x" + "11" * 20])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="consequence of the wire_fields OverflowError: pm_lib/venue/books.py skips only "
-    "BadVenueData, so one absurd book fails the whole POST /books fetch (and the scan)",
-)
 def test_one_absurd_book_does_not_fail_the_whole_books_fetch() -> None:
     absurd = {**copy.deepcopy(BOOK), "timestamp": str(YEAR_10000_MS)}
     good = {**copy.deepcopy(BOOK), "asset_id": "777"}
