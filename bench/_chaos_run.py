@@ -8,10 +8,11 @@ the same offset.
 
 As a worker process (the campaign SIGKILLs it at a random point, then reconciles in another):
 
-    python bench/_chaos_run.py scan|reconcile SETTINGS_JSON OFFSET_SECONDS
+    python bench/_chaos_run.py scan|held-scan|reconcile SETTINGS_JSON OFFSET_SECONDS
 
 prints ``ready`` once imported, ``executing`` just before the execute stage, and
-``done {json}`` at the end.
+``done {json}`` at the end. A ``held-scan`` waits after ``executing`` for a line on stdin,
+so two of them can be released into their execute stages together.
 """
 
 from __future__ import annotations
@@ -134,8 +135,14 @@ def _worker(role: str, fields: dict[str, Any], offset_seconds: float) -> dict[st
     engine = make_engine(settings.resolved_database_url)
     print("ready", flush=True)
     try:
-        if role == "scan":
-            return scan(settings, engine, offset_seconds, lambda: print("executing", flush=True))
+        if role in ("scan", "held-scan"):
+
+            def executing() -> None:
+                print("executing", flush=True)
+                if role == "held-scan":
+                    sys.stdin.readline()
+
+            return scan(settings, engine, offset_seconds, executing)
         report = reconcile_account(settings, engine, offset_seconds)
         return {"discrepancies": list(report.discrepancies), "changes": len(report.changes)}
     finally:

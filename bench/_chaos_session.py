@@ -36,13 +36,13 @@ def _limits(rng: random.Random) -> dict[str, Any]:
     # Planted baskets cost 0.8-0.94 x 10-60 shares: most limits let one through, some do not.
     order = Decimal(rng.choice([5, 20, 60]))
     market = max(order, Decimal(rng.choice([10, 30, 60])))
-    group = max(market, Decimal(rng.choice([25, 60, 150])))
+    group = max(market, Decimal(rng.choice([40, 150, 400])))
     return {
         "max_order_notional": order,
         "max_position_per_market": market,
         "max_position_per_group": group,
-        "max_total_exposure": group * rng.choice([1, 2, 4]),
-        "max_daily_loss": Decimal(rng.choice([1, 5, 100, 100, 100])),
+        "max_total_exposure": group * rng.choice([1, 3, 8]),
+        "max_daily_loss": Decimal(rng.choice([1, 5, 100, 100, 100, 100])),
         "unwind_policy": rng.choice(["sell_back", "hold"]),
     }
 
@@ -199,12 +199,14 @@ def open_session(
     workdir: Path,
     database_url: str | None,
     limits: dict[str, Any] | None = None,
+    key: str | None = None,
 ) -> Session:
     """A fresh wallet (a fixed throw-away key per session) and database, migrated.
 
-    Risk limits are drawn from ``rng`` unless ``limits`` are given.
+    Risk limits are drawn from ``rng`` unless ``limits`` are given; the key is ``0xNNNN...``
+    (the session number + 1 repeated) unless ``key`` is given.
     """
-    key = "0x" + f"{number % 254 + 1:02x}" * 32
+    key = key or "0x" + f"{number % 254 + 1:02x}" * 32
     os.environ["POLYMARKET_PRIVATE_KEY"] = key  # read by the factory, inherited by workers
     schema = f"pm_chaos_{uuid.uuid4().hex[:10]}" if database_url else None
     if database_url and schema:

@@ -21,6 +21,10 @@ with randomised risk limits, some low enough that the daily-loss breaker trips. 
 6. reconciles, in a fresh process after a kill;
 7. checks the invariants (``_chaos_invariants``) against the venue's own records.
 
+``--races N`` then runs N races (``_chaos_workers.race``): two scan workers on one database
+decide on the same freshly planted basket and are released into their execute stages at the
+same moment; more than one of them trading it is a ``double_trade`` violation.
+
 Prints one line per cycle with ``-v``, the figures, and last ``cycles=N faults=F violations=V``.
 ``--json FILE`` writes the figures (faults and violations by kind) for docs/RELIABILITY.md.
 """
@@ -31,7 +35,6 @@ import argparse
 import json
 import logging
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,53 +46,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _chaos_faults import FAULT_KINDS, FaultPlan, VenueControl, draw_plan
+from _chaos_invariants import Violation
 from _chaos_session import Session, open_session
+from _chaos_workers import killed_scan, race, reconcile_elsewhere
 
 from pm_lib.sim.scenarios import complete_negrisk_events, plant_negrisk_arbitrage
 from pm_lib.sim.server import RunningVenue, running_venue
 from pm_lib.sim.venue import SimConfig, SimVenue
-
-WORKER = Path(__file__).resolve().parent / "_chaos_run.py"
-
-
-def _worker(role: str, session: Session, offset: float) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(WORKER), role, json.dumps(session.fields), str(offset)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-
-
-def _await_line(worker: subprocess.Popen[str], wanted: str) -> str | None:
-    assert worker.stdout is not None
-    for line in worker.stdout:
-        if line.startswith(wanted):
-            return line
-    return None
-
-
-def killed_scan(session: Session, plan: FaultPlan, offset: float) -> dict[str, Any]:
-    """A scan in a worker process, SIGKILLed after its imports or inside the execute stage."""
-    worker = _worker("scan", session, offset)
-    _await_line(worker, "ready")
-    if plan.kill_after_execute and _await_line(worker, "executing") is None:
-        worker.wait()
-        return {"killed": False}
-    time.sleep(plan.kill_delay)
-    landed = worker.poll() is None
-    worker.kill()
-    worker.wait()
-    time.sleep(0.3)  # a request the worker finished sending is still being served
-    return {"killed": landed}
-
-
-def reconcile_elsewhere(session: Session, offset: float) -> dict[str, Any]:
-    """Reconcile in a fresh process (after a kill)."""
-    worker = _worker("reconcile", session, offset)
-    out, _ = worker.communicate(timeout=300)
-    done = [line for line in out.splitlines() if line.startswith("done ")]
-    return dict(json.loads(done[-1][5:])) if done else {"error": "reconcile worker failed"}
 
 
 class Campaign:
@@ -144,7 +107,9 @@ class Campaign:
         else:
             outcome = session.scan_here(plan, self.offset)
             self.fired["db_locked"] += bool(outcome.pop("lock_held", 0.0))
-        self.fired.update(self.control.fired(installed))
+        fired = self.control.fired(installed)
+        fired.pop("missed_heartbeats", None)  # counted below by its effect, not its 503s
+        self.fired.update(fired)
         self.fired["rate_limit_storm"] += self.control.throttled()
         self.control.clear()
         self.advance(5 + (12 if resting is not None else 0))
@@ -197,6 +162,36 @@ class Campaign:
         finally:
             session.close()
 
+    def races(self, count: int) -> None:
+        """Two scan workers at once on one database, ``count`` times (each in its own session)."""
+        for number in range(count):
+            session = open_session(
+                1000 + number,
+                self.running,
+                self.control,
+                self.rng,
+                self.workdir,
+                self.args.database_url,
+                limits={"max_daily_loss": Decimal(1000), "max_total_exposure": Decimal(5000)},
+                key="0x" + f"{0xA1CE0000 + number:064x}",
+            )
+            try:
+                outcome = race(session, self.running, self.rng, self.offset)
+                self.advance(5)
+                session.reconcile_here(self.offset)
+                found = session.check(new_keys=set(), breaker_tripped=False)
+            finally:
+                session.close()
+            self.figures["races"] += 1
+            self.figures["races_both_approved"] += outcome.approved == 2
+            self.figures["concurrent_runs"] += 2
+            if outcome.traded > 1:
+                found.append(Violation("double_trade", f"race {number}: {outcome}"))
+            self.violations.update(v.kind for v in found)
+            self.examples += [f"race {number}: {v.kind}: {v.detail}" for v in found][:5]
+            if self.args.verbose:
+                print(f"race {number}: {outcome} violations {[v.kind for v in found]}", flush=True)
+
     def run(self) -> None:
         session: Session | None = None
         for number in range(self.args.cycles):
@@ -241,6 +236,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default SQLite)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument(
+        "--races", type=int, default=0, help="then race two scan workers on one DB this often"
+    )
+    parser.add_argument(
         "--sabotage", action="store_true", help="end by checking that a broken DB is detected"
     )
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -265,6 +263,7 @@ def main() -> None:
     ):
         campaign = Campaign(running, args, Path(tmp))
         campaign.run()
+        campaign.races(args.races)
         report = campaign.report()
         if args.sabotage:
             report["sabotage_detected"] = campaign.sabotage()
