@@ -61,6 +61,8 @@ from pm_lib.venue.http import open_venue_client  # noqa: E402
 
 __all__ = ["scan_and_trade"]
 
+_PROGRESS_STEP = 10.0
+
 _READ = {
     "retries": 3,
     "retry_delay_seconds": exponential_backoff(backoff_factor=0.5),
@@ -81,13 +83,21 @@ async def fetch_books_task(
 ) -> BookBatch:
     """Every token's book through POST /books, with a progress artifact in the UI."""
     progress_id = await acreate_progress_artifact(0.0, description="order books fetched")
-    last = [0.0]
+    loop = asyncio.get_running_loop()
+    updates: list[asyncio.Task[Any]] = []
+    next_step = [_PROGRESS_STEP]
 
     def on_progress(done: int, total: int) -> None:
-        last[0] = 100.0 * done / total if total else 100.0
+        # Called after each POST /books chunk; the UI is told at every 10% step, without
+        # making the fetch wait for the Prefect API.
+        percent = 100.0 * done / total if total else 100.0
+        if next_step[0] <= percent < 100.0:
+            next_step[0] = (percent // _PROGRESS_STEP + 1) * _PROGRESS_STEP
+            updates.append(loop.create_task(aupdate_progress_artifact(progress_id, percent)))
 
     batch = await load_books(ctx, client, catalogue, on_progress=on_progress)
-    await aupdate_progress_artifact(progress_id, max(last[0], 100.0))
+    await asyncio.gather(*updates, return_exceptions=True)
+    await aupdate_progress_artifact(progress_id, 100.0)
     return batch
 
 

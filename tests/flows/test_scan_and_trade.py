@@ -78,3 +78,20 @@ def test_halt_stops_the_next_run_and_resume_undoes_it(
 
     assert resumed["halted"] is False
     assert any(d["approved"] for d in resumed["decisions"])
+
+
+async def _progress(flow_run_id: str) -> list[float]:
+    async with get_client() as client:
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return [float(a.data) for a in artifacts if a.type == "progress"]  # type: ignore[arg-type]
+
+
+def test_books_progress_artifact_ends_at_one_hundred_percent(pm_env: Path) -> None:
+    report = _scan()
+    engine = make_engine(f"sqlite:///{pm_env}")
+    with session_scope(engine, read_only=True) as session:
+        run = get_run(session, report["run_id"])
+    assert run is not None and run.flow_run_id
+    assert asyncio.run(_progress(run.flow_run_id)) == [100.0]
