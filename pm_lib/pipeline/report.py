@@ -97,7 +97,8 @@ def _order(r: OrderResult, request: dict[str, str]) -> dict[str, Any]:
 
 
 def request_index(requests: Sequence[Any]) -> dict[str, dict[str, str]]:
-    """Order requests by intent key, as strings (for ``ScanReport.intent_orders``)."""
+    """Order requests (or stored intent rows) by intent key, as strings (for
+    ``ScanReport.intent_orders``)."""
     return {
         r.intent_key: {
             "token_id": r.token_id,

@@ -23,6 +23,7 @@ from pm_lib.pipeline.decisions import Signals
 from pm_lib.pipeline.report import request_index
 from pm_lib.store.engine import session_scope
 from pm_lib.store.leases import MarketLeased, acquire_markets, release_markets
+from pm_lib.store.orders import intent_by_key
 
 __all__ = ["Execution", "execute_approved"]
 
@@ -103,5 +104,19 @@ def execute_approved(
     finally:
         executor.close()
     return Execution(
-        results=tuple(results), requests=request_index(requests), skipped=tuple(skipped)
+        results=tuple(results),
+        requests=_with_stored_intents(ctx, request_index(requests), results),
+        skipped=tuple(skipped),
     )
+
+
+def _with_stored_intents(
+    ctx: RunContext, index: dict[str, dict[str, str]], results: list[OrderResult]
+) -> dict[str, dict[str, str]]:
+    """Add what the executor placed on its own (unwind orders) from their stored intent rows."""
+    missing = [r.intent_key for r in results if r.intent_key not in index]
+    if not missing:
+        return index
+    with session_scope(ctx.engine, read_only=True) as session:
+        rows = [row for key in missing if (row := intent_by_key(session, key)) is not None]
+    return {**index, **request_index(rows)}
