@@ -77,6 +77,7 @@ class Campaign:
         self.offset += seconds
 
     def plant(self) -> None:
+        """Plant an arbitrage on a random complete neg-risk event (7 cycles in 8)."""
         if self.rng.random() >= 0.875:
             return
         events = complete_negrisk_events(self.running.venue)
@@ -193,6 +194,7 @@ class Campaign:
                 print(f"race {number}: {outcome} violations {[v.kind for v in found]}", flush=True)
 
     def run(self) -> None:
+        """Every cycle, opening a new session every ``--session-cycles``."""
         session: Session | None = None
         for number in range(self.args.cycles):
             if number % self.args.session_cycles == 0:
@@ -213,6 +215,7 @@ class Campaign:
             session.close()
 
     def report(self) -> dict[str, Any]:
+        """The figures as one JSON-ready object."""
         return {
             "cycles": self.args.cycles,
             "seed": self.args.seed,
@@ -228,6 +231,7 @@ class Campaign:
 
 
 def main() -> None:
+    """Run the campaign of the module docstring and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
