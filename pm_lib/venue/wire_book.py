@@ -158,20 +158,25 @@ def _side(wire: WireObject, side: str) -> tuple[Level, ...]:
     if not isinstance(raw, list):
         raise wire.bad(f"field {side!r} should be a list, got {type(raw).__name__}")
     pairs = _decoded_levels(wire, side, raw)
+    # The wire sends best last (bids ascending, asks descending): reversed, that is best first.
+    # One pass checks each level and whether the wire order holds; anything else is sorted.
+    descending = side == "bids"
+    best_last = True
+    previous = None
     for price, size in pairs:
         if not ZERO < price < _ONE:
             raise wire.bad(f"{side} price {price} outside (0, 1)")
         if size <= ZERO:
             raise wire.bad(f"{side} size {size} at price {price} is not positive")
-    # Best first: bids descending, asks ascending. The wire sends best last, so reversing is
-    # usually enough; anything else is sorted.
-    pairs.reverse()
-    descending = side == "bids"
-    if not all((a > b) if descending else (a < b) for (a, _), (b, _) in pairwise(pairs)):
-        pairs.sort(key=_FIRST, reverse=descending)
-        for (better, _), (worse, _) in pairwise(pairs):
-            if better == worse:
-                raise wire.bad(f"duplicate {side} price level {better}")
+        if previous is not None and best_last:
+            best_last = previous < price if descending else previous > price
+        previous = price
+    if best_last:
+        return tuple([_level(price, size) for price, size in reversed(pairs)])
+    pairs.sort(key=_FIRST, reverse=descending)
+    for (better, _), (worse, _) in pairwise(pairs):
+        if better == worse:
+            raise wire.bad(f"duplicate {side} price level {better}")
     return tuple([_level(price, size) for price, size in pairs])
 
 
