@@ -44,6 +44,7 @@ class ScanFigures:
     cold_wall: float | None
     wall: float
     cpu: float
+    venue_cpu: float
     compute: float
     stages: dict[str, float]
     inner: dict[str, float]
@@ -99,6 +100,7 @@ def figures(
         cold_wall=cold["wall"] if cold else None,
         wall=run["wall"],
         cpu=run["cpu"],
+        venue_cpu=run.get("venue_cpu", float("nan")),
         compute=sum(run["inner_cpu"].values()),
         stages=run["stages"],
         inner=run["inner"],
@@ -119,7 +121,7 @@ def table(rows: list[tuple[str, ScanFigures]]) -> list[str]:
         "| run | markets | tokens | cold s | wall s | "
         + " | ".join(STAGES)
         + " | sig+risk work s | Prefect ovh s (%) | requests | 429s | floor s | compute s "
-        "| process CPU s | floor ratio | peak RSS MB |"
+        "| process CPU s | venue CPU s | floor ratio | peak RSS MB |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for label, f in rows:
@@ -140,8 +142,32 @@ def table(rows: list[tuple[str, ScanFigures]]) -> list[str]:
             f"{f.floor:.2f}",
             f"{f.compute:.2f}",
             f"{f.cpu:.2f}",
+            f"{f.venue_cpu:.2f}",
             f"{f.floor_ratio:.2f}",
             f"{f.peak_rss_mb:,.0f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def target_lines(rows: list[ScanFigures], baseline: ScanFigures | None) -> list[str]:
+    """Each issue target with the measured value it is judged on (a size may be missing)."""
+    by_size = {f.markets: f for f in rows}
+    lines = []
+    if baseline is not None and baseline.markets in by_size:
+        same = by_size[baseline.markets]
+        lines.append(
+            f"speed-up vs baseline at {baseline.markets:,} markets (target >= 50x): warm "
+            f"{baseline.wall / same.wall:.1f}x"
+            + (f", cold {baseline.wall / same.cold_wall:.1f}x" if same.cold_wall else "")
+        )
+    for f in rows:
+        lines.append(
+            f"{f.markets:,} markets: floor ratio {f.floor_ratio:.2f} (target <= 1.5 at 10k), "
+            f"429s {f.rate_limited}/{f.venue_429} (target 0), signals+risk work "
+            f"{f.signals_and_risk:.3f} s over {f.tokens:,} books (target < 0.5 s at 20k), "
+            f"Prefect overhead {100 * f.prefect_overhead / f.wall:.1f}% total / "
+            f"{100 * f.flow_overhead / f.wall:.1f}% flow-level (target < 5%), "
+            f"peak RSS {f.peak_rss_mb:,.0f} MB (target < 1 GB at 50k)"
+        )
     return lines

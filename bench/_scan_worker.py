@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import inspect
 import json
 import os
@@ -35,6 +36,25 @@ import httpx
 
 INNER: dict[str, float] = defaultdict(float)
 INNER_CPU: dict[str, float] = defaultdict(float)
+GC = {"seconds": 0.0, "collections": 0, "started": 0.0}
+
+
+def _gc_clock(phase: str, info: dict[str, int]) -> None:
+    # Cyclic-GC pauses are invisible to cProfile; count them per run.
+    if phase == "start":
+        GC["started"] = time.perf_counter()
+    else:
+        GC["seconds"] += time.perf_counter() - GC["started"]
+        GC["collections"] += 1
+
+
+def _venue_cpu_seconds() -> float:
+    """User + system CPU of the emulator process so far (``PM_BENCH_VENUE_PID``), or NaN."""
+    pid = os.environ.get("PM_BENCH_VENUE_PID")
+    if not pid:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mb() -> float:
@@ -109,21 +129,26 @@ def main() -> None:
         flow = flow_module.scan_and_trade
     _instrument(flow_module)
     venue_stats = f"{os.environ['PM_CLOB_URL']}/_sim/stats"
+    gc.callbacks.append(_gc_clock)
     for run in range(1, args.runs + 1):
         httpx.delete(venue_stats)
         INNER.clear()
         INNER_CPU.clear()
+        GC.update(seconds=0.0, collections=0)
         cpu_started = time.process_time()
+        venue_cpu_started = _venue_cpu_seconds()
         started = time.perf_counter()
         report = asyncio.run(flow())
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        venue_cpu = _venue_cpu_seconds() - venue_cpu_started
         served = httpx.get(venue_stats).json()
         out = {
             "run": run,
             "mode": args.mode,
             "wall": wall,
             "cpu": cpu,
+            "venue_cpu": venue_cpu,
             "venue_requests": served["total"],
             "venue_429": served["throttled_total"],
             "stages": {k: float(v) for k, v in report["stage_seconds"].items()},
@@ -142,6 +167,8 @@ def main() -> None:
             },
             "opportunities": len(report["opportunities"]),
             "orders": len(report["orders"]),
+            "gc_seconds": GC["seconds"],
+            "gc_collections": GC["collections"],
             "vmhwm_mb": _peak_rss_mb(),
         }
         print(json.dumps(out), flush=True)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _figures import ScanFigures, figures, table
+from _figures import ScanFigures, figures, table, target_lines
 from _processes import emulator, peak_rss_mb, prefect_server, run_worker
 
 from pm_lib.settings import Settings
@@ -77,6 +77,7 @@ def scan(
             "PM_GAMMA_URL": f"{url}/gamma",
             "PM_DATA_DIR": str(data),
             "PM_DATABASE_URL": f"sqlite:///{data / 'pm_agent.db'}",
+            "PM_BENCH_VENUE_PID": str(process.pid),
         }
         runs = 1 if mode == "baseline" else args.runs
         records, error = run_worker(mode, runs, env, args.worker_timeout)
@@ -97,14 +98,19 @@ def scan(
 
 
 def growth(rows: list[ScanFigures]) -> list[str]:
-    """Warm wall time per market, and the marginal cost between consecutive sizes."""
+    """Warm wall time and scanning-process CPU per market, and the marginal cost between sizes."""
     lines = []
     for prev, cur in zip([None, *rows], rows, strict=False):
-        per_market = 1e6 * cur.wall / cur.markets
-        line = f"  {cur.markets:>6,} markets: {per_market:,.0f} us/market"
+        line = (
+            f"  {cur.markets:>6,} markets: wall {1e6 * cur.wall / cur.markets:,.0f} us/market, "
+            f"CPU {1e6 * cur.cpu / cur.markets:,.0f} us/market"
+        )
         if prev is not None:
-            marginal = 1e6 * (cur.wall - prev.wall) / (cur.markets - prev.markets)
-            line += f"; marginal {marginal:,.0f} us/market from {prev.markets:,}"
+            span = cur.markets - prev.markets
+            line += (
+                f"; marginal from {prev.markets:,}: wall {1e6 * (cur.wall - prev.wall) / span:,.0f}"
+                f", CPU {1e6 * (cur.cpu - prev.cpu) / span:,.0f} us/market"
+            )
         lines.append(line)
     return lines
 
@@ -137,8 +143,11 @@ def main() -> None:
     print()
     print("\n".join(table(rows + ([("baseline", baseline)] if baseline else []))))
     print()
-    print("linear growth (warm wall time):")
+    print("linear growth (warm runs):")
     print("\n".join(growth([f for _, f in rows])))
+    print()
+    print("targets:")
+    print("\n".join(target_lines([f for _, f in rows], baseline)))
     by_size = {f.markets: f for _, f in rows}
     same = by_size.get(args.baseline_markets)
     speedup = f"{baseline.wall / same.wall:.1f}" if baseline and same else "n/a"
