@@ -238,7 +238,7 @@ def broken_gamma_markets(base: dict[str, Any]) -> st.SearchStrategy[dict[str, An
             ("set", "clobTokenIds", "[1, 2"),
             ("set", "outcomes", '["Yes"]'),
             ("set", "orderMinSize", -5),
-            ("set", "orderMinSize", float("nan")),
+            ("set", "orderMinSize", "NaN"),
             ("set", "orderPriceMinTickSize", 0.02),
             ("set", "orderPriceMinTickSize", "Infinity"),
             ("set", "version", "v2"),
