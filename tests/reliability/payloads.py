@@ -162,6 +162,8 @@ def _broken_book(kind: str, value: Any) -> dict[str, Any]:
             book["asset_id"] = value
         case "tick":
             book["tick_size"] = value
+        case "time":
+            book["timestamp"] = value
     return book
 
 
@@ -184,6 +186,9 @@ def broken_books() -> st.SearchStrategy[dict[str, Any]]:
         st.builds(_broken_book, st.just("levels_not_a_list"), st.sampled_from([{}, "[]", 3])),
         st.builds(_broken_book, st.just("token_id"), st.sampled_from(["１２３", "12a", "", 1.5])),
         st.builds(_broken_book, st.just("tick"), st.sampled_from(["0.02", "0", "NaN", "-0.01"])),
+        st.builds(  # past year 9999 (found by this fuzzer: it used to raise OverflowError)
+            _broken_book, st.just("time"), st.sampled_from(["253402300800000", "1e30", "-1"])
+        ),
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 
 from pm_lib.models import ZERO, OrderBook
 from pm_lib.settings import Settings
@@ -43,7 +43,6 @@ from pm_lib.venue.wire import (
     parse_trade,
 )
 from tests.reliability import payloads
-from tests.reliability.test_known_defects import beyond_year_9999
 
 EXAMPLES = int(os.environ.get("PM_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
@@ -76,7 +75,6 @@ def assert_sane_book(book: OrderBook) -> None:
 @FUZZ
 @given(payloads.book_payloads())
 def test_a_book_payload_becomes_a_sane_book_or_bad_venue_data(raw: Any) -> None:
-    assume(not beyond_year_9999(raw))
     try:
         book = parse_book(raw)
     except BadVenueData as e:
@@ -144,7 +142,6 @@ def test_clob_market_info_is_parsed_or_refused_with_bad_venue_data(raw: Any) -> 
 @FUZZ
 @given(payloads.order_payloads())
 def test_an_order_is_parsed_or_refused_with_bad_venue_data(raw: Any) -> None:
-    assume(not beyond_year_9999(raw))
     try:
         order = parse_open_order(raw)
     except BadVenueData:
@@ -155,7 +152,6 @@ def test_an_order_is_parsed_or_refused_with_bad_venue_data(raw: Any) -> None:
 @FUZZ
 @given(payloads.trade_payloads())
 def test_a_trade_is_parsed_or_refused_with_bad_venue_data(raw: Any) -> None:
-    assume(not beyond_year_9999(raw))
     try:
         found = parse_trade(raw, owner="our-api-key", addresses=["0x" + "11" * 20])
     except BadVenueData:
@@ -240,7 +236,6 @@ def test_books_fetch_skips_and_logs_a_bad_book_and_keeps_the_good_one(raw: Any) 
         with pytest.raises(BadVenueData):
             asyncio.run(go())
         return
-    assume(not beyond_year_9999(received))
     with Records("pm_lib.venue.books") as log:
         batch = asyncio.run(go())
     assert "777" in batch.books

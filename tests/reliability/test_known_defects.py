@@ -34,23 +34,6 @@ from tests.reliability.payloads import BOOK, TRADE
 YEAR_10000_MS = 253_402_300_800_000  # 10000-01-01T00:00:00Z in milliseconds
 
 
-def beyond_year_9999(raw: object) -> bool:
-    """Whether a payload carries a time past year 9999 (the wire_fields defect below).
-
-    The fuzz properties leave such payloads out (``assume``); these tests pin the defect.
-    """
-    if not isinstance(raw, dict):
-        return False
-    for key, per_second in (("timestamp", 1000), ("match_time", 1), ("created_at", 1)):
-        try:
-            seconds = Decimal(str(raw.get(key))) / per_second
-        except ArithmeticError:
-            continue
-        if seconds.is_finite() and seconds >= YEAR_10000_MS // 1000:
-            return True
-    return False
-
-
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
