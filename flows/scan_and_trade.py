@@ -49,6 +49,7 @@ from pm_lib.pipeline.records import finish_scan  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.pipeline.trading import Execution, execute_approved  # noqa: E402
+from pm_lib.reporting.progress import ProgressPacer  # noqa: E402
 from pm_lib.reporting.summary import summary_markdown  # noqa: E402
 from pm_lib.reporting.tables import (  # noqa: E402
     decision_rows,
@@ -60,8 +61,6 @@ from pm_lib.venue.books import BookBatch  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
 
 __all__ = ["scan_and_trade"]
-
-_PROGRESS_STEP = 10.0
 
 _READ = {
     "retries": 3,
@@ -77,27 +76,47 @@ async def load_catalogue_task(ctx: RunContext, client: httpx.AsyncClient) -> Cat
     return await load_market_catalogue(ctx, client)
 
 
+class _BooksProgress:
+    """The books progress artifact, kept off the fetch path.
+
+    It is created while the first chunks are fetched (not before), and updated as
+    ``ProgressPacer`` allows (at most once a second, by at least 10%), each update after the
+    previous one so the bar never goes back. Reaching 100% is awaited when the fetch ends; a
+    Prefect API error here is logged and never fails a fetch whose books arrived.
+    """
+
+    def __init__(self) -> None:
+        self._pacer = ProgressPacer(min_interval=1.0, min_step=10.0)
+        self._last: asyncio.Future[Any] = asyncio.ensure_future(
+            acreate_progress_artifact(0.0, description="order books fetched")
+        )
+        self._artifact_id = self._last
+
+    def on_chunk(self, done: int, total: int) -> None:
+        percent = self._pacer.update(done, total)
+        if percent is not None:
+            self._last = asyncio.ensure_future(self._update(self._last, percent))
+
+    async def _update(self, previous: asyncio.Future[Any], percent: float) -> None:
+        await asyncio.gather(previous, return_exceptions=True)
+        await aupdate_progress_artifact(await self._artifact_id, percent)
+
+    async def finish(self) -> None:
+        self._last = asyncio.ensure_future(self._update(self._last, 100.0))
+        try:
+            await self._last
+        except Exception as e:  # the UI bar only: the books are fine
+            get_run_logger().warning("books progress artifact not updated: %s", e)
+
+
 @task(name="fetch-books", timeout_seconds=300, **_READ)  # type: ignore[call-overload]
 async def fetch_books_task(
     ctx: RunContext, client: httpx.AsyncClient, catalogue: Catalogue
 ) -> BookBatch:
     """Every token's book through POST /books, with a progress artifact in the UI."""
-    progress_id = await acreate_progress_artifact(0.0, description="order books fetched")
-    loop = asyncio.get_running_loop()
-    updates: list[asyncio.Task[Any]] = []
-    next_step = [_PROGRESS_STEP]
-
-    def on_progress(done: int, total: int) -> None:
-        # Called after each POST /books chunk; the UI is told at every 10% step, without
-        # making the fetch wait for the Prefect API.
-        percent = 100.0 * done / total if total else 100.0
-        if next_step[0] <= percent < 100.0:
-            next_step[0] = (percent // _PROGRESS_STEP + 1) * _PROGRESS_STEP
-            updates.append(loop.create_task(aupdate_progress_artifact(progress_id, percent)))
-
-    batch = await load_books(ctx, client, catalogue, on_progress=on_progress)
-    await asyncio.gather(*updates, return_exceptions=True)
-    await aupdate_progress_artifact(progress_id, 100.0)
+    progress = _BooksProgress()
+    batch = await load_books(ctx, client, catalogue, on_progress=progress.on_chunk)
+    await progress.finish()
     return batch
 
 
@@ -196,7 +215,10 @@ async def _stages(ctx: RunContext, clock: StageClock) -> ScanReport:
     return report
 
 
-@flow(name="scan-and-trade", timeout_seconds=900, log_prints=False)
+# persist_result=False: the run's outcome is stored by pm-agent (run, opportunity, decision and
+# order rows), so Prefect need not look up the server's default result storage (an API round
+# trip a run) nor write the returned report anywhere.
+@flow(name="scan-and-trade", timeout_seconds=900, log_prints=False, persist_result=False)
 async def scan_and_trade(
     live: bool = False,
     strategies: Sequence[str] | None = None,
