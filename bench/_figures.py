@@ -10,7 +10,11 @@ Definitions (docs/PERFORMANCE.md repeats them):
 - floor ratio: warm wall time / (floor + compute); the target is <= 1.5;
 - Prefect overhead: flow wall time (around ``asyncio.run(flow())``) minus the time inside the
   plain ``pm_lib`` functions the flow and its tasks call, minus the artifacts stage;
-  "flow-level" overhead is wall minus the sum of the stage times the flow itself records.
+  "flow-level" overhead is wall minus the sum of the stage times the flow itself records;
+- books -> orders: the signals, risk and execute stages, i.e. how old the books are when the
+  last order of the run has been sent (what decides whether an edge is still there);
+- Prefect floor: the median wall time of ``bench/_prefect_floor.py``, a flow of the scan's shape
+  (seven tasks, four artifacts) that does no work.
 """
 
 from __future__ import annotations
@@ -56,6 +60,12 @@ class ScanFigures:
     venue_rss_mb: float
     opportunities: int
     runs: int
+    prefect_calls: int
+
+    @property
+    def books_to_orders(self) -> float:
+        """Seconds from the last book received to the last order sent."""
+        return sum(self.stages.get(s, 0.0) for s in ("signals", "risk", "execute"))
 
     @property
     def prefect_overhead(self) -> float:
@@ -112,6 +122,7 @@ def figures(
         venue_rss_mb=venue_rss_mb,
         opportunities=run["opportunities"],
         runs=len(records),
+        prefect_calls=int(run.get("prefect_calls", 0)),
     )
 
 
@@ -120,8 +131,8 @@ def table(rows: list[tuple[str, ScanFigures]]) -> list[str]:
     head = (
         "| run | markets | tokens | cold s | wall s | "
         + " | ".join(STAGES)
-        + " | sig+risk work s | Prefect ovh s (%) | requests | 429s | floor s | compute s "
-        "| process CPU s | venue CPU s | floor ratio | peak RSS MB |"
+        + " | books->orders s | sig+risk work s | Prefect ovh s (%) | Prefect calls | requests "
+        "| 429s | floor s | compute s | process CPU s | venue CPU s | floor ratio | peak RSS MB |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for label, f in rows:
@@ -132,11 +143,13 @@ def table(rows: list[tuple[str, ScanFigures]]) -> list[str]:
             f"{f.cold_wall:.2f}" if f.cold_wall is not None else "-",
             f"{f.wall:.2f}",
             *(f"{f.stages.get(s, 0.0):.3f}" for s in STAGES),
+            f"{f.books_to_orders:.3f}",
             f"{f.signals_and_risk:.3f}",
             # The baseline's per-market task runs happen inside its books stage.
             "in books"
             if label == "baseline"
             else f"{f.prefect_overhead:.3f} ({100 * f.prefect_overhead / f.wall:.1f}%)",
+            str(f.prefect_calls),
             str(f.requests),
             f"{f.rate_limited}/{f.venue_429}",
             f"{f.floor:.2f}",
@@ -150,7 +163,9 @@ def table(rows: list[tuple[str, ScanFigures]]) -> list[str]:
     return lines
 
 
-def target_lines(rows: list[ScanFigures], baseline: ScanFigures | None) -> list[str]:
+def target_lines(
+    rows: list[ScanFigures], baseline: ScanFigures | None, prefect_floor: float | None = None
+) -> list[str]:
     """Each issue target with the measured value it is judged on (a size may be missing)."""
     by_size = {f.markets: f for f in rows}
     lines = []
@@ -161,6 +176,11 @@ def target_lines(rows: list[ScanFigures], baseline: ScanFigures | None) -> list[
             f"{baseline.wall / same.wall:.1f}x"
             + (f", cold {baseline.wall / same.cold_wall:.1f}x" if same.cold_wall else "")
         )
+        if prefect_floor:
+            lines.append(
+                f"Prefect floor (the scan's flow shape, no work): {prefect_floor:.3f} s, so no "
+                f"scan of this shape here beats {baseline.wall / prefect_floor:.1f}x the baseline"
+            )
     for f in rows:
         lines.append(
             f"{f.markets:,} markets: floor ratio {f.floor_ratio:.2f} (target <= 1.5 at 10k), "

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ import httpx
 
 from pm_lib.sim.server import free_port
 
-__all__ = ["emulator", "peak_rss_mb", "prefect_server", "run_worker"]
+__all__ = ["emulator", "peak_rss_mb", "prefect_database", "prefect_server", "run_worker"]
 
 BIN = Path(sys.executable).parent
 BENCH = Path(__file__).resolve().parent
@@ -68,19 +69,59 @@ def _wait(url: str, process: subprocess.Popen[Any], seconds: float, what: str) -
     raise TimeoutError(f"{what} not ready after {seconds:.0f}s")
 
 
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _postgres_reachable() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), 2).close()
+    except OSError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
-def prefect_server(home: Path) -> Iterator[dict[str, str]]:
-    """``prefect server start`` on a free port; yields the environment that points at it."""
+def prefect_database(kind: str) -> Iterator[tuple[str, str | None]]:
+    """The Prefect server's database: ``("sqlite", None)`` or a throwaway PostgreSQL database.
+
+    ``kind`` is ``sqlite``, ``postgres`` or ``auto`` (PostgreSQL when 127.0.0.1:5432 answers,
+    as Prefect recommends for a server that runs a schedule; else SQLite). Yields the kind
+    used and the SQLAlchemy URL to give ``PREFECT_API_DATABASE_CONNECTION_URL``.
+    """
+    if kind == "sqlite" or (kind == "auto" and not _postgres_reachable()):
+        yield "sqlite", None
+        return
+    import psycopg
+
+    name = f"pm_agent_bench_prefect_{os.getpid()}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield "postgres", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path, database_url: str | None = None) -> Iterator[dict[str, str]]:
+    """``prefect server start`` on a free port; yields the environment that points at it.
+
+    ``database_url`` (PostgreSQL) replaces the server's default SQLite file.
+    """
     port = free_port()
     env = {
         **QUIET_PREFECT,
         "PREFECT_HOME": str(home),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
     }
+    server_env = dict(env)
+    if database_url:
+        server_env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
     home.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **env},
+        env={**os.environ, **server_env},
         cwd=home,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -7,12 +7,14 @@ RSS are the scan's own. Modes:
     optimised   ``asyncio.run(scan_and_trade())`` ``--runs`` times (run 1 cold catalogue,
                 later runs warm: within ``PM_CATALOGUE_MAX_AGE_SECONDS``)
     baseline    the early plans' approach (``bench/_baseline_flow.py``) once, catalogue warm
+    floor       ``bench/_prefect_floor.py``: scan_and_trade's shape without its work
 
 Each run prints ``{"run": i, "wall": s, "stages": {...}, "inner": {...}, "inner_cpu": {...},
-"report": {...}, "vmhwm_mb": m}``. ``inner`` is the wall time spent inside the plain ``pm_lib``
-functions the flow and its tasks call (measured by wrapping them here), so ``stage - inner`` is
-the task's Prefect overhead and ``wall - sum(inner) - artifacts`` is Prefect's overhead for the
-whole run; ``inner_cpu`` is the CPU time of the calling thread in the same functions (the
+"report": {...}, "vmhwm_mb": m, "prefect_calls": n}`` (``prefect_calls``: requests this process
+sent to the Prefect API during the run). ``inner`` is the wall time spent inside the plain
+``pm_lib`` functions the flow and its tasks call (measured by wrapping them here), so ``stage -
+inner`` is the task's Prefect overhead and ``wall - sum(inner) - artifacts`` is Prefect's overhead
+for the whole run; ``inner_cpu`` is the CPU time of the calling thread in the same functions (the
 compute, without time spent waiting on the network).
 """
 
@@ -37,6 +39,24 @@ import httpx
 INNER: dict[str, float] = defaultdict(float)
 INNER_CPU: dict[str, float] = defaultdict(float)
 GC = {"seconds": 0.0, "collections": 0, "started": 0.0}
+PREFECT_CALLS = [0]
+
+
+def _count_prefect_calls() -> None:
+    """Count the requests this process sends to the Prefect API (sync and async clients)."""
+    api = os.environ.get("PREFECT_API_URL", "")
+    async_send, sync_send = httpx.AsyncClient.send, httpx.Client.send
+
+    async def counted_async(self: httpx.AsyncClient, request: httpx.Request, **kw: Any) -> Any:
+        PREFECT_CALLS[0] += str(request.url).startswith(api)
+        return await async_send(self, request, **kw)
+
+    def counted(self: httpx.Client, request: httpx.Request, **kw: Any) -> Any:
+        PREFECT_CALLS[0] += str(request.url).startswith(api)
+        return sync_send(self, request, **kw)
+
+    httpx.AsyncClient.send = counted_async  # type: ignore[method-assign]
+    httpx.Client.send = counted  # type: ignore[method-assign]
 
 
 def _gc_clock(phase: str, info: dict[str, int]) -> None:
@@ -113,7 +133,7 @@ def _instrument(module: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("optimised", "baseline"), default="optimised")
+    parser.add_argument("--mode", choices=("optimised", "baseline", "floor"), default="optimised")
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
 
@@ -123,15 +143,28 @@ def main() -> None:
 
         flow_module.prewarm_catalogue()
         flow = flow_module.scan_baseline
+    elif args.mode == "floor":
+        sys.path.insert(0, str(Path(__file__).parent))
+        import _prefect_floor as flow_module
+
+        flow = flow_module.prefect_floor
     else:
         import flows.scan_and_trade as flow_module
 
         flow = flow_module.scan_and_trade
     _instrument(flow_module)
-    venue_stats = f"{os.environ['PM_CLOB_URL']}/_sim/stats"
+    venue_stats = f"{os.environ.get('PM_CLOB_URL', '')}/_sim/stats"
     gc.callbacks.append(_gc_clock)
+    _count_prefect_calls()
     for run in range(1, args.runs + 1):
+        if args.mode == "floor":
+            started = time.perf_counter()
+            asyncio.run(flow())
+            wall = time.perf_counter() - started
+            print(json.dumps({"run": run, "mode": "floor", "wall": wall}), flush=True)
+            continue
         httpx.delete(venue_stats)
+        PREFECT_CALLS[0] = 0
         INNER.clear()
         INNER_CPU.clear()
         GC.update(seconds=0.0, collections=0)
@@ -170,6 +203,7 @@ def main() -> None:
             "gc_seconds": GC["seconds"],
             "gc_collections": GC["collections"],
             "vmhwm_mb": _peak_rss_mb(),
+            "prefect_calls": PREFECT_CALLS[0],
         }
         print(json.dumps(out), flush=True)
 

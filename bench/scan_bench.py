@@ -8,10 +8,13 @@ For each universe size it starts ``pm-agent venue serve --markets N --seed S`` (
 limits enforced) in its own process, then a scanning process (``bench/_scan_worker.py``) that
 runs the real ``scan_and_trade`` flow ``--runs`` times with ``PM_*`` pointing at the emulator and
 a fresh SQLite file: run 1 has a cold catalogue (paged from Gamma), later runs a warm one (within
-``PM_CATALOGUE_MAX_AGE_SECONDS``). All flows talk to one ``prefect server`` started here. Then the
-baseline (the early plans: one task per market, one ``GET /book`` per token, in turn) runs on the
-``--baseline-markets`` universe, last, because its thousand task runs leave the Prefect server
-busy for a while.
+``PM_CATALOGUE_MAX_AGE_SECONDS``). All flows talk to one ``prefect server`` started here, on a
+throwaway PostgreSQL database when 127.0.0.1:5432 answers (``--prefect-db``; Prefect's SQLite
+backend answers 503 "database is locked" to a flow-run creation while it still records the
+previous run, which the client retries ~2 s later). Then the Prefect floor (the scan's flow
+shape without its work, ``bench/_prefect_floor.py``) and the baseline (the early plans: one task
+per market, one ``GET /book`` per token, in turn) on the ``--baseline-markets`` universe, last,
+because its thousand task runs leave the Prefect server busy for a while.
 
 Printed: the machine, a Markdown table (per-stage wall time, Prefect overhead, requests, 429s
 seen by the client / counted by the emulator, the /books floor, CPU, peak RSS of the scanning
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -33,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _figures import ScanFigures, figures, table, target_lines
-from _processes import emulator, peak_rss_mb, prefect_server, run_worker
+from _processes import emulator, peak_rss_mb, prefect_database, prefect_server, run_worker
 
 from pm_lib.settings import Settings
 
@@ -97,6 +101,18 @@ def scan(
     return result
 
 
+def prefect_floor(args: argparse.Namespace, prefect_env: dict[str, str]) -> float | None:
+    """Median wall time of the scan's flow shape without its work (None: failed)."""
+    records, error = run_worker("floor", max(args.runs, 3), prefect_env, args.worker_timeout)
+    if error or not records:
+        print(f"Prefect floor: FAILED ({error})", flush=True)
+        return None
+    walls = [r["wall"] for r in records[1:]] or [records[0]["wall"]]
+    median = statistics.median(walls)
+    print(f"Prefect floor: runs {', '.join(f'{w:.3f}' for w in walls)} s", flush=True)
+    return median
+
+
 def growth(rows: list[ScanFigures]) -> list[str]:
     """Warm wall time and scanning-process CPU per market, and the marginal cost between sizes."""
     lines = []
@@ -119,7 +135,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markets", type=int, nargs="+", default=[1_000, 10_000, 50_000])
     parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=3, help="runs per size (1 cold + warm)")
+    parser.add_argument("--runs", type=int, default=4, help="runs per size (1 cold + warm)")
+    parser.add_argument(
+        "--prefect-db",
+        choices=("auto", "postgres", "sqlite"),
+        default="auto",
+        help="the Prefect server's database (auto: PostgreSQL when 127.0.0.1:5432 answers)",
+    )
     parser.add_argument("--baseline-markets", type=int, default=1_000)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--worker-timeout", type=float, default=2400.0)
@@ -129,13 +151,19 @@ def main() -> None:
 
     rows: list[tuple[str, ScanFigures]] = []
     baseline: ScanFigures | None = None
-    with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
+    floor: float | None = None
+    with (
+        tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp,
+        prefect_database(args.prefect_db) as (db_kind, db_url),
+    ):
+        print(f"Prefect server database: {db_kind}", flush=True)
         workdir = Path(tmp)
-        with prefect_server(workdir / "prefect") as prefect_env:
+        with prefect_server(workdir / "prefect", db_url) as prefect_env:
             for markets in sorted(args.markets):
                 result = scan("scan", "optimised", markets, args, prefect_env, workdir)
                 if result is not None:
                     rows.append(("scan (warm)", result))
+            floor = prefect_floor(args, prefect_env)
             if not args.no_baseline:
                 baseline = scan(
                     "baseline", "baseline", args.baseline_markets, args, prefect_env, workdir
@@ -147,7 +175,7 @@ def main() -> None:
     print("\n".join(growth([f for _, f in rows])))
     print()
     print("targets:")
-    print("\n".join(target_lines([f for _, f in rows], baseline)))
+    print("\n".join(target_lines([f for _, f in rows], baseline, floor)))
     by_size = {f.markets: f for _, f in rows}
     same = by_size.get(args.baseline_markets)
     speedup = f"{baseline.wall / same.wall:.1f}" if baseline and same else "n/a"

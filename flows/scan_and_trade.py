@@ -49,7 +49,7 @@ from pm_lib.pipeline.records import finish_scan  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.pipeline.trading import Execution, execute_approved  # noqa: E402
-from pm_lib.reporting.progress import ProgressPacer  # noqa: E402
+from pm_lib.reporting.progress import PacedProgress  # noqa: E402
 from pm_lib.reporting.summary import summary_markdown  # noqa: E402
 from pm_lib.reporting.tables import (  # noqa: E402
     decision_rows,
@@ -76,48 +76,19 @@ async def load_catalogue_task(ctx: RunContext, client: httpx.AsyncClient) -> Cat
     return await load_market_catalogue(ctx, client)
 
 
-class _BooksProgress:
-    """The books progress artifact, kept off the fetch path.
-
-    It is created while the first chunks are fetched (not before), and updated as
-    ``ProgressPacer`` allows (at most once a second, by at least 10%), each update after the
-    previous one so the bar never goes back. Reaching 100% is awaited when the fetch ends; a
-    Prefect API error here is logged and never fails a fetch whose books arrived.
-    """
-
-    def __init__(self) -> None:
-        self._pacer = ProgressPacer(min_interval=1.0, min_step=10.0)
-        self._last: asyncio.Future[Any] = asyncio.ensure_future(
-            acreate_progress_artifact(0.0, description="order books fetched")
-        )
-        self._artifact_id = self._last
-
-    def on_chunk(self, done: int, total: int) -> None:
-        percent = self._pacer.update(done, total)
-        if percent is not None:
-            self._last = asyncio.ensure_future(self._update(self._last, percent))
-
-    async def _update(self, previous: asyncio.Future[Any], percent: float) -> None:
-        await asyncio.gather(previous, return_exceptions=True)
-        await aupdate_progress_artifact(await self._artifact_id, percent)
-
-    async def finish(self) -> None:
-        self._last = asyncio.ensure_future(self._update(self._last, 100.0))
-        try:
-            await self._last
-        except Exception as e:  # the UI bar only: the books are fine
-            get_run_logger().warning("books progress artifact not updated: %s", e)
-
-
 @task(name="fetch-books", timeout_seconds=300, **_READ)  # type: ignore[call-overload]
 async def fetch_books_task(
     ctx: RunContext, client: httpx.AsyncClient, catalogue: Catalogue
 ) -> BookBatch:
-    """Every token's book through POST /books, with a progress artifact in the UI."""
-    progress = _BooksProgress()
-    batch = await load_books(ctx, client, catalogue, on_progress=progress.on_chunk)
+    """Every token's book through POST /books; a progress artifact when it takes over a second."""
+    progress = PacedProgress(_create_books_bar, aupdate_progress_artifact)
+    batch = await load_books(ctx, client, catalogue, on_progress=progress.on_progress)
     await progress.finish()
     return batch
+
+
+async def _create_books_bar(percent: float) -> Any:
+    return await acreate_progress_artifact(percent, description="order books fetched")
 
 
 @task(name="portfolio", cache_policy=NO_CACHE)

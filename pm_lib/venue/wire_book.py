@@ -151,33 +151,54 @@ def _level(price: Decimal, size: Decimal) -> Level:
     return level
 
 
+def _checked_pairs(
+    wire: WireObject, side: str, pairs: list[tuple[Decimal, Decimal]]
+) -> tuple[Level, ...]:
+    # The general path: any level order, levels already decoded (by the slow path or not).
+    descending = side == "bids"
+    for price, size in pairs:
+        _check_level(wire, side, price, size)
+    pairs.sort(key=_FIRST, reverse=descending)
+    for (better, _), (worse, _) in pairwise(pairs):
+        if better == worse:
+            raise wire.bad(f"duplicate {side} price level {better}")
+    return tuple([_level(price, size) for price, size in pairs])
+
+
+def _check_level(wire: WireObject, side: str, price: Decimal, size: Decimal) -> None:
+    if not ZERO < price < _ONE:
+        raise wire.bad(f"{side} price {price} outside (0, 1)")
+    if size <= ZERO:
+        raise wire.bad(f"{side} size {size} at price {price} is not positive")
+
+
 def _side(wire: WireObject, side: str) -> tuple[Level, ...]:
     raw = wire.fields.get(side)
     if raw is None:
         raise wire.bad(f"missing field {side!r}")
     if not isinstance(raw, list):
         raise wire.bad(f"field {side!r} should be a list, got {type(raw).__name__}")
-    pairs = _decoded_levels(wire, side, raw)
     # The wire sends best last (bids ascending, asks descending): reversed, that is best first.
-    # One pass checks each level and whether the wire order holds; anything else is sorted.
+    # One pass decodes and checks each level, builds it and watches whether the wire order
+    # holds; a book in any other order (or with a level the fast decode refuses) takes the
+    # general path, which sorts, finds duplicates and names a bad level.
     descending = side == "bids"
-    best_last = True
+    levels: list[Level] = []
     previous = None
-    for price, size in pairs:
-        if not ZERO < price < _ONE:
-            raise wire.bad(f"{side} price {price} outside (0, 1)")
-        if size <= ZERO:
-            raise wire.bad(f"{side} size {size} at price {price} is not positive")
-        if previous is not None and best_last:
-            best_last = previous < price if descending else previous > price
-        previous = price
-    if best_last:
-        return tuple([_level(price, size) for price, size in reversed(pairs)])
-    pairs.sort(key=_FIRST, reverse=descending)
-    for (better, _), (worse, _) in pairwise(pairs):
-        if better == worse:
-            raise wire.bad(f"duplicate {side} price level {better}")
-    return tuple([_level(price, size) for price, size in pairs])
+    try:
+        for item in raw:
+            price = _number(item["price"])
+            size = _size(item["size"])
+            if not ZERO < price < _ONE or size <= ZERO:
+                _check_level(wire, side, price, size)
+            if previous is not None and (previous >= price if descending else previous <= price):
+                return _checked_pairs(wire, side, _decoded_levels(wire, side, raw))
+            previous = price
+            levels.append(_level(price, size))
+    except (ArithmeticError, LookupError, TypeError, ValueError):
+        return _checked_pairs(wire, side, _levels_slowly(wire, side, raw))
+    levels.reverse()
+    return tuple(levels)
 
 
 def _shared_decimal(wire: WireObject, key: str, *, required: bool) -> Decimal | None:

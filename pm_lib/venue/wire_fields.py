@@ -234,7 +234,9 @@ class WireObject:
                 return _parse_iso_datetime(value)
             except (ValueError, OverflowError):
                 raise self.bad(f"field {key!r} is not a time: {value!r}") from None
-        number = self.whole_number(key)
+        # Digits (every book's timestamp) are a whole number as they stand; numbers go the
+        # general way (1.0 is whole, 1.5 is not).
+        number = int(value) if isinstance(value, str) else self.whole_number(key)
         if number < 0:
             raise self.bad(f"field {key!r} is negative: {number}")
         try:

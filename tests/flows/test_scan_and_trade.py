@@ -88,10 +88,29 @@ async def _progress(flow_run_id: str) -> list[float]:
     return [float(a.data) for a in artifacts if a.type == "progress"]  # type: ignore[arg-type]
 
 
-def test_books_progress_artifact_ends_at_one_hundred_percent(pm_env: Path) -> None:
-    report = _scan()
+def _flow_run_id(pm_env: Path, report: dict[str, Any]) -> str:
     engine = make_engine(f"sqlite:///{pm_env}")
     with session_scope(engine, read_only=True) as session:
         run = get_run(session, report["run_id"])
     assert run is not None and run.flow_run_id
-    assert asyncio.run(_progress(run.flow_run_id)) == [100.0]
+    return run.flow_run_id
+
+
+def test_a_books_fetch_over_a_second_shows_a_progress_bar_that_ends_at_100(
+    pm_env: Path, flow_venue: RunningVenue
+) -> None:
+    # ~300 tokens in chunks of 50, one at a time, each answered after 0.4 s: a ~2.4 s fetch.
+    slow = flow_venue.venue.faults.add(kind="latency", path="^/books$", delay_seconds=0.4)
+    try:
+        report = asyncio.run(
+            scan_and_trade(limits={"books_batch_size": "50", "http_concurrency": "1"})
+        )
+    finally:
+        flow_venue.venue.faults.remove(slow.rule_id)
+    assert report["books"] > 250
+    assert asyncio.run(_progress(_flow_run_id(pm_env, report))) == [100.0]
+
+
+def test_a_books_fetch_under_a_second_shows_no_progress_bar(pm_env: Path) -> None:
+    report = _scan()
+    assert asyncio.run(_progress(_flow_run_id(pm_env, report))) == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pm_lib.reporting.progress import ProgressPacer
+from pm_lib.reporting.progress import PacedProgress, ProgressPacer
 
 
 class _Clock:
@@ -87,3 +89,64 @@ def test_published_values_rise_by_a_step_and_are_spaced_by_the_interval(
         assert at - previous_time >= 1.0
         assert value < 100.0
         previous_time, previous = at, value
+
+
+class _Bar:
+    """A fake UI: records every call, can be told to fail."""
+
+    def __init__(self, fail_create: bool = False, fail_update: bool = False) -> None:
+        self.calls: list[tuple[str, float]] = []
+        self.fail_create = fail_create
+        self.fail_update = fail_update
+
+    async def create(self, percent: float) -> str:
+        await asyncio.sleep(0)
+        self.calls.append(("create", percent))
+        if self.fail_create:
+            raise RuntimeError("API down")
+        return "bar-1"
+
+    async def update(self, bar: str, percent: float) -> None:
+        await asyncio.sleep(0)
+        assert bar == "bar-1"
+        self.calls.append(("update", percent))
+        if self.fail_update:
+            raise RuntimeError("API down")
+
+
+def _run_stage(bar: _Bar, chunks: list[tuple[float, int]], total: int) -> PacedProgress:
+    async def stage() -> PacedProgress:
+        clock = _Clock()
+        progress = PacedProgress(bar.create, bar.update, ProgressPacer(clock=clock))
+        done = 0
+        for seconds, more in chunks:
+            clock.now += seconds
+            done += more
+            progress.on_progress(done, total)
+            await asyncio.sleep(0)
+        await progress.finish()
+        return progress
+
+    return asyncio.run(stage())
+
+
+def test_a_stage_shorter_than_the_interval_makes_no_bar() -> None:
+    bar = _Bar()
+    progress = _run_stage(bar, [(0.1, 500)] * 4, 2000)
+    assert bar.calls == []
+    assert not progress.created
+
+
+def test_a_long_stage_makes_its_bar_late_moves_it_in_order_and_ends_at_100() -> None:
+    bar = _Bar()
+    progress = _run_stage(bar, [(0.4, 500)] * 10, 5000)  # 4 s in ten chunks
+    assert progress.created
+    assert bar.calls == [("create", 30.0), ("update", 60.0), ("update", 90.0), ("update", 100.0)]
+
+
+@pytest.mark.parametrize("failing", ["create", "update"])
+def test_a_failing_ui_never_fails_the_stage(failing: str) -> None:
+    bar = _Bar(fail_create=failing == "create", fail_update=failing == "update")
+    progress = _run_stage(bar, [(0.4, 500)] * 10, 5000)
+    assert progress.created
+    assert bar.calls[0] == ("create", 30.0)
