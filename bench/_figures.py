@@ -61,6 +61,9 @@ class ScanFigures:
     opportunities: int
     runs: int
     prefect_calls: int
+    stale_wall: float | None = None
+    stale_catalogue: float | None = None
+    stale_requests: int | None = None
 
     @property
     def books_to_orders(self) -> float:
@@ -99,9 +102,12 @@ def figures(
     venue_rss_mb: float,
 ) -> ScanFigures:
     """Figures of one size from the worker's records (run 1 cold, later runs warm)."""
-    cold = records[0] if records and records[0]["report"]["catalogue_refreshed"] else None
-    warm = [r for r in records if not r["report"]["catalogue_refreshed"]] or records
+    fresh = [r for r in records if not r.get("stale")]
+    stale = [r for r in records if r.get("stale")]
+    cold = fresh[0] if fresh and fresh[0]["report"]["catalogue_refreshed"] else None
+    warm = [r for r in fresh if not r["report"]["catalogue_refreshed"]] or fresh
     run = _median_run(warm)
+    refresh = _median_run(stale) if stale else None
     report = run["report"]
     tokens = int(report["books"]) + int(report["books_missing"])
     return ScanFigures(
@@ -123,13 +129,18 @@ def figures(
         opportunities=run["opportunities"],
         runs=len(records),
         prefect_calls=int(run.get("prefect_calls", 0)),
+        stale_wall=refresh["wall"] if refresh else None,
+        stale_catalogue=refresh["stages"].get("catalogue") if refresh else None,
+        stale_requests=int(refresh["report"]["requests"]) - int(run["report"]["requests"])
+        if refresh
+        else None,
     )
 
 
 def table(rows: list[tuple[str, ScanFigures]]) -> list[str]:
     """A Markdown table: one line per (label, figures)."""
     head = (
-        "| run | markets | tokens | cold s | wall s | "
+        "| run | markets | tokens | cold s | stale s (catalogue s, Gamma requests) | wall s | "
         + " | ".join(STAGES)
         + " | books->orders s | sig+risk work s | Prefect ovh s (%) | Prefect calls | requests "
         "| 429s | floor s | compute s | process CPU s | venue CPU s | floor ratio | peak RSS MB |"
@@ -141,6 +152,9 @@ def table(rows: list[tuple[str, ScanFigures]]) -> list[str]:
             f"{f.markets:,}",
             f"{f.tokens:,}",
             f"{f.cold_wall:.2f}" if f.cold_wall is not None else "-",
+            f"{f.stale_wall:.2f} ({f.stale_catalogue:.2f}, {f.stale_requests})"
+            if f.stale_wall is not None and f.stale_catalogue is not None
+            else "-",
             f"{f.wall:.2f}",
             *(f"{f.stages.get(s, 0.0):.3f}" for s in STAGES),
             f"{f.books_to_orders:.3f}",

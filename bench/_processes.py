@@ -156,12 +156,14 @@ def emulator(markets: int, seed: int) -> Iterator[tuple[str, subprocess.Popen[st
 
 
 def run_worker(
-    mode: str, runs: int, env: dict[str, str], timeout: float
+    mode: str, runs: int, env: dict[str, str], timeout: float, stale_runs: int = 0
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Run ``bench/_scan_worker.py``; its JSON lines, and an error text if it failed."""
+    command = [sys.executable, str(BENCH / "_scan_worker.py"), "--mode", mode]
+    command += ["--runs", str(runs), "--stale-runs", str(stale_runs)]
     try:
         done = subprocess.run(
-            [sys.executable, str(BENCH / "_scan_worker.py"), "--mode", mode, "--runs", str(runs)],
+            command,
             env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
             cwd=ROOT,
             capture_output=True,

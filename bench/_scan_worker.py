@@ -5,7 +5,10 @@ Started by ``bench/scan_bench.py`` with ``PM_*`` pointing at an emulator (a sepa
 RSS are the scan's own. Modes:
 
     optimised   ``asyncio.run(scan_and_trade())`` ``--runs`` times (run 1 cold catalogue,
-                later runs warm: within ``PM_CATALOGUE_MAX_AGE_SECONDS``)
+                later runs warm: within ``PM_CATALOGUE_MAX_AGE_SECONDS``), then
+                ``--stale-runs`` more with ``PM_CATALOGUE_MAX_AGE_SECONDS=0``: the cached
+                catalogue is stale, so each refreshes it (incrementally, once a full listing
+                is younger than ``PM_CATALOGUE_FULL_REFRESH_SECONDS``)
     baseline    the early plans' approach (``bench/_baseline_flow.py``) once, catalogue warm
     floor       ``bench/_prefect_floor.py``: scan_and_trade's shape without its work
 
@@ -135,6 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=("optimised", "baseline", "floor"), default="optimised")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--stale-runs", type=int, default=0)
     args = parser.parse_args()
 
     if args.mode == "baseline":
@@ -156,7 +160,10 @@ def main() -> None:
     venue_stats = f"{os.environ.get('PM_CLOB_URL', '')}/_sim/stats"
     gc.callbacks.append(_gc_clock)
     _count_prefect_calls()
-    for run in range(1, args.runs + 1):
+    stale_from = args.runs + 1
+    for run in range(1, args.runs + args.stale_runs + 1):
+        if run == stale_from:
+            os.environ["PM_CATALOGUE_MAX_AGE_SECONDS"] = "0"
         if args.mode == "floor":
             started = time.perf_counter()
             asyncio.run(flow())
@@ -179,6 +186,7 @@ def main() -> None:
         out = {
             "run": run,
             "mode": args.mode,
+            "stale": run >= stale_from,
             "wall": wall,
             "cpu": cpu,
             "venue_cpu": venue_cpu,

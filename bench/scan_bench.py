@@ -83,8 +83,8 @@ def scan(
             "PM_DATABASE_URL": f"sqlite:///{data / 'pm_agent.db'}",
             "PM_BENCH_VENUE_PID": str(process.pid),
         }
-        runs = 1 if mode == "baseline" else args.runs
-        records, error = run_worker(mode, runs, env, args.worker_timeout)
+        runs, stale = (1, 0) if mode == "baseline" else (args.runs, args.stale_runs)
+        records, error = run_worker(mode, runs, env, args.worker_timeout, stale)
         venue_rss = peak_rss_mb(process.pid)
     took = time.perf_counter() - started
     if error:
@@ -136,6 +136,12 @@ def main() -> None:
     parser.add_argument("--markets", type=int, nargs="+", default=[1_000, 10_000, 50_000])
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--runs", type=int, default=4, help="runs per size (1 cold + warm)")
+    parser.add_argument(
+        "--stale-runs",
+        type=int,
+        default=1,
+        help="runs per size after the warm ones with a stale catalogue (refreshed incrementally)",
+    )
     parser.add_argument(
         "--prefect-db",
         choices=("auto", "postgres", "sqlite"),
