@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -158,15 +158,17 @@ async def fetch_catalogue(
     limiter: RateLimiter | None = None,
     counters: RequestCounters | None = None,
     sleep: Sleep = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Catalogue:
     """Fetch the tradable universe: open order-book markets and open neg-risk events.
 
     ``limiter`` defaults to the Gamma budget from ``settings``; pass ``counters`` to read how
-    many requests, retries and 429s it took. Raises the ``pm_lib.venue.errors`` of a page that
-    could not be read after retries.
+    many requests, retries and 429s it took; ``clock`` (monotonic seconds) times the listing for
+    the watermark. Raises the ``pm_lib.venue.errors`` of a page that could not be read after
+    retries.
     """
     reader = gamma_reader(client, settings, limiter=limiter, counters=counters, sleep=sleep)
-    started = time.monotonic()
+    started = clock()
     skipped: list[SkippedItem] = []
     newest = _Newest()
     markets = await _open_markets(reader, settings, skipped, newest)
@@ -175,7 +177,7 @@ async def fetch_catalogue(
         logger.warning("Gamma: skipped %d items (see Catalogue.skipped)", len(skipped))
     watermark = None
     if newest.at is not None:
-        watermark = newest.at - timedelta(seconds=time.monotonic() - started)
+        watermark = newest.at - timedelta(seconds=clock() - started)
     return Catalogue(
         markets=markets,
         events=events,

@@ -134,6 +134,7 @@ async def fetch_catalogue_changes(
     limiter: RateLimiter | None = None,
     counters: RequestCounters | None = None,
     sleep: Sleep = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> CatalogueChanges:
     """The markets and events Gamma changed since ``watermark`` (a previous refresh's).
 
@@ -142,7 +143,7 @@ async def fetch_catalogue_changes(
     returned in part.
     """
     reader = gamma_reader(client, settings, limiter=limiter, counters=counters, sleep=sleep)
-    started = time.monotonic()
+    started = clock()
     max_pages = settings.catalogue_incremental_max_pages
     base = settings.gamma_url
     market_rows = await _changed_since(
@@ -163,7 +164,7 @@ async def fetch_catalogue_changes(
     newest = max((t for t in (market_rows.newest, event_rows.newest) if t), default=None)
     new_watermark = watermark
     if newest is not None:
-        new_watermark = max(watermark, newest - timedelta(seconds=time.monotonic() - started))
+        new_watermark = max(watermark, newest - timedelta(seconds=clock() - started))
     logger.info(
         "Gamma since %s: %d markets listed, %d removed; %d events listed, %d removed "
         "(%d + %d pages)",
