@@ -12,8 +12,9 @@ an open order-book market, or became bad data) since the watermark must be seen 
 from the cache; a ``closed=false`` listing would never show it.
 
 NOT VERIFIED on the real Gamma: that ``order=updatedAt`` is honoured and that ``updatedAt`` moves
-whenever a listed field changes. What this module does about it: rows out of ``updatedAt``
-order, or without one, raise ``FullListingNeeded``; so does a listing longer than
+whenever a listed field changes. What this module does about it: a refused listing (4xx, e.g.
+422 "order fields are not valid"), rows out of ``updatedAt`` order, or without one, raise
+``FullListingNeeded``; so does a listing longer than
 ``PM_CATALOGUE_INCREMENTAL_MAX_PAGES`` pages (recorded live captures show ``updatedAt`` moving on
 most active markets within minutes, so on the live venue a refresh may often be long and fall
 back). A field changed without ``updatedAt`` moving is caught by the next full listing, at most
@@ -38,7 +39,7 @@ import httpx
 
 from pm_lib.models import CatalogueChanges, SkippedItem
 from pm_lib.settings import Settings
-from pm_lib.venue.errors import BadVenueData, FullListingNeeded
+from pm_lib.venue.errors import BadVenueData, FullListingNeeded, RejectedByVenue
 from pm_lib.venue.gamma import gamma_reader, keyset_pages, skip_item
 from pm_lib.venue.http import RequestCounters, VenueReader
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
@@ -63,6 +64,7 @@ class _Listing:
 
     rows: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     newest: datetime | None = None
+    oldest: datetime | None = None  # the last row's updatedAt so far
     pages: int = 0
 
 
@@ -73,30 +75,41 @@ async def _changed_since(
     filters = {"limit": str(limit), "order": "updatedAt", "ascending": "false"}
     cutoff = since - WATERMARK_OVERLAP
     listing = _Listing()
-    previous: datetime | None = None
     async with aclosing(keyset_pages(reader, url, items_key, filters)) as pages:
-        async for page in pages:
-            listing.pages += 1
-            reached = False
-            for raw in page:
-                try:
-                    ident, updated = parse_gamma_updated_at(raw, kind)
-                except BadVenueData as e:
-                    raise FullListingNeeded(f"{items_key} by updatedAt: {e}") from e
-                if previous is not None and updated > previous:
-                    raise FullListingNeeded(f"{items_key} are not listed in updatedAt order")
-                previous = updated
-                listing.newest = listing.newest or updated
-                reached = reached or updated < cutoff
-                listing.rows.append((ident, raw))
-            if reached:
-                break
-            if listing.pages >= max_pages:
-                raise FullListingNeeded(
-                    f"{items_key} changed since {since.isoformat()} fill more than "
-                    f"{max_pages} pages (PM_CATALOGUE_INCREMENTAL_MAX_PAGES)"
-                )
+        try:
+            async for page in pages:
+                if _reached_the_watermark(page, kind, cutoff, listing, max_pages):
+                    break
+        except RejectedByVenue as e:
+            # e.g. 422 "order fields are not valid": this Gamma does not list by updatedAt.
+            raise FullListingNeeded(f"{items_key} by updatedAt refused: {e}") from e
     return listing
+
+
+def _reached_the_watermark(
+    page: list[Any], kind: str, cutoff: datetime, listing: _Listing, max_pages: int
+) -> bool:
+    """Add one page's rows to ``listing``; True once a row is older than ``cutoff``."""
+    items_key = f"{kind}s"
+    listing.pages += 1
+    reached = False
+    for raw in page:
+        try:
+            ident, updated = parse_gamma_updated_at(raw, kind)
+        except BadVenueData as e:
+            raise FullListingNeeded(f"{items_key} by updatedAt: {e}") from e
+        if listing.oldest is not None and updated > listing.oldest:
+            raise FullListingNeeded(f"{items_key} are not listed in updatedAt order")
+        listing.oldest = updated
+        listing.newest = listing.newest or updated
+        reached = reached or updated < cutoff
+        listing.rows.append((ident, raw))
+    if not reached and listing.pages >= max_pages:
+        raise FullListingNeeded(
+            f"{items_key} changed since {cutoff.isoformat()} fill more than "
+            f"{max_pages} pages (PM_CATALOGUE_INCREMENTAL_MAX_PAGES)"
+        )
+    return reached
 
 
 def _newest_state(

@@ -195,3 +195,15 @@ async def test_full_listing_watermark_is_its_newest_update(fake_time: FakeTime) 
     catalogue = await fetch(stub, fake_time, clock=fake_time.clock)
 
     assert catalogue.watermark == NOW - timedelta(minutes=3)
+
+
+async def test_a_gamma_refusing_to_order_by_updated_at_needs_a_full_listing(
+    fake_time: FakeTime,
+) -> None:
+    refused = httpx.Response(
+        422, json={"type": "validation error", "error": "order fields are not valid"}
+    )
+    stub = GammaStub(MARKETS, EVENTS, failures=[refused])
+
+    with pytest.raises(FullListingNeeded, match="refused"):
+        await changes(stub, fake_time)
