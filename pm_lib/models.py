@@ -25,6 +25,7 @@ __all__ = [
     "ONE",
     "ZERO",
     "Catalogue",
+    "CatalogueChanges",
     "Event",
     "FeeSchedule",
     "Fill",
@@ -223,6 +224,9 @@ class Catalogue(_Frozen):
     events: tuple[Event, ...] = ()
     fetched_at: datetime
     skipped: tuple[SkippedItem, ...] = ()
+    # The newest Gamma ``updatedAt`` known when the listing began: the next incremental
+    # refresh lists what changed after it (None: unknown, the next refresh is full).
+    watermark: datetime | None = None
 
     def market_by_condition(self) -> dict[str, Market]:
         return {m.condition_id: m for m in self.markets}
@@ -233,6 +237,22 @@ class Catalogue(_Frozen):
     @property
     def token_ids(self) -> tuple[str, ...]:
         return tuple(t for m in self.markets for t in m.token_ids)
+
+
+class CatalogueChanges(_Frozen):
+    """What Gamma changed since a watermark: an incremental catalogue refresh.
+
+    ``markets``/``events`` are listed now (upserted into the cache); ``removed_*`` are the ids
+    of those that closed or stopped being tradable since (marked closed in the cache).
+    """
+
+    markets: tuple[Market, ...] = ()
+    removed_markets: tuple[str, ...] = ()
+    events: tuple[Event, ...] = ()
+    removed_events: tuple[str, ...] = ()
+    fetched_at: datetime
+    watermark: datetime | None
+    skipped: tuple[SkippedItem, ...] = ()
 
 
 class Level(_Frozen):

@@ -64,6 +64,19 @@ class Settings(BaseSettings):
         ge=0,
         description="PM_CATALOGUE_MAX_AGE_SECONDS: reuse the stored catalogue while younger.",
     )
+    catalogue_full_refresh_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="PM_CATALOGUE_FULL_REFRESH_SECONDS: list the whole universe again once the "
+        "last full listing is this old; in between, a stale catalogue is refreshed "
+        "incrementally (only what Gamma changed since). 0: always full.",
+    )
+    catalogue_incremental_max_pages: int = Field(
+        default=20,
+        ge=1,
+        description="PM_CATALOGUE_INCREMENTAL_MAX_PAGES: an incremental refresh that needs more "
+        "market or event pages than this gives up and lists the whole universe instead.",
+    )
     gamma_page_size: int = Field(
         default=100, ge=1, le=100, description="PM_GAMMA_PAGE_SIZE: keyset page size (max 100)."
     )
@@ -259,6 +272,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PM_FAIR_VALUE_EDGE is below PM_MIN_EDGE: the risk gate would reject every "
                 "fair-value trade it proposes"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _full_refresh_not_sooner_than_max_age(self) -> Settings:
+        if 0 < self.catalogue_full_refresh_seconds < self.catalogue_max_age_seconds:
+            raise ValueError(
+                "PM_CATALOGUE_FULL_REFRESH_SECONDS is below PM_CATALOGUE_MAX_AGE_SECONDS: the "
+                "catalogue is only refreshed once it is older than the max age (use 0 for "
+                "always full)"
             )
         return self
 

@@ -1,63 +1,142 @@
-"""Market-data stages: the catalogue (cached in the DB) and the order books of its tokens."""
+"""Market-data stages: the catalogue (cached in the DB) and the order books of its tokens.
+
+Which catalogue refresh a run does (``plan_refresh``, pure):
+
+- none: the cache is younger than ``PM_CATALOGUE_MAX_AGE_SECONDS``;
+- full (the whole universe from Gamma): nothing is cached, the cache has no watermark, the last
+  full listing is ``PM_CATALOGUE_FULL_REFRESH_SECONDS`` old or more, or a refresh is forced;
+- incremental otherwise (``pm_lib.venue.gamma_changes``: only what changed since the watermark),
+  falling back to full when Gamma's answer cannot be trusted or is too long.
+
+A refresh is fetched with no DB transaction held, then saved in one transaction; a page that
+fails leaves the cache as it was (nothing is saved in part) and raises its venue error.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
+from typing import Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
 from pm_lib.models import Catalogue
 from pm_lib.pipeline.context import RunContext
-from pm_lib.store.catalogue import catalogue_age, load_catalogue, save_catalogue
+from pm_lib.settings import Settings
+from pm_lib.store.catalogue import (
+    RefreshState,
+    load_catalogue,
+    refresh_state,
+    save_catalogue,
+    save_catalogue_changes,
+)
 from pm_lib.store.engine import session_scope
 from pm_lib.venue.books import BookBatch, ProgressCallback, fetch_books
+from pm_lib.venue.errors import FullListingNeeded
 from pm_lib.venue.gamma import fetch_catalogue
+from pm_lib.venue.gamma_changes import fetch_catalogue_changes
 from pm_lib.venue.http import RequestCounters
 
-__all__ = ["CatalogueLoad", "load_books", "load_market_catalogue"]
+__all__ = ["CatalogueLoad", "RefreshKind", "load_books", "load_market_catalogue", "plan_refresh"]
+
+logger = logging.getLogger(__name__)
+
+RefreshKind = Literal["none", "incremental", "full"]
 
 
 class CatalogueLoad(BaseModel):
-    """The catalogue a run uses, whether it came fresh from Gamma, and what that cost."""
+    """The catalogue a run uses, which refresh brought it (none, incremental, full) and what
+    that cost in Gamma requests (an incremental attempt that fell back to full included)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     catalogue: Catalogue
-    refreshed: bool
+    refresh: RefreshKind
     requests: int = 0
     rate_limited: int = 0
 
+    @property
+    def refreshed(self) -> bool:
+        """Whether anything was fetched from Gamma for this run."""
+        return self.refresh != "none"
 
-def _cached(ctx: RunContext, now: datetime) -> Catalogue | None:
-    max_age = timedelta(seconds=ctx.settings.catalogue_max_age_seconds)
-    with session_scope(ctx.engine) as session:
-        age = catalogue_age(session, now)
-        if age is None or age >= max_age:
-            return None
-        return load_catalogue(session)
+
+def plan_refresh(settings: Settings, state: RefreshState | None, now: datetime) -> RefreshKind:
+    """The refresh a run needs, from the stored refresh state at ``now`` (see module doc)."""
+    if state is None or state.full_at is None:
+        return "full"
+    if now - state.refreshed_at < timedelta(seconds=settings.catalogue_max_age_seconds):
+        return "none"
+    full_age = now - state.full_at
+    if state.watermark is None or full_age >= timedelta(
+        seconds=settings.catalogue_full_refresh_seconds
+    ):
+        return "full"
+    return "incremental"
 
 
 async def load_market_catalogue(
     ctx: RunContext, client: httpx.AsyncClient, *, force_refresh: bool = False
 ) -> CatalogueLoad:
-    """The stored catalogue while younger than ``PM_CATALOGUE_MAX_AGE_SECONDS``, else Gamma's.
-
-    A fresh catalogue is saved before it is returned; no DB transaction is held while paging.
-    """
+    """The stored catalogue while younger than ``PM_CATALOGUE_MAX_AGE_SECONDS``, else refreshed
+    from Gamma (incrementally when it can be) and saved before it is returned."""
     now = ctx.now()
-    cached = None if force_refresh else _cached(ctx, now)
-    if cached is not None:
-        return CatalogueLoad(catalogue=cached, refreshed=False)
+    with session_scope(ctx.engine, read_only=True) as session:
+        state = refresh_state(session)
+        plan = "full" if force_refresh else plan_refresh(ctx.settings, state, now)
+        if plan == "none":
+            cached = load_catalogue(session)
+            if cached is not None:
+                return CatalogueLoad(catalogue=cached, refresh="none")
+            plan = "full"
     counters = RequestCounters()
+    if plan == "incremental":
+        assert state is not None and state.watermark is not None  # plan_refresh saw to it
+        merged = await _incremental(ctx, client, now, state.watermark, counters)
+        if merged is not None:
+            return CatalogueLoad(
+                catalogue=merged,
+                refresh="incremental",
+                requests=counters.requests,
+                rate_limited=counters.rate_limited,
+            )
     fresh = await fetch_catalogue(client, ctx.settings, now, counters=counters)
     with session_scope(ctx.engine) as session:
         save_catalogue(session, fresh, run_id=ctx.run_id, flow_run_id=ctx.flow_run_id)
     return CatalogueLoad(
         catalogue=fresh,
-        refreshed=True,
+        refresh="full",
         requests=counters.requests,
         rate_limited=counters.rate_limited,
+    )
+
+
+async def _incremental(
+    ctx: RunContext,
+    client: httpx.AsyncClient,
+    now: datetime,
+    watermark: datetime,
+    counters: RequestCounters,
+) -> Catalogue | None:
+    """The cache merged with Gamma's changes since ``watermark``; ``None``: list everything."""
+    try:
+        changes = await fetch_catalogue_changes(
+            client, ctx.settings, now, watermark, counters=counters
+        )
+    except FullListingNeeded as e:
+        logger.warning("incremental catalogue refresh abandoned, listing everything: %s", e)
+        return None
+    with session_scope(ctx.engine) as session:
+        save_catalogue_changes(session, changes, run_id=ctx.run_id, flow_run_id=ctx.flow_run_id)
+        merged = load_catalogue(session)
+    assert merged is not None  # a refresh row was just written
+    return Catalogue(
+        markets=merged.markets,
+        events=merged.events,
+        fetched_at=merged.fetched_at,
+        skipped=changes.skipped,
+        watermark=merged.watermark,
     )
 
 

@@ -48,6 +48,8 @@ def summarise(
         orders=sum(1 for r in execution.results if r.status is not OrderStatus.REJECTED),
         filled_orders=filled,
         catalogue_refreshed=loaded.refreshed,
+        catalogue_refresh=loaded.refresh,
+        catalogue_requests=loaded.requests,
         stage_seconds=dict(clock.seconds),
         pnl_today=pnl_today,
         exposure=sum((cost_basis(p) for p in portfolio.positions.values()), Decimal(0))

@@ -40,6 +40,7 @@ class ScanReport(BaseModel):
             "books_missing": s.books_missing,
             "halted": s.halted,
             "catalogue_refreshed": s.catalogue_refreshed,
+            "catalogue_refresh": s.catalogue_refresh,
             "requests": s.requests,
             "rate_limited": s.rate_limited,
             "stage_seconds": {k: money(v, 4) for k, v in s.stage_seconds.items()},

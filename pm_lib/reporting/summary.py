@@ -31,6 +31,8 @@ class RunSummary(BaseModel):
     orders: int
     filled_orders: int = 0
     catalogue_refreshed: bool = False
+    catalogue_refresh: str = "none"  # none / incremental / full (pm_lib.pipeline.market_data)
+    catalogue_requests: int = 0
     stage_seconds: dict[str, Decimal] = Field(default_factory=dict)
     pnl_today: Decimal = Decimal(0)
     exposure: Decimal = Decimal(0)
@@ -57,6 +59,12 @@ class DailyPnl(BaseModel):
         return self.realised - self.fees + self.unrealised
 
 
+def _catalogue_line(s: RunSummary) -> str:
+    if not s.catalogue_refreshed:
+        return "from cache"
+    return f"refreshed from Gamma ({s.catalogue_refresh}, {s.catalogue_requests} requests)"
+
+
 def summary_markdown(s: RunSummary) -> str:
     """The run summary: what was scanned, decided and traded, how long each stage took."""
     state = f"HALTED ({s.halted_reason})" if s.halted else "trading enabled"
@@ -67,7 +75,7 @@ def summary_markdown(s: RunSummary) -> str:
         "|---|---|",
         f"| markets scanned | {s.markets} |",
         f"| books fetched | {s.books} (missing {s.books_missing}, bad data skipped {s.skipped}) |",
-        f"| catalogue | {'refreshed from Gamma' if s.catalogue_refreshed else 'from cache'} |",
+        f"| catalogue | {_catalogue_line(s)} |",
         f"| opportunities | {s.opportunities} |",
         f"| approved by risk | {s.approved} |",
         f"| orders placed | {s.orders} (filled {s.filled_orders}) |",

@@ -130,6 +130,7 @@ def _market_order(order: str) -> Callable[[SimMarket], tuple[Any, ...]]:
         "liquidity": lambda m: m.liquidity,
         "endDate": lambda m: m.end_date.timestamp() if m.end_date else 0.0,
         "slug": lambda m: m.slug,
+        "updatedAt": lambda m: m.updated_at,
     }
     getter = fields.get(order)
     if getter is None:
@@ -208,6 +209,7 @@ def event_query(
         "volume": lambda e: sum((m.volume for m in markets_of(e)), Decimal(0)),
         "liquidity": lambda e: sum((m.liquidity for m in markets_of(e)), Decimal(0)),
         "slug": lambda e: e.slug,
+        "updatedAt": lambda e: e.updated_at,
     }
     getter = fields.get(order)
     if getter is None:

@@ -25,6 +25,7 @@ __all__ = [
     "modify_market",
     "move_clock",
     "set_book",
+    "touch_every_listing",
 ]
 
 _added = itertools.count(1)
@@ -135,6 +136,18 @@ def _date(value: Any) -> datetime:
 
 
 _FLAGS = ("closed", "active", "accepting_orders", "enable_order_book", "fees_enabled")
+# Fields Gamma lists that modify_market can change (a change bumps updatedAt).
+_LISTED = (
+    *_FLAGS,
+    "end_date",
+    "question",
+    "tick_size",
+    "min_order_size",
+    "fee_type",
+    "fee_rate",
+    "fee_exponent",
+    "rebate_rate",
+)
 
 
 def modify_market(md: MarketData, condition_id: str, changes: dict[str, Any]) -> SimMarket:
@@ -144,12 +157,11 @@ def modify_market(md: MarketData, condition_id: str, changes: dict[str, Any]) ->
     market = md.state.markets.get(condition_id)
     if market is None:
         raise AdminError(f"unknown market {condition_id}")
-    known = {*_FLAGS, "end_date", "question", "tick_size", "min_order_size", "fee_type"}
-    known |= {"fee_rate", "fee_exponent", "rebate_rate"}
-    unknown = set(changes) - known
+    unknown = set(changes) - set(_LISTED)
     if unknown:
         raise AdminError(f"unknown fields: {sorted(unknown)}")
     with md.state.lock:
+        before = _listed_fields(market)
         for name in _FLAGS:
             if name in changes:
                 setattr(market, name, bool(changes[name]))
@@ -170,8 +182,33 @@ def modify_market(md: MarketData, condition_id: str, changes: dict[str, Any]) ->
         if event is not None and market.closed:
             siblings = [md.state.markets[c] for c in event.condition_ids]
             event.closed = all(m.closed for m in siblings)
+        if _listed_fields(market) != before:
+            _touch_listing(md, market, event)
         md.touch_catalogue()
     return market
+
+
+def _listed_fields(market: SimMarket) -> tuple[object, ...]:
+    return tuple(getattr(market, name) for name in _LISTED)
+
+
+def _touch_listing(md: MarketData, market: SimMarket, event: SimEvent | None) -> None:
+    """Bump Gamma's ``updatedAt`` of a market that changed and of its event (which lists it)."""
+    now = md.state.clock.now()
+    market.updated_at = now
+    if event is not None:
+        event.updated_at = now
+
+
+def touch_every_listing(md: MarketData) -> None:
+    """Bump ``updatedAt`` of every market and event (a reset installed a new universe)."""
+    now = md.state.clock.now()
+    with md.state.lock:
+        for market in md.state.markets.values():
+            market.updated_at = now
+        for event in md.state.events.values():
+            event.updated_at = now
+        md.touch_catalogue()
 
 
 def add_market(md: MarketData, spec: dict[str, Any]) -> SimMarket:
@@ -224,6 +261,7 @@ def add_market(md: MarketData, spec: dict[str, Any]) -> SimMarket:
         state.token_index[market.yes_token] = (cond, True)
         state.token_index[market.no_token] = (cond, False)
         event.condition_ids.append(cond)
+        _touch_listing(md, market, event)
         md.profiles[cond] = MarketProfile(
             index=index,
             fair=price,

@@ -29,6 +29,7 @@ from pm_lib.sim.market_admin import (
     modify_market,
     move_clock,
     set_book,
+    touch_every_listing,
 )
 from pm_lib.sim.venue import SimVenue
 
@@ -93,6 +94,7 @@ class _Control:
         cfg.markets = int(body.get("markets", cfg.markets))
         with self.venue.state.lock:
             self.md.install(self.md.build_universe())
+            touch_every_listing(self.md)  # a cached catalogue must see the whole new universe
             reset_exchange = getattr(self.venue.exchange, "reset", None)
             if callable(reset_exchange):
                 reset_exchange()

@@ -68,6 +68,8 @@ class SimMarket:
     volume: Decimal = Decimal(0)
     liquidity: Decimal = Decimal(0)
     extra: dict[str, Any] = field(default_factory=dict)  # any further Gamma fields, verbatim
+    # Gamma's updatedAt (unix s): set at creation, bumped whenever a listed field changes.
+    updated_at: float = 0.0
 
     @property
     def yes_token(self) -> str:
@@ -88,6 +90,7 @@ class SimEvent:
     neg_risk_market_id: str | None = None
     condition_ids: list[str] = field(default_factory=list)
     closed: bool = False
+    updated_at: float = 0.0  # Gamma's updatedAt (unix s); bumped when the event or a leg changes
 
 
 @dataclass

@@ -175,6 +175,7 @@ class _Generator:
             end_ts=end_ts,
             series_slug=text.series_slug,
         )
+        event.updated_at = profile.start_ts  # no extra draw: the seed's universe is unchanged
         self.universe.events.append(event)
         self.universe.event_profiles[event_id] = profile
         return event, profile
@@ -230,6 +231,7 @@ class _Generator:
             volume24hr=_money(volume24),
             start_ts=self.anchor - rng.uniform(1, 200) * 86_400,
         )
+        market.updated_at = profile.start_ts
         self.universe.markets.append(market)
         self.universe.profiles[cond] = profile
         event.condition_ids.append(cond)

@@ -88,6 +88,8 @@ def _event(
         )
     event.condition_ids.append(market.condition_id)
     market.event_id = event_id
+    # A snapshot's own updatedAt belongs to its capture, not to the re-anchored venue.
+    market.updated_at = event.updated_at = anchor - 86_400
 
 
 def _market(raw: dict[str, Any], index: int, rng: random.Random) -> tuple[SimMarket, MarketProfile]:

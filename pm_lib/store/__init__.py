@@ -18,10 +18,13 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from pm_lib.store.catalogue import (
+    RefreshState,
     cached_catalogue,
     catalogue_age,
     load_catalogue,
+    refresh_state,
     save_catalogue,
+    save_catalogue_changes,
     stored_market,
 )
 from pm_lib.store.control import HALTED, get_flag, halt, is_halted, resume, set_flag
@@ -98,6 +101,7 @@ __all__ = [
     "LegRiskStatus",
     "Mode",
     "OrderIntentRow",
+    "RefreshState",
     "RunRow",
     "RunStatus",
     "Session",
@@ -137,9 +141,11 @@ __all__ = [
     "record_decisions",
     "record_leg_risk",
     "record_opportunities",
+    "refresh_state",
     "resolve_leg_risk",
     "resume",
     "save_catalogue",
+    "save_catalogue_changes",
     "session_scope",
     "set_cursor",
     "set_flag",

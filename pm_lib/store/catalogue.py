@@ -3,31 +3,38 @@
 A full fetch replaces the cached universe: its markets and events are upserted with
 ``refreshed_at = catalogue.fetched_at``; stored ones it no longer lists are kept (positions may
 still reference them) but marked ``closed`` and not accepting orders, and are left out of
-``load_catalogue``. Rows are written and read in bulk (no
-ORM objects; executemany upserts), so a 50,000-market catalogue round-trips quickly.
+``load_catalogue``. An incremental save (``save_catalogue_changes``) upserts what changed
+since the last refresh, marks the markets and events that closed since as closed, and records
+a refresh of kind ``incremental``; the cached catalogue is then the rows of the last full save
+and every later save that are not closed. Rows are written and read in bulk (no ORM objects;
+executemany upserts), so a 50,000-market catalogue round-trips quickly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import TypeAdapter
 from sqlalchemy import Engine, Select, select, update
 from sqlalchemy.orm import Session
 
-from pm_lib.models import Catalogue, Event, Market
+from pm_lib.models import Catalogue, CatalogueChanges, Event, Market
 from pm_lib.store.catalogue_rows import MARKET_COLUMNS, markets_from_rows
 from pm_lib.store.dialect import conflict_insert
 from pm_lib.store.engine import session_scope
 from pm_lib.store.tables import CatalogueEvent, CatalogueMarket, CatalogueRefresh
 
 __all__ = [
+    "RefreshState",
     "cached_catalogue",
     "catalogue_age",
     "load_catalogue",
+    "refresh_state",
     "save_catalogue",
+    "save_catalogue_changes",
     "stored_market",
 ]
 
@@ -103,8 +110,7 @@ def save_catalogue(
     (``full=False``) only updates the markets and events it carries.
     """
     at = catalogue.fetched_at
-    _upsert(session, _MARKET, "condition_id", [_market_row(m, at) for m in catalogue.markets])
-    _upsert(session, _EVENT, "event_id", [_event_row(e, at) for e in catalogue.events])
+    _upsert_items(session, catalogue)
     if not full:
         return
     session.execute(
@@ -117,16 +123,99 @@ def save_catalogue(
         .where(_EVENT.c.refreshed_at != at, _EVENT.c.closed.is_(False))
         .values(closed=True)
     )
+    _record_refresh(session, catalogue, "full", run_id, flow_run_id)
+
+
+def _upsert_items(session: Session, source: Catalogue | CatalogueChanges) -> None:
+    at = source.fetched_at
+    _upsert(session, _MARKET, "condition_id", [_market_row(m, at) for m in source.markets])
+    _upsert(session, _EVENT, "event_id", [_event_row(e, at) for e in source.events])
+
+
+def _record_refresh(
+    session: Session,
+    source: Catalogue | CatalogueChanges,
+    kind: Literal["full", "incremental"],
+    run_id: str | None,
+    flow_run_id: str | None,
+    removed: int = 0,
+) -> None:
     session.execute(
         _REFRESH.insert().values(
-            fetched_at=at,
-            markets=len(catalogue.markets),
-            events=len(catalogue.events),
-            skipped=len(catalogue.skipped),
+            fetched_at=source.fetched_at,
+            markets=len(source.markets),
+            events=len(source.events),
+            skipped=len(source.skipped),
             run_id=run_id,
             flow_run_id=flow_run_id,
+            kind=kind,
+            watermark=source.watermark,
+            removed=removed,
         )
     )
+
+
+_CHUNK = 500  # ids per UPDATE ... WHERE id IN (...), well inside every dialect's limits
+
+
+def _mark_closed(session: Session, table: Any, key: str, ids: Sequence[str], at: datetime) -> None:
+    values: dict[str, Any] = {"closed": True, "refreshed_at": at}
+    if table is _MARKET:
+        values["accepting_orders"] = False
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        session.execute(update(table).where(table.c[key].in_(chunk)).values(**values))
+
+
+def save_catalogue_changes(
+    session: Session,
+    changes: CatalogueChanges,
+    *,
+    run_id: str | None = None,
+    flow_run_id: str | None = None,
+) -> None:
+    """Merge an incremental refresh into the cache and record it (kind ``incremental``).
+
+    Changed markets and events are upserted; the removed ones are kept but marked closed (and
+    not accepting orders), so ``load_catalogue`` leaves them out. The refresh row dates the
+    cache at ``changes.fetched_at`` and carries the new watermark.
+    """
+    at = changes.fetched_at
+    _upsert_items(session, changes)
+    _mark_closed(session, _MARKET, "condition_id", changes.removed_markets, at)
+    _mark_closed(session, _EVENT, "event_id", changes.removed_events, at)
+    removed = len(changes.removed_markets) + len(changes.removed_events)
+    _record_refresh(session, changes, "incremental", run_id, flow_run_id, removed)
+
+
+@dataclass(frozen=True)
+class RefreshState:
+    """What the stored refreshes say: when the cache was last refreshed (any kind), from which
+    watermark the next incremental refresh lists, and when the last full listing was."""
+
+    refreshed_at: datetime
+    kind: Literal["full", "incremental"]
+    watermark: datetime | None
+    full_at: datetime | None
+
+
+def refresh_state(session: Session) -> RefreshState | None:
+    """The state of the cached catalogue (``None`` when nothing was ever stored)."""
+    latest = session.execute(
+        select(_REFRESH.c.fetched_at, _REFRESH.c.kind, _REFRESH.c.watermark)
+        .order_by(_REFRESH.c.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if latest is None:
+        return None
+    full_at: datetime | None = session.execute(
+        select(_REFRESH.c.fetched_at)
+        .where(_REFRESH.c.kind == "full")
+        .order_by(_REFRESH.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    kind: Literal["full", "incremental"] = "incremental" if latest.kind == "incremental" else "full"
+    return RefreshState(latest.fetched_at, kind, latest.watermark, full_at)
 
 
 def _latest_refresh_at(session: Session) -> datetime | None:
@@ -171,21 +260,24 @@ _EVENT_COLUMNS = (
 
 
 def load_catalogue(session: Session) -> Catalogue | None:
-    """The cached catalogue (the last full save plus any later partial saves), or ``None``.
+    """The cached catalogue, or ``None``: the markets and events of the last full save and of
+    every later save (incremental or partial) that are not closed.
 
-    Skipped items are not stored: the loaded catalogue has ``skipped == ()``.
+    It is dated and watermarked by the newest refresh of any kind. Skipped items are not
+    stored: the loaded catalogue has ``skipped == ()``.
     """
-    fetched_at = _latest_refresh_at(session)
-    if fetched_at is None:
+    state = refresh_state(session)
+    if state is None:
         return None
+    since = state.full_at or state.refreshed_at
     markets = session.execute(
         _select_markets()
-        .where(_MARKET.c.refreshed_at >= fetched_at)
+        .where(_MARKET.c.refreshed_at >= since, _MARKET.c.closed.is_(False))
         .order_by(_MARKET.c.condition_id)
     )
     events = session.execute(
         select(*(_EVENT.c[name] for name in _EVENT_COLUMNS))
-        .where(_EVENT.c.refreshed_at >= fetched_at)
+        .where(_EVENT.c.refreshed_at >= since, _EVENT.c.closed.is_(False))
         .order_by(_EVENT.c.event_id)
     )
     return Catalogue(
@@ -193,7 +285,8 @@ def load_catalogue(session: Session) -> Catalogue | None:
         events=_EVENTS.validate_python(
             [dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in events]
         ),
-        fetched_at=fetched_at,
+        fetched_at=state.refreshed_at,
+        watermark=state.watermark,
     )
 
 

@@ -91,7 +91,14 @@ class CatalogueEvent(SQLModel, table=True):
 
 
 class CatalogueRefresh(SQLModel, table=True):
-    """One stored catalogue fetch; the newest one dates the cached catalogue."""
+    """One stored catalogue fetch; the newest one dates the cached catalogue.
+
+    ``kind`` is ``full`` (the whole universe listed; the newest full refresh decides which
+    stored rows are the catalogue) or ``incremental`` (only what changed since ``watermark`` of
+    the refresh before). ``watermark``: the Gamma ``updatedAt`` the next incremental listing
+    starts from (None: unknown, the next refresh is full). ``markets``/``events`` count what the
+    refresh listed (for an incremental one: changed, plus ``removed`` closed since).
+    """
 
     __tablename__ = "catalogue_refresh"
     __table_args__ = (Index("ix_catalogue_refresh_fetched_at", "fetched_at"),)
@@ -103,6 +110,9 @@ class CatalogueRefresh(SQLModel, table=True):
     skipped: int
     run_id: str | None = None
     flow_run_id: str | None = None
+    kind: str = Field(default="full", sa_column_kwargs={"server_default": "full"})
+    watermark: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    removed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RunRecord(SQLModel, table=True):

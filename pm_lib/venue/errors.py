@@ -3,6 +3,7 @@
     PmAgentError
     ├── ConfigurationError          fix the settings or credentials; nothing was sent
     ├── BadVenueData                skip this item, log the reason, carry on with the rest
+    ├── FullListingNeeded           an incremental listing cannot be trusted: list everything
     └── VenueError                  the venue (or the way to it) failed
         ├── RetryableError          a read may be retried with backoff (5xx, timeouts, 425)
         │   └── RateLimited         slow down; ``retry_after`` seconds if the venue said so
@@ -19,6 +20,7 @@ from __future__ import annotations
 __all__ = [
     "BadVenueData",
     "ConfigurationError",
+    "FullListingNeeded",
     "InsufficientFunds",
     "OutcomeUnknown",
     "PmAgentError",
@@ -45,6 +47,11 @@ class BadVenueData(PmAgentError):
         self.kind = kind
         self.ident = ident
         self.reason = reason
+
+
+class FullListingNeeded(PmAgentError):
+    """An incremental catalogue listing would be too long, or its answers are not in the order
+    it relies on. Nothing was saved; refresh the catalogue with a full listing instead."""
 
 
 class VenueError(PmAgentError):

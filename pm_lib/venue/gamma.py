@@ -12,14 +12,20 @@ Gamma facts this module relies on (VENUE-FACTS 4.1, 4.2; docs list-markets-keyse
 One bad market never fails a page: it is skipped with its reason (and a log line). Markets that
 are closed, inactive or without an order book are not errors, just not listed. The database
 cache of the catalogue lives in ``pm_lib.store``; this module only fetches.
+
+A full listing also yields the catalogue's ``watermark`` for the next incremental refresh
+(``pm_lib.venue.gamma_changes``): the newest ``updatedAt`` it saw minus the listing's duration, a
+lower bound of the venue's time when the listing began (a change made while paging has a later
+``updatedAt``), so nothing the listing may have missed is older than the watermark.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
+import time
+from collections.abc import AsyncGenerator, Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -29,9 +35,14 @@ from pm_lib.settings import Settings
 from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.http import RequestCounters, RetryPolicy, VenueReader
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
-from pm_lib.venue.wire import is_open_order_book_market, parse_gamma_event, parse_gamma_market
+from pm_lib.venue.wire import (
+    is_open_order_book_market,
+    parse_gamma_event,
+    parse_gamma_market,
+    parse_gamma_updated_at,
+)
 
-__all__ = ["fetch_catalogue", "keyset_pages"]
+__all__ = ["fetch_catalogue", "gamma_reader", "keyset_pages", "skip_item"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +51,7 @@ EVENTS_PAGE_SIZE = 100
 
 async def keyset_pages(
     reader: VenueReader, url: str, items_key: str, filters: Mapping[str, str]
-) -> AsyncIterator[list[Any]]:
+) -> AsyncGenerator[list[Any], None]:
     """Yield the ``items_key`` list of each Gamma keyset page until one has no ``next_cursor``.
 
     Raises ``BadVenueData`` for a page of the wrong shape or a cursor that repeats (which would
@@ -68,13 +79,29 @@ async def keyset_pages(
         cursor = next_cursor
 
 
-def _skip(skipped: list[SkippedItem], error: BadVenueData) -> None:
+def skip_item(skipped: list[SkippedItem], error: BadVenueData) -> None:
+    """Record a bad item as skipped, with its reason (and a log line)."""
     skipped.append(SkippedItem(kind=error.kind, ident=error.ident, reason=error.reason))
     logger.info("skipped %s %s: %s", error.kind, error.ident, error.reason)
 
 
+class _Newest:
+    """The newest ``updatedAt`` among the rows it was shown (rows without one are ignored)."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def see(self, raw: Mapping[str, Any], kind: str) -> None:
+        try:
+            _, updated = parse_gamma_updated_at(raw, kind)
+        except BadVenueData:
+            return
+        if self.at is None or updated > self.at:
+            self.at = updated
+
+
 async def _open_markets(
-    reader: VenueReader, settings: Settings, skipped: list[SkippedItem]
+    reader: VenueReader, settings: Settings, skipped: list[SkippedItem], newest: _Newest
 ) -> tuple[Market, ...]:
     markets: dict[str, Market] = {}
     not_listed = 0
@@ -83,15 +110,16 @@ async def _open_markets(
     async for rows in keyset_pages(reader, url, "markets", filters):
         for raw in rows:
             if not isinstance(raw, Mapping):
-                _skip(skipped, BadVenueData("market", "?", "row is not a JSON object"))
+                skip_item(skipped, BadVenueData("market", "?", "row is not a JSON object"))
                 continue
+            newest.see(raw, "market")
             if not is_open_order_book_market(raw):
                 not_listed += 1
                 continue
             try:
                 market = parse_gamma_market(raw)
             except BadVenueData as e:
-                _skip(skipped, e)
+                skip_item(skipped, e)
                 continue
             markets.setdefault(market.condition_id, market)
     logger.info("Gamma: %d open order-book markets, %d not listed", len(markets), not_listed)
@@ -99,13 +127,15 @@ async def _open_markets(
 
 
 async def _neg_risk_events(
-    reader: VenueReader, settings: Settings, skipped: list[SkippedItem]
+    reader: VenueReader, settings: Settings, skipped: list[SkippedItem], newest: _Newest
 ) -> tuple[Event, ...]:
     events: dict[str, Event] = {}
     filters = {"limit": str(EVENTS_PAGE_SIZE), "closed": "false"}
     url = f"{settings.gamma_url}/events/keyset"
     async for rows in keyset_pages(reader, url, "events", filters):
         for raw in rows:
+            if isinstance(raw, Mapping):
+                newest.see(raw, "event")
             # Only neg-risk groups matter to strategies (basket completeness); the nested
             # ``markets`` list every leg, tradable or not.
             if not isinstance(raw, Mapping) or raw.get("negRisk") is not True:
@@ -113,7 +143,7 @@ async def _neg_risk_events(
             try:
                 event = parse_gamma_event(raw)
             except BadVenueData as e:
-                _skip(skipped, e)
+                skip_item(skipped, e)
                 continue
             events.setdefault(event.event_id, event)
     logger.info("Gamma: %d open neg-risk events", len(events))
@@ -128,14 +158,45 @@ async def fetch_catalogue(
     limiter: RateLimiter | None = None,
     counters: RequestCounters | None = None,
     sleep: Sleep = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Catalogue:
     """Fetch the tradable universe: open order-book markets and open neg-risk events.
 
     ``limiter`` defaults to the Gamma budget from ``settings``; pass ``counters`` to read how
-    many requests, retries and 429s it took. Raises the ``pm_lib.venue.errors`` of a page that
-    could not be read after retries.
+    many requests, retries and 429s it took; ``clock`` (monotonic seconds) times the listing for
+    the watermark. Raises the ``pm_lib.venue.errors`` of a page that could not be read after
+    retries.
     """
-    reader = VenueReader(
+    reader = gamma_reader(client, settings, limiter=limiter, counters=counters, sleep=sleep)
+    started = clock()
+    skipped: list[SkippedItem] = []
+    newest = _Newest()
+    markets = await _open_markets(reader, settings, skipped, newest)
+    events = await _neg_risk_events(reader, settings, skipped, newest)
+    if skipped:
+        logger.warning("Gamma: skipped %d items (see Catalogue.skipped)", len(skipped))
+    watermark = None
+    if newest.at is not None:
+        watermark = newest.at - timedelta(seconds=clock() - started)
+    return Catalogue(
+        markets=markets,
+        events=events,
+        fetched_at=now,
+        skipped=tuple(skipped),
+        watermark=watermark,
+    )
+
+
+def gamma_reader(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    limiter: RateLimiter | None = None,
+    counters: RequestCounters | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> VenueReader:
+    """A reader of Gamma pages inside its budget (``limiter`` defaults to the settings')."""
+    return VenueReader(
         client,
         limiter
         or RateLimiter.for_budget(
@@ -145,9 +206,3 @@ async def fetch_catalogue(
         sleep=sleep,
         counters=counters,
     )
-    skipped: list[SkippedItem] = []
-    markets = await _open_markets(reader, settings, skipped)
-    events = await _neg_risk_events(reader, settings, skipped)
-    if skipped:
-        logger.warning("Gamma: skipped %d items (see Catalogue.skipped)", len(skipped))
-    return Catalogue(markets=markets, events=events, fetched_at=now, skipped=tuple(skipped))

@@ -13,6 +13,7 @@ Venue quirks handled here (VENUE-FACTS 4.1, 2.4):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "parse_clob_market_info",
     "parse_gamma_event",
     "parse_gamma_market",
+    "parse_gamma_updated_at",
 ]
 
 _ONE = Decimal(1)
@@ -143,6 +145,21 @@ def parse_gamma_market(obj: object) -> Market:
         end_date=wire.iso_datetime("endDate"),
         version=version,
     )
+
+
+def parse_gamma_updated_at(obj: object, kind: str) -> tuple[str, datetime]:
+    """The identity and ``updatedAt`` of a raw Gamma market (its ``conditionId``) or event (its
+    ``id``): what an incremental catalogue refresh orders and merges by.
+
+    ``updatedAt`` is ISO-8601 with microseconds ("2026-01-31T18:04:59.424834Z"); every recorded
+    market has it. Raises ``BadVenueData`` when either field is missing or malformed.
+    """
+    wire = WireObject(obj, kind, ("id", "conditionId"))
+    ident = wire.condition_id("conditionId") if kind == "market" else wire.text("id")
+    updated = wire.iso_datetime("updatedAt")
+    if updated is None:
+        raise wire.bad("missing field 'updatedAt'")
+    return ident, updated
 
 
 def parse_gamma_event(obj: object) -> Event:

@@ -72,3 +72,38 @@ def test_unknown_strategy_is_rejected() -> None:
 def test_fair_value_needs_a_source() -> None:
     with pytest.raises(ValidationError, match="PM_FAIR_VALUE_FILE"):
         Settings(_env_file=None, strategies=("fair_value",))  # type: ignore[call-arg]
+
+
+def test_full_refresh_sooner_than_the_max_age_is_a_contradiction() -> None:
+    with pytest.raises(ValidationError, match="PM_CATALOGUE_FULL_REFRESH_SECONDS is below"):
+        Settings(  # type: ignore[call-arg]
+            _env_file=None, catalogue_max_age_seconds=900, catalogue_full_refresh_seconds=600
+        )
+
+
+def test_full_refresh_age_zero_means_always_full() -> None:
+    s = Settings(_env_file=None, catalogue_full_refresh_seconds=0)  # type: ignore[call-arg]
+    assert s.catalogue_full_refresh_seconds == 0
+
+
+def _readme_rows() -> dict[str, tuple[str, str]]:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    rows: dict[str, tuple[str, str]] = {}
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`PM_"):
+            rows[cells[0].strip("`")] = (cells[1].strip("`"), cells[2])
+    return rows
+
+
+def test_readme_configuration_table_matches_the_settings_model() -> None:
+    rows = _readme_rows()
+    for name, spec in Settings.model_fields.items():
+        variable, _, what = (spec.description or "").partition(": ")
+        assert variable == f"PM_{name.upper()}", name
+        default = spec.default
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        shown = "(unset)" if default is None else str(default)
+        assert rows.get(variable) == (shown, what), variable
+    assert len(rows) == len(Settings.model_fields)
