@@ -281,7 +281,7 @@ def load_catalogue(session: Session) -> Catalogue | None:
         .order_by(_EVENT.c.event_id)
     )
     return Catalogue(
-        markets=markets_from_rows(markets),
+        markets=markets_from_rows(markets.all()),  # one fetchall, not a fetchone a row
         events=_EVENTS.validate_python(
             [dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in events]
         ),
