@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pm_lib.sim.depth import background_levels, background_orders
+from pm_lib.sim.depth_ticks import TickLevels, background_ticks
 from pm_lib.sim.quotes import Generation, Quote, QuoteModel
 from pm_lib.sim.seeding import stream
 from pm_lib.sim.state import Ladder, RestingOrder, VenueState
 from pm_lib.sim.universe import MarketProfile
 
-__all__ = ["Background", "BackgroundBooks", "LiveLadders", "Stamp", "TopOfBook"]
+__all__ = ["Background", "BackgroundBooks", "LiveLadders", "Stamp", "TickBackground", "TopOfBook"]
 
 _STREAM_DEPTH = 21
 
@@ -49,6 +50,7 @@ class TopOfBook:
 Stamp = tuple[int, Quote | None]  # (epoch, quote): what a pristine background book is made of
 Levels = list[tuple[Decimal, Decimal]]
 Background = tuple[Levels, Levels, Decimal | None]
+TickBackground = tuple[TickLevels, TickLevels, Decimal | None]
 
 
 @dataclass(slots=True)
@@ -114,6 +116,19 @@ class BackgroundBooks:
         rng = stream(self.model.settings.seed, _STREAM_DEPTH, profile.index, gen.epoch)
         market = self.state.markets[condition_id]
         bids, asks = background_levels(market, quote, profile.depth, rng)
+        return bids, asks, quote.last_trade
+
+    def background_in_ticks(
+        self, condition_id: str, gen: Generation, quote: Quote | None, count: int
+    ) -> TickBackground:
+        """``background`` in ticks and cents, given the market's ``quote`` at ``gen`` (as
+        ``stamp`` gives it) and its ``count`` ticks to 1 (``depth_ticks.tick_count``)."""
+        if quote is None:
+            return [], [], None
+        market = self.state.markets[condition_id]
+        profile = self.profiles[condition_id]
+        rng = stream(self.model.settings.seed, _STREAM_DEPTH, profile.index, gen.epoch)
+        bids, asks = background_ticks(quote, count, market.tick_size, profile.depth, rng)
         return bids, asks, quote.last_trade
 
     def pristine_stamp(self, condition_id: str, ladder: Ladder) -> Stamp | None:
