@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pm_lib.sim.depth_ticks import tick_count
 from pm_lib.sim.evolution import BackgroundBooks, LiveLadders, Stamp, TopOfBook
-from pm_lib.sim.quotes import Generation, QuoteModel, QuoteSettings
+from pm_lib.sim.quotes import Generation, Quote, QuoteModel, QuoteSettings
 from pm_lib.sim.state import Ladder, SimEvent, SimMarket, VenueState
 from pm_lib.sim.universe import EventProfile, MarketProfile, Universe, generate_universe
 from pm_lib.sim.universe_loader import load_universe_file
@@ -42,10 +42,17 @@ class CatalogueIndex:
 
 @dataclass(slots=True)
 class _Derived:
-    """A market's background book at one generation, derived once per ``book_bodies`` call."""
+    """A market's background book at one generation, derived once per ``book_bodies`` call
+    and forgotten once two of its tokens were served (few objects outlive a garbage
+    collection, so long scans do not trigger full collections)."""
 
     stamp: Stamp
+    quote: Quote | None
     book: TickBook | None = None
+    tokens_left: int = 2
+
+
+_Memo = dict[tuple[str, int, bool], _Derived]  # (condition id, epoch, window open) -> book
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -189,13 +196,11 @@ class MarketData:
     def book_bodies(self, tokens: list[tuple[SimMarket, bool]]) -> list[bytes]:
         """``book_body`` of each (market, is YES) in one hold of the venue lock, so a market's
         background book is derived once for both of its tokens."""
-        derived: dict[tuple[str, Generation], _Derived] = {}
+        derived: _Memo = {}
         with self.state.lock:
             return [self._book_body(market, is_yes, derived) for market, is_yes in tokens]
 
-    def _book_body(
-        self, market: SimMarket, is_yes: bool, derived: dict[tuple[str, Generation], _Derived]
-    ) -> bytes:
+    def _book_body(self, market: SimMarket, is_yes: bool, derived: _Memo) -> bytes:
         token = market.yes_token if is_yes else market.no_token
         cond = market.condition_id
         ladders = self.state.ladders
@@ -204,15 +209,18 @@ class MarketData:
         if lazy and books is not None and cond in self.profiles:
             # Read-only: serve the untouched background book without building a ladder.
             gen = books.generation()
-            hit = derived.get((cond, gen))
+            key = (cond, gen.epoch, gen.window_open)
+            hit = derived.get(key)
             if hit is None:
-                stamp = books.stamp(cond, gen)
-                hit = derived[cond, gen] = _Derived(stamp)
+                hit = derived[key] = _Derived(*books.stamped_quote(cond, gen))
             body = self.book_cache.get_detached(token, hit.stamp, self.catalogue_version)
             if body is None:
                 now_ms = int(self.state.clock.now() * 1000)
                 body = self._background_body(market, is_yes, gen, hit, now_ms)
                 self.book_cache.put(token, None, self.catalogue_version, body, hit.stamp)
+            hit.tokens_left -= 1
+            if not hit.tokens_left:
+                del derived[key]
             return body
         ladder = self.ladder(market)
         body = self.book_cache.get(token, ladder, self.catalogue_version)
@@ -234,7 +242,7 @@ class MarketData:
         if count is None:
             return book_json_levels(market, is_yes, self.books.background(cond, gen), now_ms)
         if hit.book is None:
-            levels = self.books.background_in_ticks(cond, gen, hit.stamp[1], count)
+            levels = self.books.background_in_ticks(cond, gen, hit.quote, count)
             hit.book = TickBook(market, levels, count)
         return hit.book.body(is_yes, now_ms)
 
