@@ -91,7 +91,7 @@ def _side(
 
     The hot loop of a cold scan: ``draws.touch`` and ``_size_cents`` are inlined, with the
     spare normal kept in a local and handed back to ``draws`` at the end."""
-    rand, bits = draws.rand, draws.bits
+    rand, bits, sigma = draws.rand, draws.bits, _TOUCH_SIGMA
     levels: TickLevels = []
     append = levels.append
     price = best
@@ -119,7 +119,9 @@ def _side(
             spare = sin(x2pi) * g2rad
         else:
             z, spare = spare, None
-        cents = round(depth * exp(0.0 + z * _TOUCH_SIGMA) * exp(0.0 + 1.5 * rand()) * 100)
+        # (Random.gauss and uniform add their 0.0 offsets: x + 0.0 == x for every non-zero
+        # float, and exp(-0.0) == exp(0.0), so leaving them out changes no bit.)
+        cents = round(depth * exp(z * sigma) * exp(1.5 * rand()) * 100)
         size = cents if cents > 100 else 100
     draws.spare = spare
     if rand() < 0.6 and levels and (levels[-1][0] - limit) * step < 0:

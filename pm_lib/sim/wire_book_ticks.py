@@ -56,7 +56,7 @@ class TickBook:
     """One market's background book (YES terms, levels best first, ticks and cents) ready to
     serialise for either token; the market must have a tick that divides 1 into ``count``."""
 
-    __slots__ = ("_asks", "_bids", "_heads", "_ltp", "_static", "count", "market")
+    __slots__ = ("_asks", "_bids", "_heads", "_ltp", "_opening", "_static", "count", "market")
 
     def __init__(
         self,
@@ -69,6 +69,7 @@ class TickBook:
         self._bids, self._asks = _side(yes_book[0]), _side(yes_book[1])
         self._ltp = yes_book[2]
         self._heads = _level_heads(market.tick_size, count)
+        self._opening = f'{{"market":{orjson.dumps(market.condition_id).decode()},"asset_id":'
         self._static = (
             f'"min_order_size":"{decimal_str(market.min_order_size)}",'
             f'"tick_size":"{decimal_str(market.tick_size)}",'
@@ -96,8 +97,7 @@ class TickBook:
             asks = self._levels(self._bids, self.count)
             ltp = _ONE - ltp if ltp is not None else None
         head = (
-            f'{{"market":{orjson.dumps(market.condition_id).decode()},'
-            f'"asset_id":{orjson.dumps(token).decode()},"timestamp":"{timestamp_ms}","hash":"'
+            f'{self._opening}{orjson.dumps(token).decode()},"timestamp":"{timestamp_ms}","hash":"'
         ).encode()
         rest = (
             f'","bids":[{bids}],"asks":[{asks}],{self._static}{last_trade_str(ltp)}"}}'
