@@ -6,8 +6,9 @@ generator, same calls, same order, same float arithmetic) without Decimal arithm
 without the pure-Python layers of ``random.Random``: ``randint`` is ``getrandbits`` with
 rejection (``Random._randbelow_with_getrandbits``), ``gauss`` is the Box-Muller pair with the
 spare value carried between calls (``Random.gauss``), ``uniform(a, b)`` is
-``a + (b - a) * random()``. ``tests/sim_data/test_depth_ticks.py`` pins the two
-implementations to the same levels over thousands of markets and epochs.
+``a + (b - a) * random()`` (as in CPython 3.11). ``tests/sim_data/test_book_fast_path.py``
+pins the two implementations to the same levels over thousands of markets and epochs, so a
+change to ``depth`` or to ``random`` that is not mirrored here fails there.
 
 Prices are integers ``n`` meaning ``n * tick``; this needs a tick that divides 1 (every venue
 tick does: 0.1, 0.01, 0.005, 0.0025, 0.001, 0.0001). ``tick_count`` is ``None`` otherwise and
