@@ -9,7 +9,9 @@ static books so both passes see one generation), lists every open market's two t
 ``/gamma/markets/keyset``, then asks for every book twice in 500-token batches with one
 keep-alive httpx client: pass 1 is cold (ladders built and serialised on demand), pass 2 warm
 (serialised bytes from the cache). The client only reads bytes; it does not parse books.
-Reported: universe build time, books/s per pass, and the server's peak RSS (VmHWM).
+Reported: universe build time, books/s per pass (wall clock, and per second of the server's
+CPU time, which a busy shared machine disturbs less), the load average and the server's peak
+RSS (VmHWM).
 Write the figures into docs/EMULATOR.md with the machine and the command.
 """
 
@@ -35,6 +37,12 @@ def _peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (robust to a busy shared machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _tokens(gamma: httpx.Client) -> list[str]:
@@ -88,16 +96,27 @@ def run(markets: int, seed: int) -> None:
             with httpx.Client(base_url=base + "/gamma", timeout=120) as gamma:
                 tokens = _tokens(gamma)
             listing = time.perf_counter() - listing_started
+            cpu_start = _cpu_seconds(server.pid)
             cold, cold_s = _pass(clob, tokens)
+            cpu_cold = _cpu_seconds(server.pid)
             warm, warm_s = _pass(clob, tokens)
+            cpu_warm = _cpu_seconds(server.pid)
         rss = _peak_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
     print(f"markets={markets} ({built}); ready in {ready:.1f}s")
     print(f"  keyset listing of {len(tokens)} tokens: {listing:.1f}s")
-    print(f"  pass 1 (cold): {cold} books in {cold_s:.1f}s = {cold / cold_s:,.0f} books/s")
-    print(f"  pass 2 (warm): {warm} books in {warm_s:.1f}s = {warm / warm_s:,.0f} books/s")
+    cold_cpu, warm_cpu = cpu_cold - cpu_start, cpu_warm - cpu_cold
+    print(
+        f"  pass 1 (cold): {cold} books in {cold_s:.1f}s = {cold / cold_s:,.0f} books/s"
+        f" (server CPU {cold_cpu:.1f}s = {cold / max(cold_cpu, 0.01):,.0f} books/CPU-s)"
+    )
+    print(
+        f"  pass 2 (warm): {warm} books in {warm_s:.1f}s = {warm / warm_s:,.0f} books/s"
+        f" (server CPU {warm_cpu:.1f}s = {warm / max(warm_cpu, 0.01):,.0f} books/CPU-s)"
+    )
+    print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"  server peak RSS: {rss:,.0f} MB")
 
 

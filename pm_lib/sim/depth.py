@@ -4,6 +4,9 @@ Shapes follow the recorded books (PROFILE.md section D and the two full live /bo
 3-12 levels a side stepping away from the touch by one to a few ticks, touch sizes lognormal
 around the market's depth scale, deeper levels larger, and often a large stub at the extreme
 prices (0.001 / 0.999 in the live captures). Sizes have at most 2 decimals, as on the CLOB.
+
+``pm_lib.sim.depth_ticks`` makes the same draws in integers for the cold read path: change
+both together (``tests/sim_data/test_book_fast_path.py`` compares them).
 """
 
 from __future__ import annotations

@@ -27,12 +27,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pm_lib.sim.depth import background_levels, background_orders
+from pm_lib.sim.depth_ticks import TickLevels, background_ticks
 from pm_lib.sim.quotes import Generation, Quote, QuoteModel
 from pm_lib.sim.seeding import stream
 from pm_lib.sim.state import Ladder, RestingOrder, VenueState
 from pm_lib.sim.universe import MarketProfile
 
-__all__ = ["Background", "BackgroundBooks", "LiveLadders", "Stamp", "TopOfBook"]
+__all__ = [
+    "Background",
+    "BackgroundBooks",
+    "LiveLadders",
+    "QuoteKey",
+    "Stamp",
+    "TickBackground",
+    "TopOfBook",
+]
 
 _STREAM_DEPTH = 21
 
@@ -46,9 +55,14 @@ class TopOfBook:
     last_trade: Decimal | None
 
 
-Stamp = tuple[int, Quote | None]  # (epoch, quote): what a pristine background book is made of
+# A quote's fields as a plain tuple: equal exactly when the quotes are equal, and made of
+# atomic values only, so the garbage collector stops tracking the ~100k stamps a full scan
+# caches (as dataclass instances they made every full collection walk them).
+QuoteKey = tuple[Decimal | None, Decimal | None, Decimal, str, Decimal | None, int]
+Stamp = tuple[int, QuoteKey | None]  # (epoch, quote): what a pristine background book is made of
 Levels = list[tuple[Decimal, Decimal]]
 Background = tuple[Levels, Levels, Decimal | None]
+TickBackground = tuple[TickLevels, TickLevels, Decimal | None]
 
 
 @dataclass(slots=True)
@@ -101,8 +115,15 @@ class BackgroundBooks:
     def stamp(self, condition_id: str, gen: Generation | None = None) -> Stamp:
         """What the market's untouched background book is derived from (now, or at ``gen``):
         the epoch (depth draws) and the quote. Equal stamps mean identical pristine books."""
-        gen = gen or self.generation()
-        return gen.epoch, self.model.quote(condition_id, gen)
+        return self.stamped_quote(condition_id, gen or self.generation())[0]
+
+    def stamped_quote(self, condition_id: str, gen: Generation) -> tuple[Stamp, Quote | None]:
+        """``stamp`` at ``gen`` and the quote it was made from."""
+        quote = self.model.quote(condition_id, gen)
+        if quote is None:
+            return (gen.epoch, None), None
+        q = quote
+        return (gen.epoch, (q.bid, q.ask, q.last_trade, q.dip, q.thin_ask, q.ask_gap_ticks)), q
 
     def background(self, condition_id: str, gen: Generation) -> Background:
         """The untouched background book at ``gen``: YES bids and asks (best first) and the
@@ -114,6 +135,19 @@ class BackgroundBooks:
         rng = stream(self.model.settings.seed, _STREAM_DEPTH, profile.index, gen.epoch)
         market = self.state.markets[condition_id]
         bids, asks = background_levels(market, quote, profile.depth, rng)
+        return bids, asks, quote.last_trade
+
+    def background_in_ticks(
+        self, condition_id: str, gen: Generation, quote: Quote | None, count: int
+    ) -> TickBackground:
+        """``background`` in ticks and cents, given the market's ``quote`` at ``gen`` (as
+        ``stamp`` gives it) and its ``count`` ticks to 1 (``depth_ticks.tick_count``)."""
+        if quote is None:
+            return [], [], None
+        market = self.state.markets[condition_id]
+        profile = self.profiles[condition_id]
+        rng = stream(self.model.settings.seed, _STREAM_DEPTH, profile.index, gen.epoch)
+        bids, asks = background_ticks(quote, count, market.tick_size, profile.depth, rng)
         return bids, asks, quote.last_trade
 
     def pristine_stamp(self, condition_id: str, ladder: Ladder) -> Stamp | None:
@@ -174,7 +208,7 @@ class BackgroundBooks:
     def _rederive(self, condition_id: str, ladder: Ladder, gen: Generation) -> None:
         market = self.state.markets[condition_id]
         profile = self.profiles[condition_id]
-        quote = self.model.quote(condition_id, gen)
+        stamp, quote = self.stamped_quote(condition_id, gen)
         owned_bids = _owned(ladder.bids)
         owned_asks = _owned(ladder.asks)
         ladder.bids, ladder.asks = owned_bids, owned_asks
@@ -197,7 +231,7 @@ class BackgroundBooks:
                         book[price] = queue
             ladder.last_trade_price = quote.last_trade
         ladder.version += 1
-        self._built[condition_id] = _Built((gen.epoch, quote), ladder.version)
+        self._built[condition_id] = _Built(stamp, ladder.version)
 
 
 def _owned(book: dict[Decimal, deque[RestingOrder]]) -> dict[Decimal, deque[RestingOrder]]:

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pm_lib.sim.depth_ticks import tick_count
 from pm_lib.sim.evolution import BackgroundBooks, LiveLadders, Stamp, TopOfBook
-from pm_lib.sim.quotes import QuoteModel, QuoteSettings
+from pm_lib.sim.quotes import Generation, Quote, QuoteModel, QuoteSettings
 from pm_lib.sim.state import Ladder, SimEvent, SimMarket, VenueState
 from pm_lib.sim.universe import EventProfile, MarketProfile, Universe, generate_universe
 from pm_lib.sim.universe_loader import load_universe_file
+from pm_lib.sim.wire_book_ticks import TickBook
 from pm_lib.sim.wire_out import BookCache, book_json, book_json_levels, token_top
 
 if TYPE_CHECKING:
@@ -36,6 +38,21 @@ class CatalogueIndex:
     market_by_id: dict[str, SimMarket]
     market_by_slug: dict[str, SimMarket]
     event_by_slug: dict[str, SimEvent]
+
+
+@dataclass(slots=True)
+class _Derived:
+    """A market's background book at one generation, derived once per ``book_bodies`` call
+    and forgotten once two of its tokens were served (few objects outlive a garbage
+    collection, so long scans do not trigger full collections)."""
+
+    stamp: Stamp
+    quote: Quote | None
+    book: TickBook | None = None
+    tokens_left: int = 2
+
+
+_Memo = dict[tuple[str, int, bool], _Derived]  # (condition id, epoch, window open) -> book
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -174,31 +191,60 @@ class MarketData:
 
     def book_body(self, market: SimMarket, is_yes: bool) -> bytes:
         """The serialised /book of a token, from cache while its book did not change."""
+        return self.book_bodies([(market, is_yes)])[0]
+
+    def book_bodies(self, tokens: list[tuple[SimMarket, bool]]) -> list[bytes]:
+        """``book_body`` of each (market, is YES) in one hold of the venue lock, so a market's
+        background book is derived once for both of its tokens."""
+        derived: _Memo = {}
+        with self.state.lock:
+            return [self._book_body(market, is_yes, derived) for market, is_yes in tokens]
+
+    def _book_body(self, market: SimMarket, is_yes: bool, derived: _Memo) -> bytes:
         token = market.yes_token if is_yes else market.no_token
         cond = market.condition_id
-        with self.state.lock:
-            ladders = self.state.ladders
-            books = self.books
-            lazy = isinstance(ladders, LiveLadders) and not ladders.is_built(cond)
-            if lazy and books is not None and cond in self.profiles:
-                # Read-only: serve the untouched background book without building a ladder.
-                gen = books.generation()
-                stamp = books.stamp(cond, gen)
-                body = self.book_cache.get_detached(token, stamp, self.catalogue_version)
-                if body is None:
-                    now_ms = int(self.state.clock.now() * 1000)
-                    yes_book = books.background(cond, gen)
-                    body = book_json_levels(market, is_yes, yes_book, now_ms)
-                    self.book_cache.put(token, None, self.catalogue_version, body, stamp)
-                return body
-            ladder = self.ladder(market)
-            body = self.book_cache.get(token, ladder, self.catalogue_version)
+        ladders = self.state.ladders
+        books = self.books
+        lazy = isinstance(ladders, LiveLadders) and not ladders.is_built(cond)
+        if lazy and books is not None and cond in self.profiles:
+            # Read-only: serve the untouched background book without building a ladder.
+            gen = books.generation()
+            key = (cond, gen.epoch, gen.window_open)
+            hit = derived.get(key)
+            if hit is None:
+                hit = derived[key] = _Derived(*books.stamped_quote(cond, gen))
+            body = self.book_cache.get_detached(token, hit.stamp, self.catalogue_version)
             if body is None:
                 now_ms = int(self.state.clock.now() * 1000)
-                body = book_json(market, is_yes, ladder, now_ms)
-                pristine = books.pristine_stamp(cond, ladder) if books is not None else None
-                self.book_cache.put(token, ladder, self.catalogue_version, body, pristine)
+                body = self._background_body(market, is_yes, gen, hit, now_ms)
+                self.book_cache.put(token, None, self.catalogue_version, body, hit.stamp)
+            hit.tokens_left -= 1
+            if not hit.tokens_left:
+                del derived[key]
             return body
+        ladder = self.ladder(market)
+        body = self.book_cache.get(token, ladder, self.catalogue_version)
+        if body is None:
+            now_ms = int(self.state.clock.now() * 1000)
+            body = book_json(market, is_yes, ladder, now_ms)
+            pristine = books.pristine_stamp(cond, ladder) if books is not None else None
+            self.book_cache.put(token, ladder, self.catalogue_version, body, pristine)
+        return body
+
+    def _background_body(
+        self, market: SimMarket, is_yes: bool, gen: Generation, hit: _Derived, now_ms: int
+    ) -> bytes:
+        """An untouched background book serialised: from integer levels when the tick divides
+        1 (every venue tick; the fast path), else from the Decimal levels."""
+        assert self.books is not None
+        cond = market.condition_id
+        count = tick_count(market.tick_size)
+        if count is None:
+            return book_json_levels(market, is_yes, self.books.background(cond, gen), now_ms)
+        if hit.book is None:
+            levels = self.books.background_in_ticks(cond, gen, hit.quote, count)
+            hit.book = TickBook(market, levels, count)
+        return hit.book.body(is_yes, now_ms)
 
     def yes_price(self, market: SimMarket) -> Decimal:
         """The YES display price (midpoint, empty bid = 0, empty ask = 1)."""

@@ -17,6 +17,7 @@ the short window after the epoch's move is still open. Quotes are a pure functio
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -94,14 +95,20 @@ class _Leg:
         return self.tick * self.ask_t
 
 
+@functools.lru_cache(maxsize=64)
 def _max_ticks(tick: Decimal) -> int:
     return int(ONE / tick) - 1
+
+
+@functools.lru_cache(maxsize=64)
+def _tick_float(tick: Decimal) -> float:
+    return float(tick)
 
 
 def _place(mid: float, spread: int, tick: Decimal) -> tuple[int, int]:
     """(bid, ask) in ticks around ``mid``: valid prices are tick <= p <= 1 - tick."""
     top = _max_ticks(tick)
-    bid = round(mid / float(tick) - spread / 2)
+    bid = round(mid / _tick_float(tick) - spread / 2)
     ask = bid + spread
     if ask > top:
         ask, bid = top, top - spread
@@ -135,7 +142,8 @@ class QuoteModel:
         self.events = events
         self.profiles = profiles
         self.coupled_groups = coupled_groups
-        self._groups: dict[tuple[str, Generation], dict[str, Quote]] = {}
+        # (event id, epoch, window open) -> quotes: plain keys hash in C, unlike Generation
+        self._groups: dict[tuple[str, int, bool], dict[str, Quote]] = {}
 
     # --- public --------------------------------------------------------------------------
     def quote(self, condition_id: str, gen: Generation) -> Quote | None:
@@ -191,7 +199,7 @@ class QuoteModel:
 
     # --- neg-risk groups -------------------------------------------------------------------
     def _group(self, event: SimEvent, gen: Generation) -> dict[str, Quote]:
-        key = (event.event_id, gen)
+        key = (event.event_id, gen.epoch, gen.window_open)
         cached = self._groups.get(key)
         if cached is not None:
             return cached

@@ -140,11 +140,8 @@ class _Public:
 
     async def books(self, request: Request) -> Response:
         items = self._batch(await request.body())
-        parts = []
-        for item in items:
-            known = self._known(item)
-            if known is not None:
-                parts.append(self.md.book_body(known[1], known[2]))
+        tokens = [(known[1], known[2]) for item in items if (known := self._known(item))]
+        parts = self.md.book_bodies(tokens)
         return Response(b"[" + b",".join(parts) + b"]", media_type="application/json")
 
     # --- prices ------------------------------------------------------------------------------

@@ -108,13 +108,12 @@ def book_json_levels(
     return raw.replace(_EMPTY_HASH, b'"hash":"' + digest + b'"', 1)
 
 
-@dataclass(slots=True)
-class _CachedBook:
-    ladder: Ladder | None  # None once the (untouched) ladder left memory
-    version: int
-    catalogue: int
-    stamp: object  # what an untouched background book was derived from; None if touched
-    body: bytes
+# A cache entry: (ladder, its version, catalogue version, stamp, body). The ladder is None
+# once the (untouched) ladder left memory; the stamp is what an untouched background book was
+# derived from (None if touched). A plain tuple, not a class: a detached entry then holds only
+# atomic values (ints, bytes, a stamp of Decimals and strings), so the garbage collector stops
+# tracking it and the ~100k entries of a full scan do not lengthen every full collection.
+_CachedBook = tuple[Ladder | None, int, int, object, bytes]
 
 
 class BookCache:
@@ -133,26 +132,21 @@ class BookCache:
     def get(self, token_id: str, ladder: Ladder, catalogue: int) -> bytes | None:
         """The cached body if the ladder (and market listing) did not change since."""
         hit = self._books.get(token_id)
-        if (
-            hit is not None
-            and hit.ladder is ladder
-            and hit.version == ladder.version
-            and hit.catalogue == catalogue
-        ):
-            return hit.body
+        if hit is None:
+            return None
+        held, version, cached_catalogue, _, body = hit
+        if held is ladder and version == ladder.version and cached_catalogue == catalogue:
+            return body
         return None
 
     def get_detached(self, token_id: str, stamp: object, catalogue: int) -> bytes | None:
         """The body of an evicted untouched book, if it would be rebuilt identically."""
         hit = self._books.get(token_id)
-        if (
-            hit is not None
-            and hit.ladder is None
-            and hit.stamp is not None
-            and hit.stamp == stamp
-            and hit.catalogue == catalogue
-        ):
-            return hit.body
+        if hit is None:
+            return None
+        held, _, cached_catalogue, cached_stamp, body = hit
+        if held is None and cached_stamp is not None and cached_stamp == stamp:
+            return body if cached_catalogue == catalogue else None
         return None
 
     def put(
@@ -162,7 +156,7 @@ class BookCache:
         untouched background book served without building its ladder)."""
         self._books.pop(token_id, None)
         version = ladder.version if ladder is not None else -1
-        self._books[token_id] = _CachedBook(ladder, version, catalogue, stamp, body)
+        self._books[token_id] = (ladder, version, catalogue, stamp, body)
         while len(self._books) > self.max_entries:
             del self._books[next(iter(self._books))]
 
@@ -171,8 +165,9 @@ class BookCache:
         hit = self._books.get(token_id)
         if hit is None:
             return
-        if hit.ladder is ladder and hit.version == ladder.version and hit.stamp is not None:
-            hit.ladder = None
+        held, version, catalogue, stamp, body = hit
+        if held is ladder and version == ladder.version and stamp is not None:
+            self._books[token_id] = (None, version, catalogue, stamp, body)  # keeps its place
         else:
             del self._books[token_id]
 

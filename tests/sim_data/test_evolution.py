@@ -171,3 +171,14 @@ def test_binary_books_are_mirrored_so_yes_and_no_asks_sum_above_one() -> None:
         no_asks = ladder.token_levels(False)[1]
         if yes_asks and no_asks:
             assert yes_asks[0][0] + no_asks[0][0] > 1
+
+
+def test_a_built_book_is_not_rederived_within_an_epoch() -> None:
+    venue = _venue()
+    _at(venue, EPOCH * 3 + 12.0)
+    cond = _quoted(venue).condition_id
+    first = venue.state.ladders[cond]
+    version = first.version
+    _at(venue, EPOCH * 3 + 20.0)
+    assert venue.state.ladders[cond] is first
+    assert first.version == version  # background fills would persist until the next move
