@@ -1,10 +1,9 @@
 """Domain models built from values this process has already checked, without re-validation.
 
-Pydantic validation is the right tool at the edges (venue JSON, settings, user input). Two hot
-paths rebuild models from values that were checked moments ago or are read back from pm-agent's
-own typed columns: ~1.3 M book levels in a 50,000-market scan (``pm_lib.venue.wire_book``) and
-~50,000 catalogue markets loaded from the DB every run (``pm_lib.store.catalogue``). Re-validating
-them cost more than the work around them (docs/PERFORMANCE.md). ``prebuilt`` assigns the values as
+Pydantic validation is the right tool at the edges (venue JSON, settings, user input). The book
+parser (``pm_lib.venue.wire_book``) rebuilds ~1.3 M levels and ~100k books a 50,000-market scan
+from values it checked a moment before; re-validating them cost more than the parsing around
+them (docs/PERFORMANCE.md). ``prebuilt`` assigns the values as
 ``model_construct`` would, attribute by attribute (a key-sharing instance dict), with one shared
 fields-set per model; the result compares, hashes, dumps and reprs like a validated instance.
 

@@ -22,7 +22,6 @@ from sqlalchemy import Engine, Select, select, update
 from sqlalchemy.orm import Session
 
 from pm_lib.models import Catalogue, CatalogueChanges, Event, Market
-from pm_lib.store.catalogue_rows import MARKET_COLUMNS, markets_from_rows
 from pm_lib.store.dialect import conflict_insert
 from pm_lib.store.engine import session_scope
 from pm_lib.store.tables import CatalogueEvent, CatalogueMarket, CatalogueRefresh
@@ -225,11 +224,32 @@ def _latest_refresh_at(session: Session) -> datetime | None:
     return latest
 
 
-# Markets, the bulk of a load, are built from their typed columns (pm_lib.store.catalogue_rows);
-# events (~1 per 30 markets) are validated in one pydantic-core call (a TypeAdapter over a list),
-# which measured faster than per-row model_validate and than model_construct.
+# Loading validates all rows in one pydantic-core call per table (a TypeAdapter over a list):
+# measured on 50,000 markets it is faster than per-row model_validate, and faster still than
+# model_construct, which runs in Python.
+_MARKETS = TypeAdapter(tuple[Market, ...])
 _EVENTS = TypeAdapter(tuple[Event, ...])
-_MARKET_COLUMNS = MARKET_COLUMNS
+_MARKET_COLUMNS = (
+    "condition_id",
+    "market_id",
+    "question",
+    "slug",
+    "outcomes",
+    "neg_risk",
+    "neg_risk_market_id",
+    "event_id",
+    "tick_size",
+    "min_order_size",
+    "fee_rate",
+    "fee_exponent",
+    "fee_taker_only",
+    "fee_rebate_rate",
+    "active",
+    "accepting_orders",
+    "closed",
+    "end_date",
+    "version",
+)
 
 
 def _market_fields(row: Sequence[Any]) -> dict[str, Any]:
@@ -281,7 +301,7 @@ def load_catalogue(session: Session) -> Catalogue | None:
         .order_by(_EVENT.c.event_id)
     )
     return Catalogue(
-        markets=markets_from_rows(markets.all()),  # one fetchall, not a fetchone a row
+        markets=_MARKETS.validate_python([_market_fields(row) for row in markets]),
         events=_EVENTS.validate_python(
             [dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in events]
         ),
