@@ -47,7 +47,6 @@ def summarise(
         approved=len(signals.approved),
         orders=sum(1 for r in execution.results if r.status is not OrderStatus.REJECTED),
         filled_orders=filled,
-        catalogue_refreshed=loaded.refreshed,
         catalogue_refresh=loaded.refresh,
         catalogue_requests=loaded.requests,
         stage_seconds=dict(clock.seconds),

@@ -30,7 +30,6 @@ class RunSummary(BaseModel):
     approved: int
     orders: int
     filled_orders: int = 0
-    catalogue_refreshed: bool = False
     catalogue_refresh: str = "none"  # none / incremental / full (pm_lib.pipeline.market_data)
     catalogue_requests: int = 0
     stage_seconds: dict[str, Decimal] = Field(default_factory=dict)
@@ -41,6 +40,11 @@ class RunSummary(BaseModel):
     halted_reason: str = ""
     requests: int = 0
     rate_limited: int = 0
+
+    @property
+    def catalogue_refreshed(self) -> bool:
+        """Whether the run fetched anything from Gamma (an incremental or a full refresh)."""
+        return self.catalogue_refresh != "none"
 
 
 class DailyPnl(BaseModel):
