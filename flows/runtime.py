@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from prefect.runtime import flow_run
@@ -17,7 +18,7 @@ from pm_lib.store.engine import make_engine, session_scope, upgrade
 from pm_lib.store.runs import start_run
 from pm_lib.venue.errors import ConfigurationError
 
-__all__ = ["open_run", "read_fair_values", "run_settings", "store_engine"]
+__all__ = ["next_run", "open_run", "read_fair_values", "run_settings", "store_engine"]
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -74,11 +75,21 @@ def open_run(
         live_armed=live,
         flow_run_id=str(flow_run_id) if flow_run_id else None,
     )
-    with session_scope(engine) as session:
+    return _started(ctx)
+
+
+def next_run(ctx: RunContext) -> RunContext:
+    """The next run of the same flow run (a scan loop's next scan): the same validated settings
+    and arming, a new run id, its own stored row."""
+    return _started(replace(ctx, run_id=new_run_id(), started_at=ctx.now()))
+
+
+def _started(ctx: RunContext) -> RunContext:
+    with session_scope(ctx.engine) as session:
         start_run(
             session,
             run_id=ctx.run_id,
-            flow_name=flow_name,
+            flow_name=ctx.flow_name,
             mode=ctx.mode,
             flow_run_id=ctx.flow_run_id,
             started_at=ctx.started_at,

@@ -26,6 +26,7 @@ apply_prefect_defaults()
 import asyncio  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
@@ -59,8 +60,9 @@ from pm_lib.reporting.tables import (  # noqa: E402
 )
 from pm_lib.venue.books import BookBatch  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
+from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
 
-__all__ = ["scan_and_trade"]
+__all__ = ["ScanVenue", "log_scan", "publish_timed", "scan_and_trade", "scan_stages"]
 
 _READ = {
     "retries": 3,
@@ -71,18 +73,26 @@ _READ = {
 
 
 @task(name="load-catalogue", timeout_seconds=300, **_READ)  # type: ignore[call-overload]
-async def load_catalogue_task(ctx: RunContext, client: httpx.AsyncClient) -> CatalogueLoad:
-    """The catalogue: from the DB cache while fresh, else paged from Gamma's keyset endpoints."""
-    return await load_market_catalogue(ctx, client)
+async def load_catalogue_task(
+    ctx: RunContext, client: httpx.AsyncClient, held: Catalogue | None = None
+) -> CatalogueLoad:
+    """The catalogue: the one held (a scan loop's) or the DB cache while fresh, else paged from
+    Gamma's keyset endpoints."""
+    return await load_market_catalogue(ctx, client, held=held)
 
 
 @task(name="fetch-books", timeout_seconds=300, **_READ)  # type: ignore[call-overload]
 async def fetch_books_task(
-    ctx: RunContext, client: httpx.AsyncClient, catalogue: Catalogue
+    ctx: RunContext,
+    client: httpx.AsyncClient,
+    catalogue: Catalogue,
+    limiter: RateLimiter | None = None,
 ) -> BookBatch:
     """Every token's book through POST /books; a progress artifact when it takes over a second."""
     progress = PacedProgress(_create_books_bar, aupdate_progress_artifact)
-    batch = await load_books(ctx, client, catalogue, on_progress=progress.on_progress)
+    batch = await load_books(
+        ctx, client, catalogue, on_progress=progress.on_progress, limiter=limiter
+    )
     await progress.finish()
     return batch
 
@@ -162,16 +172,29 @@ def _timed(clock: StageClock, stage: str, started: float) -> float:
     return now
 
 
-async def _stages(ctx: RunContext, clock: StageClock) -> ScanReport:
-    """The run's stages, in order. The catalogue and the books live only in this frame."""
+@dataclass
+class ScanVenue:
+    """What the scans of one flow run share: the venue client, the /books rate budget and the
+    catalogue the last scan used (a scan loop's next scan reuses it while it is fresh)."""
+
+    client: httpx.AsyncClient
+    books_limiter: RateLimiter | None = None
+    catalogue: Catalogue | None = None
+
+
+async def scan_stages(ctx: RunContext, clock: StageClock, venue: ScanVenue) -> ScanReport:
+    """One scan's stages, in order, up to its stored run row (publishing is the caller's).
+
+    The books live only in this frame; the catalogue is kept in ``venue`` for the next scan.
+    """
     t = time.perf_counter()
     fair_values = await read_fair_values(ctx.settings)
-    async with open_venue_client(ctx.settings) as client:
-        loaded = await load_catalogue_task(ctx, client)
-        t = _timed(clock, "catalogue", t)
-        catalogue = quote(loaded.catalogue)
-        books = await fetch_books_task(ctx, client, catalogue)
-        t = _timed(clock, "books", t)
+    loaded = await load_catalogue_task(ctx, venue.client, quote(venue.catalogue))
+    venue.catalogue = loaded.catalogue
+    t = _timed(clock, "catalogue", t)
+    catalogue = quote(loaded.catalogue)
+    books = await fetch_books_task(ctx, venue.client, catalogue, quote(venue.books_limiter))
+    t = _timed(clock, "books", t)
     portfolio = await portfolio_task(ctx, quote(books))
     signals = await signals_task(ctx, catalogue, quote(books), portfolio, fair_values)
     t = _timed(clock, "signals", t)
@@ -180,10 +203,27 @@ async def _stages(ctx: RunContext, clock: StageClock) -> ScanReport:
     execution = await execute_task(ctx, catalogue, quote(books), quote(decided))
     t = _timed(clock, "execute", t)
     report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
-    t = _timed(clock, "store", t)
+    _timed(clock, "store", t)
+    return report
+
+
+async def publish_timed(clock: StageClock, report: ScanReport) -> None:
+    """The run's UI artifacts, timed as the ``artifacts`` stage."""
+    t = time.perf_counter()
     await publish_task(quote(report))
     _timed(clock, "artifacts", t)
-    return report
+
+
+def log_scan(logger: Any, ctx: RunContext, report: ScanReport) -> None:
+    logger.info(
+        "run %s: %d markets, %d books, %d opportunities, %d approved, %d orders",
+        ctx.run_id,
+        report.summary.markets,
+        report.summary.books,
+        report.summary.opportunities,
+        report.summary.approved,
+        report.summary.orders,
+    )
 
 
 # persist_result=False: the run's outcome is stored by pm-agent (run, opportunity, decision and
@@ -205,19 +245,13 @@ async def scan_and_trade(
     ctx = open_run("scan-and-trade", live=live, strategies=strategies, limits=limits)
     logger.info("run %s: mode %s, strategies %s", ctx.run_id, ctx.mode, ctx.settings.strategies)
     clock = StageClock()
-    # Millions of acyclic objects are built in _stages; they are freed (by reference counting)
+    # Millions of acyclic objects are built in scan_stages; they are freed (by reference counting)
     # when it returns, before the cyclic collector resumes (pm_lib.pipeline.scan_memory).
     with cyclic_gc_paused():
-        report = await _stages(ctx, clock)
-    logger.info(
-        "run %s: %d markets, %d books, %d opportunities, %d approved, %d orders",
-        ctx.run_id,
-        report.summary.markets,
-        report.summary.books,
-        report.summary.opportunities,
-        report.summary.approved,
-        report.summary.orders,
-    )
+        async with open_venue_client(ctx.settings) as client:
+            report = await scan_stages(ctx, clock, ScanVenue(client))
+        await publish_timed(clock, report)
+    log_scan(logger, ctx, report)
     # The run row is closed (and the summary published) before the store and artifacts stages
     # end, so their times are only in the returned JSON.
     out = report.to_json()

@@ -37,6 +37,7 @@ from pm_lib.venue.errors import FullListingNeeded
 from pm_lib.venue.gamma import fetch_catalogue
 from pm_lib.venue.gamma_changes import fetch_catalogue_changes
 from pm_lib.venue.http import RequestCounters
+from pm_lib.venue.ratelimit import RateLimiter
 
 __all__ = ["CatalogueLoad", "RefreshKind", "load_books", "load_market_catalogue", "plan_refresh"]
 
@@ -66,7 +67,7 @@ def plan_refresh(settings: Settings, state: RefreshState | None, now: datetime) 
     """The refresh a run needs, from the stored refresh state at ``now`` (see module doc)."""
     if state is None or state.full_at is None:
         return "full"
-    if now - state.refreshed_at < timedelta(seconds=settings.catalogue_max_age_seconds):
+    if _fresh(settings, state.refreshed_at, now):
         return "none"
     full_age = now - state.full_at
     if state.watermark is None or full_age >= timedelta(
@@ -76,12 +77,27 @@ def plan_refresh(settings: Settings, state: RefreshState | None, now: datetime) 
     return "incremental"
 
 
+def _fresh(settings: Settings, refreshed_at: datetime, now: datetime) -> bool:
+    return now - refreshed_at < timedelta(seconds=settings.catalogue_max_age_seconds)
+
+
 async def load_market_catalogue(
-    ctx: RunContext, client: httpx.AsyncClient, *, force_refresh: bool = False
+    ctx: RunContext,
+    client: httpx.AsyncClient,
+    *,
+    force_refresh: bool = False,
+    held: Catalogue | None = None,
 ) -> CatalogueLoad:
     """The stored catalogue while younger than ``PM_CATALOGUE_MAX_AGE_SECONDS``, else refreshed
-    from Gamma (incrementally when it can be) and saved before it is returned."""
+    from Gamma (incrementally when it can be) and saved before it is returned.
+
+    ``held`` is a catalogue this process already has (a scan loop's previous scan): while it is
+    younger than the same age it is used as is, without reading the DB (its skipped items were
+    reported when it was fetched and are not reported again).
+    """
     now = ctx.now()
+    if held is not None and not force_refresh and _fresh(ctx.settings, held.fetched_at, now):
+        return CatalogueLoad(catalogue=held.model_copy(update={"skipped": ()}), refresh="none")
     with session_scope(ctx.engine, read_only=True) as session:
         state = refresh_state(session)
         plan = "full" if force_refresh else plan_refresh(ctx.settings, state, now)
@@ -145,8 +161,19 @@ async def load_books(
     client: httpx.AsyncClient,
     catalogue: Catalogue,
     on_progress: ProgressCallback | None = None,
+    *,
+    limiter: RateLimiter | None = None,
 ) -> BookBatch:
-    """The current books of every token in ``catalogue`` (missing and bad books reported)."""
+    """The current books of every token in ``catalogue`` (missing and bad books reported).
+
+    ``limiter``: the /books budget to spend (default: a fresh one for this fetch). Scans that
+    follow each other within seconds share one, so the venue's sliding window holds across them.
+    """
     return await fetch_books(
-        client, ctx.settings, catalogue.token_ids, ctx.now(), on_progress=on_progress
+        client,
+        ctx.settings,
+        catalogue.token_ids,
+        ctx.now(),
+        on_progress=on_progress,
+        limiter=limiter,
     )

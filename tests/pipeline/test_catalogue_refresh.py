@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from pm_lib.models import Catalogue, SkippedItem
 from pm_lib.pipeline.context import RunContext
 from pm_lib.pipeline.market_data import CatalogueLoad, load_market_catalogue
 from pm_lib.settings import Settings
@@ -202,3 +203,42 @@ def test_bad_page_keeps_the_cache_as_it_was(
         assert (load_catalogue(session), refresh_state(session)) == before
         market = stored_market(session, closing)
     assert market is not None and not market.closed  # the market page was not half-saved
+
+
+def load_holding(ctx: ClockedContext, at: datetime, held: Catalogue) -> CatalogueLoad:
+    ctx.times.append(at)
+
+    async def run() -> CatalogueLoad:
+        async with open_venue_client(ctx.settings) as client:
+            return await load_market_catalogue(ctx, client, held=held)
+
+    return asyncio.run(run())
+
+
+def test_a_held_catalogue_younger_than_the_max_age_is_used_without_the_db(
+    served: RunningVenue, engine: Engine
+) -> None:
+    ctx = context(served, engine)
+    held = load_at(ctx, T0).catalogue.model_copy(
+        update={"skipped": (SkippedItem(kind="market", ident="m1", reason="no tokens"),)}
+    )
+
+    again = load_holding(ctx, T0 + timedelta(seconds=60), held)
+
+    assert again.refresh == "none" and again.requests == 0
+    assert again.catalogue.markets is held.markets, "the held markets, not a DB read-back"
+    assert again.catalogue.skipped == (), "skips were reported when it was fetched"
+
+
+def test_a_held_catalogue_past_the_max_age_is_refreshed(
+    served: RunningVenue, engine: Engine, control: httpx.Client
+) -> None:
+    ctx = context(served, engine)
+    held = load_at(ctx, T0).catalogue
+    closing = open_market(served, 0)
+    assert control.patch(f"/_sim/markets/{closing}", json={"closed": True}).status_code == 200
+
+    again = load_holding(ctx, after_max_age(ctx), held)
+
+    assert again.refresh == "incremental" and again.requests == 2
+    assert closing not in again.catalogue.market_by_condition()

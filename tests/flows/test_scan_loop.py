@@ -1,0 +1,78 @@
+"""The real scan_loop flow, under a local Prefect API, against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+from flows.scan_loop import scan_loop
+from pm_lib.sim.server import RunningVenue
+from pm_lib.store.engine import make_engine, session_scope
+from pm_lib.store.orders import intents_for_run
+from pm_lib.store.runs import recent_runs
+from pm_lib.venue.errors import ConfigurationError
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_api", "planted")]
+
+
+def _loop(**parameters: Any) -> dict[str, Any]:
+    return asyncio.run(scan_loop(**{"interval_seconds": 0.0, **parameters}))
+
+
+async def _latest_summary() -> str:
+    async with get_client() as client:
+        artifacts = await client.read_latest_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["scan-summary"]))
+        )
+    return str(artifacts[0].data)
+
+
+def test_each_scan_is_its_own_run_in_one_flow_run_and_gamma_is_listed_once(
+    pm_env: Path, flow_venue: RunningVenue
+) -> None:
+    flow_venue.venue.stats.clear()
+
+    out = _loop(max_scans=3)
+
+    assert out["scans"] == 3 and len({r["run_id"] for r in out["runs"]}) == 3
+    assert all(r["markets"] > 0 and r["books"] > 0 for r in out["runs"])
+    engine = make_engine(f"sqlite:///{pm_env}")
+    with session_scope(engine, read_only=True) as session:
+        runs = recent_runs(session, flow_name="scan-loop")
+        intents = [i for r in runs for i in intents_for_run(session, r.id)]
+    assert {r.id for r in runs} == {r["run_id"] for r in out["runs"]}
+    assert all(r.status == "completed" for r in runs)
+    assert len({r.flow_run_id for r in runs}) == 1 and runs[0].flow_run_id
+    assert out["orders"] == len(intents) > 0, "the planted basket was traded"
+    assert len({i.intent_key for i in intents}) == len(intents), "no order placed twice"
+    assert sum(r["orders"] > 0 for r in out["runs"]) == 1, "later scans do not re-buy the basket"
+    # The first scan lists the catalogue (an empty cache); the others reuse the one it holds.
+    assert [r["catalogue_refresh"] for r in out["runs"]] == ["full", "none", "none"]
+    assert out["runs"][-1]["run_id"] in asyncio.run(_latest_summary())
+
+
+def test_a_loop_on_a_fresh_cache_sends_only_books_requests(
+    pm_env: Path, flow_venue: RunningVenue
+) -> None:
+    _loop(max_scans=1)  # fills the cache
+    flow_venue.venue.stats.clear()
+
+    _loop(max_scans=4)
+
+    requests = flow_venue.venue.stats.snapshot()["requests"]
+    assert not [k for k in requests if "/gamma" in k], "a fresh cache: no Gamma request"
+    assert requests["POST /books"] == 4, "one /books chunk a scan (under 500 tokens)"
+
+
+def test_bad_parameters_fail_the_flow_before_any_run_is_stored(pm_env: Path) -> None:
+    _loop(max_scans=1)
+    with pytest.raises(ConfigurationError, match="duration_seconds"):
+        _loop(duration_seconds=0)
+    engine = make_engine(f"sqlite:///{pm_env}")
+    with session_scope(engine, read_only=True) as session:
+        assert len(recent_runs(session, flow_name="scan-loop")) == 1
