@@ -9,6 +9,10 @@ RSS are the scan's own. Modes:
                 ``--stale-runs`` more with ``PM_CATALOGUE_MAX_AGE_SECONDS=0``: the cached
                 catalogue is stale, so each refreshes it (incrementally, once a full listing
                 is younger than ``PM_CATALOGUE_FULL_REFRESH_SECONDS``)
+    loop        ``scan_loop`` (``flows/scan_loop.py``) once, back to back, for ``--runs`` + 2
+                scans on the warm catalogue: one JSON per scan except the first (it meets
+                the flow run's start and reads the catalogue back from the DB) and the last
+                (the flow run's end), then one ``{"loop": ...}`` line for the whole flow run
     baseline    the early plans' approach (``bench/_baseline_flow.py``) once, catalogue warm
     floor       ``bench/_prefect_floor.py``: scan_and_trade's shape without its work
 
@@ -116,6 +120,7 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 # The plain functions the flow module calls, by the name the flow module imported them under.
 _WRAPPED = {
     "open_run": "open",
+    "next_run": "open",
     "read_fair_values": "open",
     "load_market_catalogue": "catalogue",
     "load_books": "books",
@@ -136,7 +141,9 @@ def _instrument(module: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("optimised", "baseline", "floor"), default="optimised")
+    parser.add_argument(
+        "--mode", choices=("optimised", "loop", "baseline", "floor"), default="optimised"
+    )
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--stale-runs", type=int, default=0)
     args = parser.parse_args()
@@ -152,6 +159,16 @@ def main() -> None:
         import _prefect_floor as flow_module
 
         flow = flow_module.prefect_floor
+    elif args.mode == "loop":
+        import flows.scan_and_trade as stages_module
+        import flows.scan_loop as flow_module
+
+        _instrument(stages_module)
+        _instrument(flow_module)
+        gc.callbacks.append(_gc_clock)
+        _count_prefect_calls()
+        _run_loop(flow_module, args.runs + 2)
+        return
     else:
         import flows.scan_and_trade as flow_module
 
@@ -214,6 +231,121 @@ def main() -> None:
             "prefect_calls": PREFECT_CALLS[0],
         }
         print(json.dumps(out), flush=True)
+
+
+class _LoopScans:
+    """Per-scan figures of one scan_loop run, cut at each scan's start (``scan_stages``).
+
+    A scan's wall time runs from its start to the next one's: its stages, its artifacts when
+    published, its log line and the next run row, i.e. everything the loop does per scan.
+    """
+
+    def __init__(self) -> None:
+        self.open: dict[str, Any] | None = None
+        self.records: list[dict[str, Any]] = []
+
+    def wrap(self, scan_stages: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(scan_stages)
+        async def recorded(ctx: Any, clock: Any, venue: Any) -> Any:
+            self.cut()
+            self.open = {
+                "started": time.perf_counter(),
+                "cpu": time.process_time(),
+                "inner": dict(INNER),
+                "inner_cpu": dict(INNER_CPU),
+                "calls": PREFECT_CALLS[0],
+                "gc": GC["seconds"],
+                "clock": clock,
+            }
+            report = await scan_stages(ctx, clock, venue)
+            self.open["summary"] = report.summary
+            self.open["opportunities"] = len(report.opportunities)
+            self.open["orders"] = len(report.orders)
+            return report
+
+        return recorded
+
+    def cut(self) -> None:
+        """Close the open scan's record at this instant."""
+        o = self.open
+        if o is None:
+            return
+        s = o["summary"]
+        self.records.append(
+            {
+                "run": len(self.records) + 1,
+                "mode": "loop",
+                "stale": False,
+                "wall": time.perf_counter() - o["started"],
+                "cpu": time.process_time() - o["cpu"],
+                "venue_cpu": float("nan"),
+                "venue_requests": 0,
+                "venue_429": 0,
+                "stages": {k: float(v) for k, v in o["clock"].seconds.items()},
+                "inner": {k: v - o["inner"].get(k, 0.0) for k, v in INNER.items()},
+                "inner_cpu": {k: v - o["inner_cpu"].get(k, 0.0) for k, v in INNER_CPU.items()},
+                "report": {
+                    "markets": s.markets,
+                    "books": s.books,
+                    "books_missing": s.books_missing,
+                    "requests": s.requests,
+                    "rate_limited": s.rate_limited,
+                    "catalogue_refreshed": s.catalogue_refreshed,
+                },
+                "opportunities": o["opportunities"],
+                "orders": o["orders"],
+                "gc_seconds": GC["seconds"] - o["gc"],
+                "vmhwm_mb": _peak_rss_mb(),
+                "prefect_calls": PREFECT_CALLS[0] - o["calls"],
+            }
+        )
+        self.open = None
+
+
+def _run_loop(flow_module: Any, scans: int) -> None:
+    """One scan_loop run of ``scans`` back-to-back scans; prints the middle scans and a total."""
+    recorder = _LoopScans()
+    flow_module.scan_stages = recorder.wrap(flow_module.scan_stages)
+    venue_stats = f"{os.environ.get('PM_CLOB_URL', '')}/_sim/stats"
+    httpx.delete(venue_stats)
+    venue_cpu_started = _venue_cpu_seconds()
+    cpu_started = time.process_time()
+    started = time.perf_counter()
+    out = asyncio.run(
+        flow_module.scan_loop(
+            duration_seconds=flow_module.MAX_DURATION_SECONDS,
+            interval_seconds=0.0,
+            max_scans=scans,
+        )
+    )
+    recorder.cut()
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    served = httpx.get(venue_stats).json()
+    middle = recorder.records[1:-1] or recorder.records
+    # The emulator's CPU and 429s are counted over the whole flow run, shared out per scan.
+    venue_cpu = (_venue_cpu_seconds() - venue_cpu_started) / len(recorder.records)
+    for record in middle:
+        record["venue_cpu"] = venue_cpu
+    middle[-1]["venue_429"] = served["throttled_total"]
+    middle[-1]["venue_requests"] = served["total"]
+    for record in middle:
+        print(json.dumps(record), flush=True)
+    inner = sum(sum(r["inner"].values()) for r in recorder.records)
+    artifacts = sum(r["stages"].get("artifacts", 0.0) for r in recorder.records)
+    total = {
+        "loop": True,
+        "scans": out["scans"],
+        "wall": wall,
+        "cpu": cpu,
+        "inner": inner,
+        "artifacts": artifacts,
+        "prefect_overhead": wall - inner - artifacts,
+        "prefect_calls": PREFECT_CALLS[0],
+        "venue_429": served["throttled_total"],
+        "scan_walls": [r["wall"] for r in recorder.records],
+    }
+    print(json.dumps(total), flush=True)
 
 
 if __name__ == "__main__":
