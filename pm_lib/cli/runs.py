@@ -1,4 +1,4 @@
-"""``pm-agent scan | reconcile | report | demo``: run the real Prefect flows from the terminal."""
+"""``pm-agent scan | scan-loop | reconcile | report | demo``: the real Prefect flows, run now."""
 
 from __future__ import annotations
 
@@ -91,6 +91,55 @@ def scan(
         _print_scan(report)
 
 
+def scan_loop(
+    duration: Annotated[
+        float, typer.Option(help="Seconds to keep scanning (no scan starts after).", min=0.001)
+    ] = 60.0,
+    interval: Annotated[
+        float, typer.Option(help="Start a scan at most every N seconds (0: back to back).", min=0)
+    ] = 5.0,
+    max_scans: Annotated[int | None, typer.Option(help="Stop after N scans.", min=1)] = None,
+    live: Annotated[bool, typer.Option("--live", help="Arm live trading for these runs.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    strategy: Annotated[
+        list[str] | None, typer.Option(help="Strategy to run (repeatable); default settings.")
+    ] = None,
+) -> None:
+    """Run one scan_loop flow now: scans for --duration seconds, each its own run."""
+    _prefect_ready()
+    from flows.scan_loop import scan_loop as scan_loop_flow
+
+    out = _run_flow(
+        f"scanning for {duration:g} s ...",
+        lambda: scan_loop_flow(
+            live=live,
+            strategies=strategy or None,
+            duration_seconds=duration,
+            interval_seconds=interval,
+            max_scans=max_scans,
+        ),
+    )
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    table = Table("run", "s", "markets", "books", "opps", "approved", "orders", title="Scans")
+    for r in out["runs"]:
+        table.add_row(
+            r["run_id"][:12],
+            r["seconds"],
+            str(r["markets"]),
+            str(r["books"]),
+            str(r["opportunities"]),
+            str(r["approved"]),
+            str(r["orders"]),
+        )
+    console.print(table)
+    console.print(
+        f"{out['scans']} scans in {out['seconds']} s: {out['opportunities']} opportunities, "
+        f"{out['approved']} approved, {out['orders']} orders"
+    )
+
+
 def reconcile(
     live: Annotated[bool, typer.Option("--live", help="Reconcile the live account.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -163,6 +212,7 @@ def demo(
 def register(app: typer.Typer) -> None:
     """Add the run commands to the ``pm-agent`` app."""
     app.command()(scan)
+    app.command("scan-loop")(scan_loop)
     app.command()(reconcile)
     app.command()(report)
     app.command()(demo)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from pm_lib.sim.server import free_port, running_venue
 from pm_lib.sim.venue import SimConfig, SimVenue
@@ -136,8 +136,27 @@ def test_deployed_scan_runs_on_a_worker_and_records_everything(
                 text("SELECT status, markets FROM run WHERE flow_run_id = :id"), {"id": run["id"]}
             ).one()
         assert stored.status == "completed" and stored.markets > 0
+        _scan_loop_runs_on_the_worker(api, engine)
     finally:
         _stop(worker)
+
+
+def _scan_loop_runs_on_the_worker(api: str, engine: Engine) -> None:
+    """scan-loop-paper: deployed with its schedule off; a run of two scans, two run rows."""
+    with httpx.Client(base_url=api, timeout=30) as client:
+        deployment = client.get("/deployments/name/scan-loop/scan-loop-paper").json()
+        assert [s["active"] for s in deployment["schedules"]] == [False]
+        assert deployment["global_concurrency_limit"]["limit"] == 1
+        run = client.post(
+            f"/deployments/{deployment['id']}/create_flow_run",
+            json={"parameters": {"max_scans": 2, "interval_seconds": 0}},
+        ).json()
+        assert _wait_terminal(client, run["id"]) == "COMPLETED"
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT status FROM run WHERE flow_run_id = :id"), {"id": run["id"]}
+        ).all()
+    assert [row.status for row in stored] == ["completed", "completed"]
 
 
 def _wait_terminal(client: httpx.Client, flow_run_id: str, seconds: float = 240) -> str:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from typer.testing import CliRunner
 
 from flows.scan_loop import scan_loop
+from pm_lib.cli import app
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store.engine import make_engine, session_scope
 from pm_lib.store.orders import intents_for_run
@@ -76,3 +79,19 @@ def test_bad_parameters_fail_the_flow_before_any_run_is_stored(pm_env: Path) -> 
     engine = make_engine(f"sqlite:///{pm_env}")
     with session_scope(engine, read_only=True) as session:
         assert len(recent_runs(session, flow_name="scan-loop")) == 1
+
+
+def test_the_scan_loop_command_runs_the_flow_and_prints_its_scans(pm_env: Path) -> None:
+    done = CliRunner().invoke(
+        app, ["scan-loop", "--max-scans", "2", "--interval", "0", "--duration", "60", "--json"]
+    )
+
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.output)
+    assert out["scans"] == 2 and [r["catalogue_refresh"] for r in out["runs"]] == ["full", "none"]
+
+
+def test_the_scan_loop_command_refuses_a_live_run_that_is_not_configured(pm_env: Path) -> None:
+    done = CliRunner().invoke(app, ["scan-loop", "--max-scans", "1", "--live"])
+
+    assert done.exit_code == 2 and "refused" in done.output
