@@ -30,6 +30,7 @@ from prefect import flow, get_run_logger  # noqa: E402
 from flows.runtime import next_run, open_run  # noqa: E402
 from flows.scan_and_trade import ScanVenue, log_scan, publish_timed, scan_stages  # noqa: E402
 from pm_lib.pipeline.context import StageClock  # noqa: E402
+from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.reporting.tables import money  # noqa: E402
 from pm_lib.venue.errors import ConfigurationError  # noqa: E402
@@ -135,7 +136,9 @@ def _seconds(seconds: float) -> str:
     return money(Decimal(str(round(seconds, 4))), 4)
 
 
-def _scan_record(run_id: str, seconds: float, report: Any, clock: StageClock) -> dict[str, Any]:
+def _scan_record(
+    run_id: str, seconds: float, report: ScanReport, clock: StageClock
+) -> dict[str, Any]:
     s = report.summary
     return {
         "run_id": run_id,

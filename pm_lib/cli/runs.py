@@ -19,6 +19,13 @@ __all__ = ["register"]
 console = Console()
 T = TypeVar("T")
 
+# Options the scan commands (and reconcile, for --json) share.
+ArmLive = Annotated[bool, typer.Option("--live", help="Arm live trading for this run.")]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+Strategies = Annotated[
+    list[str] | None, typer.Option(help="Strategy to run (repeatable); default settings.")
+]
+
 
 def _prefect_ready(data_dir: Path | None = None) -> None:
     from flows.environment import apply_prefect_defaults
@@ -72,11 +79,9 @@ def _print_scan(report: dict[str, Any]) -> None:
 
 
 def scan(
-    live: Annotated[bool, typer.Option("--live", help="Arm live trading for this run.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    strategy: Annotated[
-        list[str] | None, typer.Option(help="Strategy to run (repeatable); default settings.")
-    ] = None,
+    live: ArmLive = False,
+    as_json: JsonOut = False,
+    strategy: Strategies = None,
 ) -> None:
     """Run one scan_and_trade flow now (paper unless --live and PM_MODE=live)."""
     _prefect_ready()
@@ -99,11 +104,9 @@ def scan_loop(
         float, typer.Option(help="Start a scan at most every N seconds (0: back to back).", min=0)
     ] = 5.0,
     max_scans: Annotated[int | None, typer.Option(help="Stop after N scans.", min=1)] = None,
-    live: Annotated[bool, typer.Option("--live", help="Arm live trading for these runs.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    strategy: Annotated[
-        list[str] | None, typer.Option(help="Strategy to run (repeatable); default settings.")
-    ] = None,
+    live: ArmLive = False,
+    as_json: JsonOut = False,
+    strategy: Strategies = None,
 ) -> None:
     """Run one scan_loop flow now: scans for --duration seconds, each its own run."""
     _prefect_ready()
@@ -142,7 +145,7 @@ def scan_loop(
 
 def reconcile(
     live: Annotated[bool, typer.Option("--live", help="Reconcile the live account.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOut = False,
 ) -> None:
     """Run the reconcile flow now: DB vs venue, unknown orders resolved, missed fills adopted."""
     _prefect_ready()
