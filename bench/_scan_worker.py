@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _figures import pm_agent_work
 
 INNER: dict[str, float] = defaultdict(float)
 INNER_CPU: dict[str, float] = defaultdict(float)
@@ -246,7 +247,7 @@ class _LoopScans:
 
     def wrap(self, scan_stages: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(scan_stages)
-        async def recorded(ctx: Any, clock: Any, venue: Any) -> Any:
+        async def recorded(ctx: Any, clock: Any, venue: Any, *stages: Any) -> Any:
             self.cut()
             self.open = {
                 "started": time.perf_counter(),
@@ -257,7 +258,7 @@ class _LoopScans:
                 "gc": GC["seconds"],
                 "clock": clock,
             }
-            report = await scan_stages(ctx, clock, venue)
+            report = await scan_stages(ctx, clock, venue, *stages)
             self.open["summary"] = report.summary
             self.open["opportunities"] = len(report.opportunities)
             self.open["orders"] = len(report.orders)
@@ -331,16 +332,14 @@ def _run_loop(flow_module: Any, scans: int) -> None:
     middle[-1]["venue_requests"] = served["total"]
     for record in middle:
         print(json.dumps(record), flush=True)
-    inner = sum(sum(r["inner"].values()) for r in recorder.records)
-    artifacts = sum(r["stages"].get("artifacts", 0.0) for r in recorder.records)
+    work = sum(pm_agent_work(r["stages"], r["inner"]) for r in recorder.records)
     total = {
         "loop": True,
         "scans": out["scans"],
         "wall": wall,
         "cpu": cpu,
-        "inner": inner,
-        "artifacts": artifacts,
-        "prefect_overhead": wall - inner - artifacts,
+        "work": work,
+        "prefect_overhead": wall - work,
         "prefect_calls": PREFECT_CALLS[0],
         "venue_429": served["throttled_total"],
         "scan_walls": [r["wall"] for r in recorder.records],

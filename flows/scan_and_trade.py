@@ -11,10 +11,11 @@ HTTP. Those blocking tasks carry no ``timeout_seconds``: an async task's timeout
 interrupt code that never awaits, and its pending timer kept the run's books alive until the
 event loop closed (the flow's own timeout still bounds the run).
 
-The batches (catalogue, books, signals, report) are passed to tasks inside ``quote(...)``: without
-it Prefect walks every parameter down to each book level (``visit_collection``, twice a
-task) looking for upstream futures, which was 92-95% of a scan's wall time (docs/PERFORMANCE.md).
-Tasks receive the plain values; only dependency tracking of those arguments is given up.
+Every stage argument is passed to its task inside ``quote(...)`` (``StageCalls``): without it
+Prefect walks every parameter down to each book level (``visit_collection``, twice a task)
+looking for upstream futures, which was 92-95% of a scan's wall time (docs/PERFORMANCE.md).
+Tasks receive the plain values; only the UI's dependency arrows between them are given up (the
+stages run one after another anyway). ``scan_loop`` calls the same task functions inline.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ apply_prefect_defaults()
 
 import asyncio  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
+from collections.abc import Coroutine, Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
 
 import httpx  # noqa: E402
-from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect import Task, flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import (  # noqa: E402
     acreate_markdown_artifact,
     acreate_progress_artifact,
@@ -62,7 +63,18 @@ from pm_lib.venue.books import BookBatch  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
 from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
 
-__all__ = ["ScanVenue", "log_scan", "publish_timed", "scan_and_trade", "scan_stages"]
+__all__ = [
+    "AS_TASKS",
+    "INLINE",
+    "ScanVenue",
+    "StageCalls",
+    "log_scan",
+    "publish_timed",
+    "scan_and_trade",
+    "scan_stages",
+]
+
+_R = TypeVar("_R")
 
 _READ = {
     "retries": 3,
@@ -87,13 +99,15 @@ async def fetch_books_task(
     client: httpx.AsyncClient,
     catalogue: Catalogue,
     limiter: RateLimiter | None = None,
+    progress: bool = True,
 ) -> BookBatch:
-    """Every token's book through POST /books; a progress artifact when it takes over a second."""
-    progress = PacedProgress(_create_books_bar, aupdate_progress_artifact)
-    batch = await load_books(
-        ctx, client, catalogue, on_progress=progress.on_progress, limiter=limiter
-    )
-    await progress.finish()
+    """Every token's book through POST /books; with ``progress``, a progress artifact when it
+    takes over a second."""
+    if not progress:
+        return await load_books(ctx, client, catalogue, limiter=limiter)
+    bar = PacedProgress(_create_books_bar, aupdate_progress_artifact)
+    batch = await load_books(ctx, client, catalogue, on_progress=bar.on_progress, limiter=limiter)
+    await bar.finish()
     return batch
 
 
@@ -182,27 +196,57 @@ class ScanVenue:
     catalogue: Catalogue | None = None
 
 
-async def scan_stages(ctx: RunContext, clock: StageClock, venue: ScanVenue) -> ScanReport:
+@dataclass(frozen=True)
+class StageCalls:
+    """How a scan calls its stage tasks: as task runs (``scan_and_trade``: read retries, a
+    progress bar while books are fetched, a timing per stage in the UI) or ``inline``, as the
+    tasks' own functions inside one task run per scan (``scan_loop``).
+
+    Inline, the reads keep the venue reader's own retries (timeouts, 5xx, 425, 429 with
+    Retry-After) but not Prefect's task retries on top: in a loop the next scan, seconds later,
+    is the retry that matters.
+    """
+
+    inline: bool = False
+
+    async def __call__(self, stage: Task[..., Coroutine[Any, Any, _R]], *args: Any) -> _R:
+        if self.inline:
+            return await stage.fn(*args)
+        return await stage(*(quote(a) for a in args))
+
+
+AS_TASKS = StageCalls()
+INLINE = StageCalls(inline=True)
+
+
+async def scan_stages(
+    ctx: RunContext, clock: StageClock, venue: ScanVenue, stages: StageCalls = AS_TASKS
+) -> ScanReport:
     """One scan's stages, in order, up to its stored run row (publishing is the caller's).
 
-    The books live only in this frame; the catalogue is kept in ``venue`` for the next scan.
+    ``stages`` runs them as task runs (``AS_TASKS``) or as plain calls (``INLINE``). The books
+    live only in this frame; the catalogue is kept in ``venue`` for the next scan.
     """
     t = time.perf_counter()
     fair_values = await read_fair_values(ctx.settings)
-    loaded = await load_catalogue_task(ctx, venue.client, quote(venue.catalogue))
-    venue.catalogue = loaded.catalogue
+    loaded = await stages(load_catalogue_task, ctx, venue.client, venue.catalogue)
+    venue.catalogue = catalogue = loaded.catalogue
     t = _timed(clock, "catalogue", t)
-    catalogue = quote(loaded.catalogue)
-    books = await fetch_books_task(ctx, venue.client, catalogue, quote(venue.books_limiter))
+    # Inline (a loop) there is no progress bar: it would be a new artifact every scan.
+    limiter, progress = venue.books_limiter, not stages.inline
+    books = await stages(fetch_books_task, ctx, venue.client, catalogue, limiter, progress)
     t = _timed(clock, "books", t)
-    portfolio = await portfolio_task(ctx, quote(books))
-    signals = await signals_task(ctx, catalogue, quote(books), portfolio, fair_values)
+    portfolio = await stages(portfolio_task, ctx, books)
+    signals = await stages(signals_task, ctx, catalogue, books, portfolio, fair_values)
     t = _timed(clock, "signals", t)
-    decided = await risk_task(ctx, catalogue, quote(books), portfolio, quote(signals))
+    decided = await stages(risk_task, ctx, catalogue, books, portfolio, signals)
     t = _timed(clock, "risk", t)
-    execution = await execute_task(ctx, catalogue, quote(books), quote(decided))
+    execution = await stages(execute_task, ctx, catalogue, books, decided)
     t = _timed(clock, "execute", t)
     report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
+    # Inline, this frees the scan's books (by reference counting: ~3 ms a 1,000 markets), so the
+    # time is the store stage's; as tasks, their task-run states still hold them.
+    del books
     _timed(clock, "store", t)
     return report
 

@@ -3,10 +3,19 @@
 Edges last seconds; a flow run per scan pays Prefect's fixed cost each time (flow-run creation,
 state changes, four artifacts: 0.5-1 s here, docs/PERFORMANCE.md) and starts cold (venue client,
 catalogue read back from the DB). One run of this flow scans back to back, or every
-``interval_seconds``, for ``duration_seconds``: each scan is the same stage tasks as
-``scan_and_trade`` and its own pm-agent run (run row, leases, opportunities, decisions, orders),
-while the venue client, the /books rate budget and the catalogue (refreshed on the same age
-rule) carry over. The UI artifacts are published after a scan that placed orders, at most every
+``interval_seconds``, for ``duration_seconds``: each scan runs the same stages as
+``scan_and_trade`` and is its own pm-agent run (run row, leases, opportunities, decisions,
+orders), while the venue client, the /books rate budget and the catalogue (refreshed on the same
+age rule) carry over.
+
+Each scan is one task run (``scan-<n>``) with its stages called inline, not a task run per
+stage: a task run costs Prefect ~4-6 ms here, seven a scan were 20-25% of a 1,000-market scan;
+at a scan every ~0.2 s they are ~35 task runs a second, more than an SQLite-backed Prefect
+server records (~25 a second, ../shared/PREFECT-NOTES.md), and ~17,000 rows a nine-minute run
+in the UI. Keeping the books out of task-run states also lets reference counting free them as
+soon as a scan ends (no cyclic-GC pause). Stage timings are in each run row and the summary.
+
+The UI artifacts are published after a scan that placed orders, at most every
 ``publish_every_seconds`` otherwise, and after the last scan.
 
 A scan that fails ends the flow run as failed (what the earlier scans stored stays); the next
@@ -25,11 +34,13 @@ from collections.abc import Sequence  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from typing import Any  # noqa: E402
 
-from prefect import flow, get_run_logger  # noqa: E402
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from flows.runtime import next_run, open_run  # noqa: E402
-from flows.scan_and_trade import ScanVenue, log_scan, publish_timed, scan_stages  # noqa: E402
-from pm_lib.pipeline.context import StageClock  # noqa: E402
+from flows.scan_and_trade import INLINE, ScanVenue, log_scan, publish_timed, scan_stages  # noqa: E402
+from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.reporting.tables import money  # noqa: E402
@@ -37,7 +48,13 @@ from pm_lib.venue.errors import ConfigurationError  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
 from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
 
-__all__ = ["MAX_DURATION_SECONDS", "check_loop_parameters", "next_scan_at", "scan_loop"]
+__all__ = [
+    "MAX_DURATION_SECONDS",
+    "check_loop_parameters",
+    "next_scan_at",
+    "scan_loop",
+    "scan_task",
+]
 
 # The flow's timeout is an hour; a loop stops starting scans well before it.
 MAX_DURATION_SECONDS = 3300.0
@@ -73,6 +90,16 @@ def check_loop_parameters(
         raise ConfigurationError("interval_seconds and publish_every_seconds must be >= 0")
     if max_scans is not None and max_scans < 1:
         raise ConfigurationError(f"max_scans must be at least 1, got {max_scans}")
+
+
+# Never retried (it places orders); no timeout_seconds: its blocking stages cannot be cut off
+# (the flow's own timeout bounds the loop).
+@task(name="scan", task_run_name="scan-{number}", retries=0, cache_policy=NO_CACHE)
+async def scan_task(
+    number: int, ctx: RunContext, clock: StageClock, venue: ScanVenue
+) -> ScanReport:
+    """Scan ``number`` of the loop: every stage, inline, up to its stored run row."""
+    return await scan_stages(ctx, clock, venue, INLINE)
 
 
 @flow(name="scan-loop", timeout_seconds=3600, log_prints=False, persist_result=False)
@@ -114,7 +141,7 @@ async def scan_loop(
             scan_started = time.monotonic()
             clock = StageClock()
             with cyclic_gc_paused():
-                report = await scan_stages(ctx, clock, venue)
+                report = await scan_task(len(scans) + 1, quote(ctx), quote(clock), quote(venue))
                 now = time.monotonic()
                 next_start = next_scan_at(
                     scan_started, now, interval_seconds, deadline, len(scans) + 1, max_scans

@@ -6,10 +6,16 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
 from typer.testing import CliRunner
 
 from flows.scan_loop import scan_loop
@@ -25,6 +31,21 @@ pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_api", "plant
 
 def _loop(**parameters: Any) -> dict[str, Any]:
     return asyncio.run(scan_loop(**{"interval_seconds": 0.0, **parameters}))
+
+
+async def _task_run_names(flow_run_id: str, expected: int) -> list[str]:
+    """The flow run's task-run names, once the server has recorded ``expected`` of them (it
+    records them from events, a moment after they ran)."""
+    flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
+    names: list[str] = []
+    async with get_client() as client:
+        for _ in range(100):
+            runs = await client.read_task_runs(flow_run_filter=flow_runs)
+            names = sorted(r.name for r in runs)
+            if len(names) >= expected:
+                break
+            await asyncio.sleep(0.1)
+    return names
 
 
 async def _latest_summary() -> str:
@@ -57,6 +78,10 @@ def test_each_scan_is_its_own_run_in_one_flow_run_and_gamma_is_listed_once(
     # The first scan lists the catalogue (an empty cache); the others reuse the one it holds.
     assert [r["catalogue_refresh"] for r in out["runs"]] == ["full", "none", "none"]
     assert out["runs"][-1]["run_id"] in asyncio.run(_latest_summary())
+    # One task run a scan (its stages inline) and one publish (after the orders; the last scan).
+    names = asyncio.run(_task_run_names(str(runs[0].flow_run_id), 5))
+    assert [n for n in names if n.startswith("scan-")] == ["scan-1", "scan-2", "scan-3"]
+    assert len(names) == 5 and sum(n.startswith("publish") for n in names) == 2
 
 
 def test_a_loop_on_a_fresh_cache_sends_only_books_requests(
