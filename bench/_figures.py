@@ -8,10 +8,10 @@ Definitions (docs/PERFORMANCE.md repeats them):
   ``pm_lib`` functions of every stage (parsing, signals, risk, DB writes), not time spent waiting
   on the network and not Prefect's bookkeeping;
 - floor ratio: warm wall time / (floor + compute); the target is <= 1.5;
-- Prefect overhead: flow wall time (around ``asyncio.run(flow())``) minus the time inside the
-  plain ``pm_lib`` functions the flow and its tasks call, minus the artifacts stage, minus the
-  cyclic-GC pauses (shown beside it: the collector resumes after a scan and frees the scan's
-  books, which Prefect's task-run objects hold in reference cycles until then);
+- Prefect overhead: flow wall time (around ``asyncio.run(flow())``) minus pm-agent's own work
+  (``pm_agent_work``: the plain ``pm_lib`` functions the flow and its tasks call, the artifacts
+  stage, the whole store stage), minus the cyclic-GC pauses (shown beside it: per stage task,
+  Prefect's task-run objects hold the scan's books in reference cycles until the collector runs);
   "flow-level" overhead is wall minus the sum of the stage times the flow itself records;
 - scan loop rows (``flows/scan_loop.py``): the same figures per scan of one flow run, wall time
   from one scan's start to the next one's (the first and last scans, which meet the flow run's

@@ -9,8 +9,8 @@ limits enforced) in its own process, then a scanning process (``bench/_scan_work
 runs the real ``scan_and_trade`` flow ``--runs`` times with ``PM_*`` pointing at the emulator and
 a fresh SQLite file: run 1 has a cold catalogue (paged from Gamma), later runs a warm one (within
 ``PM_CATALOGUE_MAX_AGE_SECONDS``); then, on the same emulator and catalogue, one ``scan_loop``
-flow run of ``--runs`` + 2 back-to-back scans (the scan loop rows: per scan, first and last left
-out; ``--no-loop`` skips it). All flows talk to one ``prefect server`` started here, on a
+flow run of ``--loop-scans`` + 2 back-to-back scans (the scan loop rows: per scan, first and
+last left out; ``--no-loop`` skips it). All flows talk to one ``prefect server`` started here, on a
 throwaway PostgreSQL database when 127.0.0.1:5432 answers (``--prefect-db``; Prefect's SQLite
 backend answers 503 "database is locked" to a flow-run creation while it still records the
 previous run, which the client retries ~2 s later). After the smallest size, the Prefect floor
@@ -93,7 +93,9 @@ def scan(
         runs, stale = (1, 0) if mode == "baseline" else (args.runs, args.stale_runs)
         outcomes = [(label, run_worker(mode, runs, env, args.worker_timeout, stale))]
         if mode == "optimised" and not args.no_loop:
-            outcomes.append(("scan loop", run_worker("loop", runs, env, args.worker_timeout)))
+            # The worker runs --runs + 2 scans and reports all but the first and the last.
+            loop = run_worker("loop", args.loop_scans, env, args.worker_timeout)
+            outcomes.append(("scan loop", loop))
         venue_rss = peak_rss_mb(process.pid)
     took = time.perf_counter() - started
     fraction = Settings().rate_budget_fraction
@@ -163,6 +165,12 @@ def main() -> None:
     parser.add_argument("--baseline-markets", type=int, default=1_000)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-loop", action="store_true", help="skip the scan_loop flow runs")
+    parser.add_argument(
+        "--loop-scans",
+        type=int,
+        default=10,
+        help="scans of the scan_loop flow run reported per size (two more run: its first, last)",
+    )
     parser.add_argument("--worker-timeout", type=float, default=2400.0)
     args = parser.parse_args()
     print(machine(), flush=True)

@@ -9,7 +9,7 @@ orders), while the venue client, the /books rate budget and the catalogue (refre
 age rule) carry over.
 
 Each scan is one task run (``scan-<n>``) with its stages called inline, not a task run per
-stage: a task run costs Prefect ~4-6 ms here, seven a scan were 20-25% of a 1,000-market scan;
+stage: a task run costs Prefect ~4-6 ms here, seven a scan were ~20% of a 1,000-market scan;
 at a scan every ~0.2 s they are ~35 task runs a second, more than an SQLite-backed Prefect
 server records (~25 a second, ../shared/PREFECT-NOTES.md), and ~17,000 rows a nine-minute run
 in the UI. Keeping the books out of task-run states also lets reference counting free them as
