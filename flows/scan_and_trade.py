@@ -47,7 +47,7 @@ from pm_lib.models import Catalogue, PortfolioState  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.decisions import Signals, decide, find_signals, portfolio_state  # noqa: E402
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue  # noqa: E402
-from pm_lib.pipeline.records import finish_scan  # noqa: E402
+from pm_lib.pipeline.records import fail_scan, finish_scan  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.pipeline.trading import Execution, execute_approved  # noqa: E402
@@ -225,8 +225,19 @@ async def scan_stages(
     """One scan's stages, in order, up to its stored run row (publishing is the caller's).
 
     ``stages`` runs them as task runs (``AS_TASKS``) or as plain calls (``INLINE``). The books
-    live only in this frame; the catalogue is kept in ``venue`` for the next scan.
+    live only in this frame; the catalogue is kept in ``venue`` for the next scan. A stage that
+    raises closes the run row as failed, with the error, before the error goes on.
     """
+    try:
+        return await _scan_stages(ctx, clock, venue, stages)
+    except Exception as error:
+        fail_scan(ctx, error, clock)
+        raise
+
+
+async def _scan_stages(
+    ctx: RunContext, clock: StageClock, venue: ScanVenue, stages: StageCalls
+) -> ScanReport:
     t = time.perf_counter()
     fair_values = await read_fair_values(ctx.settings)
     loaded = await stages(load_catalogue_task, ctx, venue.client, venue.catalogue)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from pm_lib.execution.ledger import unrealised_pnl
@@ -17,7 +18,12 @@ from pm_lib.store.engine import session_scope
 from pm_lib.store.runs import finish_run
 from pm_lib.venue.books import BookBatch
 
-__all__ = ["finish_scan", "summarise"]
+_log = logging.getLogger(__name__)
+
+# The run row keeps the start of a long error message (a venue body can be large).
+_ERROR_CHARS = 500
+
+__all__ = ["fail_scan", "finish_scan", "summarise"]
 
 
 def summarise(
@@ -92,3 +98,24 @@ def finish_scan(
         orders=tuple(execution.results),
         intent_orders=execution.requests,
     )
+
+
+def fail_scan(ctx: RunContext, error: Exception, clock: StageClock) -> None:
+    """Close the run row as ``failed`` with the error and the stages that finished.
+
+    Best effort: the caller re-raises ``error`` whatever happens here, so a store that is down
+    too is logged, never allowed to hide why the scan failed.
+    """
+    message = f"{type(error).__name__}: {error}"[:_ERROR_CHARS]
+    try:
+        with session_scope(ctx.engine) as session:
+            finish_run(
+                session,
+                ctx.run_id,
+                status="failed",
+                error=message,
+                stage_timings={k: str(v) for k, v in clock.seconds.items()},
+                finished_at=ctx.now(),
+            )
+    except Exception:
+        _log.exception("run %s failed (%s) and could not be marked failed", ctx.run_id, message)

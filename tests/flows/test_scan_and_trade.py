@@ -16,7 +16,7 @@ from pm_lib.sim.server import RunningVenue
 from pm_lib.store.control import halt, resume
 from pm_lib.store.engine import make_engine, session_scope
 from pm_lib.store.orders import intents_for_run
-from pm_lib.store.runs import get_run
+from pm_lib.store.runs import get_run, recent_runs
 from pm_lib.store.signals import decisions_for_run, opportunities_for_run
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_api", "planted")]
@@ -114,3 +114,22 @@ def test_a_books_fetch_over_a_second_shows_a_progress_bar_that_ends_at_100(
 def test_a_books_fetch_under_a_second_shows_no_progress_bar(pm_env: Path) -> None:
     report = _scan()
     assert asyncio.run(_progress(_flow_run_id(pm_env, report))) == []
+
+
+def test_a_run_whose_books_cannot_be_read_is_stored_as_failed_with_nothing_traded(
+    pm_env: Path, flow_venue: RunningVenue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PM_HTTP_MAX_RETRIES", "0")
+    down = flow_venue.venue.faults.add(kind="error", path="^/books$", status=503)
+    try:
+        with pytest.raises(Exception, match="503"):
+            _scan()
+    finally:
+        flow_venue.venue.faults.remove(down.rule_id)
+
+    engine = make_engine(f"sqlite:///{pm_env}")
+    with session_scope(engine, read_only=True) as session:
+        runs = recent_runs(session, flow_name="scan-and-trade")
+        assert len(runs) == 1 and runs[0].status == "failed"
+        assert "503" in (runs[0].error or "") and "catalogue" in (runs[0].stage_timings or {})
+        assert intents_for_run(session, runs[0].id) == []

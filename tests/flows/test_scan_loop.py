@@ -12,6 +12,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
+    ArtifactFilterFlowRunId,
     ArtifactFilterKey,
     FlowRunFilter,
     FlowRunFilterId,
@@ -95,6 +96,54 @@ def test_a_loop_on_a_fresh_cache_sends_only_books_requests(
     requests = flow_venue.venue.stats.snapshot()["requests"]
     assert not [k for k in requests if "/gamma" in k], "a fresh cache: no Gamma request"
     assert requests["POST /books"] == 4, "one /books chunk a scan (under 500 tokens)"
+
+
+async def _progress_artifacts(flow_run_id: str) -> int:
+    flow_runs = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(flow_run_id)]))
+    async with get_client() as client:
+        artifacts = await client.read_artifacts(artifact_filter=flow_runs)
+    return sum(a.type == "progress" for a in artifacts)
+
+
+def _loop_runs(pm_env: Path) -> list[Any]:
+    engine = make_engine(f"sqlite:///{pm_env}")
+    with session_scope(engine, read_only=True) as session:
+        return list(recent_runs(session, flow_name="scan-loop"))
+
+
+def test_a_slow_books_fetch_in_a_loop_makes_no_progress_bar(
+    pm_env: Path, flow_venue: RunningVenue
+) -> None:
+    # ~2.4 s a fetch (as in the scan_and_trade progress test): a flow run of its own shows a
+    # bar; inside the loop each scan would add a new artifact, so none is made.
+    slow = flow_venue.venue.faults.add(kind="latency", path="^/books$", delay_seconds=0.4)
+    try:
+        out = _loop(max_scans=2, limits={"books_batch_size": "50", "http_concurrency": "1"})
+    finally:
+        flow_venue.venue.faults.remove(slow.rule_id)
+
+    assert out["scans"] == 2 and all(r["books"] > 250 for r in out["runs"])
+    flow_run_id = _loop_runs(pm_env)[0].flow_run_id
+    assert flow_run_id and asyncio.run(_progress_artifacts(str(flow_run_id))) == 0
+
+
+def test_a_venue_that_keeps_failing_fails_the_loop_and_trades_nothing(
+    pm_env: Path, flow_venue: RunningVenue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PM_HTTP_MAX_RETRIES", "1")
+    down = flow_venue.venue.faults.add(kind="error", path="^/books$", status=503)
+    try:
+        with pytest.raises(Exception, match="503"):
+            _loop(max_scans=3)
+    finally:
+        flow_venue.venue.faults.remove(down.rule_id)
+
+    runs = _loop_runs(pm_env)
+    assert len(runs) == 1, "the first scan failed; no more ran"
+    assert runs[0].status == "failed" and "503" in (runs[0].error or "")
+    engine = make_engine(f"sqlite:///{pm_env}")
+    with session_scope(engine, read_only=True) as session:
+        assert intents_for_run(session, runs[0].id) == []
 
 
 def test_bad_parameters_fail_the_flow_before_any_run_is_stored(pm_env: Path) -> None:
