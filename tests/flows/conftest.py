@@ -50,3 +50,16 @@ def pm_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, flow_venue: RunningV
     }.items():
         monkeypatch.setenv(key, value)
     return db
+
+
+@pytest.fixture()
+def books_down(
+    pm_env: Path, flow_venue: RunningVenue, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Every POST /books answers 503, and pm-agent's reader does not retry it."""
+    monkeypatch.setenv("PM_HTTP_MAX_RETRIES", "0")
+    down = flow_venue.venue.faults.add(kind="error", path="^/books$", status=503)
+    try:
+        yield
+    finally:
+        flow_venue.venue.faults.remove(down.rule_id)

@@ -116,16 +116,12 @@ def test_a_books_fetch_under_a_second_shows_no_progress_bar(pm_env: Path) -> Non
     assert asyncio.run(_progress(_flow_run_id(pm_env, report))) == []
 
 
+@pytest.mark.usefixtures("books_down")
 def test_a_run_whose_books_cannot_be_read_is_stored_as_failed_with_nothing_traded(
-    pm_env: Path, flow_venue: RunningVenue, monkeypatch: pytest.MonkeyPatch
+    pm_env: Path,
 ) -> None:
-    monkeypatch.setenv("PM_HTTP_MAX_RETRIES", "0")
-    down = flow_venue.venue.faults.add(kind="error", path="^/books$", status=503)
-    try:
-        with pytest.raises(Exception, match="503"):
-            _scan()
-    finally:
-        flow_venue.venue.faults.remove(down.rule_id)
+    with pytest.raises(Exception, match="503"):
+        _scan()
 
     engine = make_engine(f"sqlite:///{pm_env}")
     with session_scope(engine, read_only=True) as session:

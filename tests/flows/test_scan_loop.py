@@ -127,16 +127,10 @@ def test_a_slow_books_fetch_in_a_loop_makes_no_progress_bar(
     assert flow_run_id and asyncio.run(_progress_artifacts(str(flow_run_id))) == 0
 
 
-def test_a_venue_that_keeps_failing_fails_the_loop_and_trades_nothing(
-    pm_env: Path, flow_venue: RunningVenue, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PM_HTTP_MAX_RETRIES", "1")
-    down = flow_venue.venue.faults.add(kind="error", path="^/books$", status=503)
-    try:
-        with pytest.raises(Exception, match="503"):
-            _loop(max_scans=3)
-    finally:
-        flow_venue.venue.faults.remove(down.rule_id)
+@pytest.mark.usefixtures("books_down")
+def test_a_venue_that_keeps_failing_fails_the_loop_and_trades_nothing(pm_env: Path) -> None:
+    with pytest.raises(Exception, match="503"):
+        _loop(max_scans=3)
 
     runs = _loop_runs(pm_env)
     assert len(runs) == 1, "the first scan failed; no more ran"
