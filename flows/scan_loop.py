@@ -13,7 +13,7 @@ stage: a task run costs Prefect ~4-6 ms here, seven a scan were ~20% of a 1,000-
 at a scan every ~0.2 s they are ~35 task runs a second, more than an SQLite-backed Prefect
 server records (~25 a second, ../shared/PREFECT-NOTES.md), and ~17,000 rows a nine-minute run
 in the UI. Keeping the books out of task-run states also lets reference counting free them as
-soon as a scan ends (no cyclic-GC pause). Stage timings are in each run row and the summary.
+soon as a scan ends, not in a cyclic-GC pass. Stage timings are in each run row and summary.
 
 The UI artifacts are published after a scan that placed orders, at most every
 ``publish_every_seconds`` otherwise, and after the last scan.
