@@ -93,7 +93,7 @@ def scan(
         runs, stale = (1, 0) if mode == "baseline" else (args.runs, args.stale_runs)
         outcomes = [(label, run_worker(mode, runs, env, args.worker_timeout, stale))]
         if mode == "optimised" and not args.no_loop:
-            # The worker runs --runs + 2 scans and reports all but the first and the last.
+            # Passed as the worker's --runs: it scans two more and leaves out the first and last.
             loop = run_worker("loop", args.loop_scans, env, args.worker_timeout)
             outcomes.append(("scan loop", loop))
         venue_rss = peak_rss_mb(process.pid)

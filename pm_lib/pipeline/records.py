@@ -20,7 +20,7 @@ from pm_lib.venue.books import BookBatch
 
 _log = logging.getLogger(__name__)
 
-# The run row keeps the start of a long error message (a venue body can be large).
+# The run row keeps the start of a long error message (a chained or wrapped one can be long).
 _ERROR_CHARS = 500
 
 __all__ = ["fail_scan", "finish_scan", "summarise"]
