@@ -27,10 +27,6 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-# The market_lease table is declared next to its repository; import it so the metadata that
-# tests/store compares with the migrations holds it whichever tests run.
-import pm_lib.store.leases  # noqa: F401
-
 __all__ = ["DEFAULT_POSTGRES_URL", "throwaway_schema"]
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -24,12 +24,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
 
 from pm_lib.store.dialect import conflict_insert
 from pm_lib.store.errors import StoreError
 from pm_lib.store.rows import Mode
-from pm_lib.store.types import UTCDateTime
+from pm_lib.store.tables import MarketLeaseRecord
 
 __all__ = [
     "CLOCK_SKEW_ALLOWANCE",
@@ -47,20 +46,6 @@ LEASE_TTL = timedelta(minutes=10)
 
 CLOCK_SKEW_ALLOWANCE = timedelta(seconds=5)
 """A release counts as seen by a snapshot only when it is at least this much older."""
-
-
-class MarketLeaseRecord(SQLModel, table=True):
-    """Which run holds (or last held) the right to trade one market (migration 0005)."""
-
-    __tablename__ = "market_lease"
-
-    mode: str = Field(primary_key=True)
-    market: str = Field(primary_key=True)
-    run_id: str
-    opportunity_id: str
-    acquired_at: datetime = Field(sa_type=UTCDateTime)
-    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 _LEASE = MarketLeaseRecord.__table__  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ __all__ = [
     "ControlFlag",
     "FillRecord",
     "LegRiskRecord",
+    "MarketLeaseRecord",
     "OpportunityRecord",
     "OrderIntentRecord",
     "RiskDecisionRecord",
@@ -294,3 +295,20 @@ class ControlFlag(SQLModel, table=True):
     reason: str
     updated_at: datetime = Field(sa_type=UTCDateTime)
     updated_by: str
+
+
+# --- 0005 market leases (the rules: pm_lib.store.leases) ------------------------------------
+
+
+class MarketLeaseRecord(SQLModel, table=True):
+    """Which run holds (or last held) the right to trade one market (migration 0005)."""
+
+    __tablename__ = "market_lease"
+
+    mode: str = Field(primary_key=True)
+    market: str = Field(primary_key=True)
+    run_id: str
+    opportunity_id: str
+    acquired_at: datetime = Field(sa_type=UTCDateTime)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
