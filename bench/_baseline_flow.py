@@ -10,7 +10,7 @@ speed-up the benchmark reports comes from the market-data approach alone.
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -18,13 +18,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.runtime import open_run, store_engine
-from flows.scan_and_trade import publish_task
+from flows.stages import publish_timed
 from pm_lib.models import Market, OrderBook
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
-from pm_lib.pipeline.decisions import decide, find_signals, portfolio_state
 from pm_lib.pipeline.market_data import load_market_catalogue
-from pm_lib.pipeline.records import finish_scan
-from pm_lib.pipeline.trading import execute_approved
+from pm_lib.pipeline.scan import ScanVenue, run_scan
 from pm_lib.reporting.tables import money
 from pm_lib.settings import Settings
 from pm_lib.venue.books import BookBatch
@@ -35,7 +33,7 @@ from pm_lib.venue.wire import parse_book
 
 __all__ = ["prewarm_catalogue", "scan_baseline"]
 
-BOOK_RATE_LIMIT_PER_10S = 1500  # GET /book, VENUE-FACTS 4.2
+BOOK_RATE_LIMIT_PER_10S = 1500  # GET /book, docs/VENUE.md 4.2
 
 
 def prewarm_catalogue() -> None:
@@ -93,34 +91,22 @@ async def _books_one_market_at_a_time(
     )
 
 
-def _timed(clock: StageClock, stage: str, started: float) -> float:
-    now = time.perf_counter()
-    clock.record(stage, started, now)
-    return now
+async def _baseline_stages(name: str, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """The one scan's stages as plain calls, except the books: one task per market."""
+    if name == "books":
+        ctx, client, catalogue, _limiter = args
+        return await _books_one_market_at_a_time(ctx, client, catalogue.markets)
+    return await fn(*args)
 
 
 @flow(name="scan-baseline", timeout_seconds=3600, log_prints=False)
 async def scan_baseline() -> dict[str, Any]:
-    """Catalogue, then one task per market for its books, then the usual stages."""
+    """The one scan (``run_scan``) with the early plans' books stage, then the usual artifacts."""
     ctx = open_run("scan-baseline")
     clock = StageClock()
-    t = time.perf_counter()
     async with open_venue_client(ctx.settings) as client:
-        loaded = await load_market_catalogue(ctx, client)
-        t = _timed(clock, "catalogue", t)
-        books = await _books_one_market_at_a_time(ctx, client, loaded.catalogue.markets)
-        t = _timed(clock, "books", t)
-    portfolio = portfolio_state(ctx, books.books)
-    signals = find_signals(ctx, loaded.catalogue, books.books, portfolio, None)
-    t = _timed(clock, "signals", t)
-    decided = decide(ctx, loaded.catalogue, books.books, portfolio, signals)
-    t = _timed(clock, "risk", t)
-    execution = execute_approved(ctx, loaded.catalogue, books.books, decided)
-    t = _timed(clock, "execute", t)
-    report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
-    t = _timed(clock, "store", t)
-    await publish_task(report)
-    _timed(clock, "artifacts", t)
-    out = report.to_json()
+        outcome = await run_scan(ctx, ScanVenue(client), runner=_baseline_stages, clock=clock)
+    await publish_timed(clock, outcome.report)
+    out = outcome.report.to_json()
     out["stage_seconds"] = {stage: money(s, 4) for stage, s in clock.seconds.items()}
     return out

@@ -1,8 +1,8 @@
 """The pm-agent side of a chaos cycle: one live scan, or one reconcile, here or in a worker.
 
-A scan runs the stages ``flows/scan_and_trade.py`` runs as tasks (``pm_lib.pipeline``: catalogue,
-books, portfolio, signals, risk, execute, record), without Prefect, armed live against the
-emulator. The campaign's clock runs ahead of the wall clock (settlement, heartbeat expiry), so
+A scan is the product's own (``pm_lib.pipeline.scan.run_scan``: catalogue, books, portfolio,
+signals, risk, execute, store), its stages as plain calls, armed live against the emulator.
+The campaign's clock runs ahead of the wall clock (settlement, heartbeat expiry), so
 the run context and reconcile read time from ``ChaosContext.now``; the venue clock is moved by
 the same offset.
 
@@ -30,14 +30,10 @@ from sqlalchemy import Engine
 from pm_lib.execution.factory import make_executor
 from pm_lib.execution.live import UNKNOWN_GRACE
 from pm_lib.execution.reconcile import ReconcileReport, reconcile
-from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
-from pm_lib.pipeline.decisions import decide, find_signals, portfolio_state
-from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue
-from pm_lib.pipeline.records import finish_scan
-from pm_lib.pipeline.trading import execute_approved
+from pm_lib.pipeline.context import RunContext, new_run_id
+from pm_lib.pipeline.scan import ScanHooks, ScanOutcome, ScanVenue, run_scan
 from pm_lib.settings import Settings
 from pm_lib.store import make_engine, session_scope, start_run
-from pm_lib.venue.books import BookBatch
 from pm_lib.venue.http import open_venue_client
 
 __all__ = ["ChaosContext", "chaos_now", "reconcile_account", "scan", "settings_from"]
@@ -92,24 +88,19 @@ def scan(
     summary: dict[str, Any] = {"run_id": ctx.run_id, "found": 0, "approved": 0, "orders": 0}
     try:
 
-        async def market_data() -> tuple[CatalogueLoad, BookBatch]:
+        async def one_scan() -> ScanOutcome:
             async with open_venue_client(settings) as client:
-                loaded = await load_market_catalogue(ctx, client)
-                return loaded, await load_books(ctx, client, loaded.catalogue)
+                return await run_scan(
+                    ctx, ScanVenue(client), hooks=ScanHooks(before_execute=on_execute)
+                )
 
-        loaded, books = asyncio.run(market_data())
-        portfolio = portfolio_state(ctx, books.books)
-        signals = find_signals(ctx, loaded.catalogue, books.books, portfolio)
-        decided = decide(ctx, loaded.catalogue, books.books, portfolio, signals)
-        summary["found"] = len(signals.opportunities)
-        summary["approved"] = len(decided.approved)
-        summary["rejected"] = sorted({d.rule for d in decided.decisions if not d.approved})
-        if on_execute is not None:
-            on_execute()
-        execution = execute_approved(ctx, loaded.catalogue, books.books, decided)
-        summary["orders"] = len(execution.results)
-        summary["skipped"] = len(execution.skipped)
-        finish_scan(ctx, loaded, books, portfolio, decided, execution, StageClock())
+        outcome = asyncio.run(one_scan())
+        report = outcome.report
+        summary["found"] = len(report.opportunities)
+        summary["approved"] = sum(1 for d in report.decisions if d.approved)
+        summary["rejected"] = sorted({d.rule for d in report.decisions if not d.approved})
+        summary["orders"] = len(outcome.execution.results)
+        summary["skipped"] = len(outcome.execution.skipped)
     except Exception as e:  # a fault may stop a run anywhere: the invariants judge the rest
         summary["error"] = f"{type(e).__name__}: {e}"[:300]
     return summary

@@ -140,6 +140,15 @@ def _instrument(module: Any) -> None:
             setattr(module, attr, _timed(stage, getattr(module, attr)))
 
 
+def _instrument_scan() -> None:
+    """The stages' plain functions, where the one scan (and the flows' task stages) call them."""
+    import flows.stages
+    import pm_lib.pipeline.scan
+
+    _instrument(pm_lib.pipeline.scan)
+    _instrument(flows.stages)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -161,10 +170,9 @@ def main() -> None:
 
         flow = flow_module.prefect_floor
     elif args.mode == "loop":
-        import flows.scan_and_trade as stages_module
         import flows.scan_loop as flow_module
 
-        _instrument(stages_module)
+        _instrument_scan()
         _instrument(flow_module)
         gc.callbacks.append(_gc_clock)
         _count_prefect_calls()
@@ -174,6 +182,7 @@ def main() -> None:
         import flows.scan_and_trade as flow_module
 
         flow = flow_module.scan_and_trade
+        _instrument_scan()
     _instrument(flow_module)
     venue_stats = f"{os.environ.get('PM_CLOB_URL', '')}/_sim/stats"
     gc.callbacks.append(_gc_clock)
@@ -235,7 +244,7 @@ def main() -> None:
 
 
 class _LoopScans:
-    """Per-scan figures of one scan_loop run, cut at each scan's start (``scan_stages``).
+    """Per-scan figures of one scan_loop run, cut at each scan's start (``run_scan``).
 
     A scan's wall time runs from its start to the next one's: its stages, its artifacts when
     published, its log line and the next run row, i.e. everything the loop does per scan.
@@ -245,9 +254,9 @@ class _LoopScans:
         self.open: dict[str, Any] | None = None
         self.records: list[dict[str, Any]] = []
 
-    def wrap(self, scan_stages: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(scan_stages)
-        async def recorded(ctx: Any, clock: Any, venue: Any, *stages: Any) -> Any:
+    def wrap(self, run_scan: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(run_scan)
+        async def recorded(ctx: Any, venue: Any, **kwargs: Any) -> Any:
             self.cut()
             self.open = {
                 "started": time.perf_counter(),
@@ -256,13 +265,14 @@ class _LoopScans:
                 "inner_cpu": dict(INNER_CPU),
                 "calls": PREFECT_CALLS[0],
                 "gc": GC["seconds"],
-                "clock": clock,
+                "clock": kwargs["clock"],
             }
-            report = await scan_stages(ctx, clock, venue, *stages)
+            outcome = await run_scan(ctx, venue, **kwargs)
+            report = outcome.report
             self.open["summary"] = report.summary
             self.open["opportunities"] = len(report.opportunities)
             self.open["orders"] = len(report.orders)
-            return report
+            return outcome
 
         return recorded
 
@@ -306,7 +316,7 @@ class _LoopScans:
 def _run_loop(flow_module: Any, scans: int) -> None:
     """One scan_loop run of ``scans`` back-to-back scans; prints the middle scans and a total."""
     recorder = _LoopScans()
-    flow_module.scan_stages = recorder.wrap(flow_module.scan_stages)
+    flow_module.run_scan = recorder.wrap(flow_module.run_scan)
     venue_stats = f"{os.environ.get('PM_CLOB_URL', '')}/_sim/stats"
     httpx.delete(venue_stats)
     venue_cpu_started = _venue_cpu_seconds()

@@ -8,10 +8,11 @@ catalogue read back from the DB). One run of this flow scans back to back, or ev
 orders), while the venue client, the /books rate budget and the catalogue (refreshed on the same
 age rule) carry over.
 
-Each scan is one task run (``scan-<n>``) with its stages called inline, not a task run per
-stage: a task run costs Prefect ~4-6 ms here, seven a scan were ~20% of a 1,000-market scan;
-at a scan every ~0.2 s they are ~35 task runs a second, more than an SQLite-backed Prefect
-server records (~25 a second, ../shared/PREFECT-NOTES.md), and ~17,000 rows a nine-minute run
+Each scan is ``pm_lib.pipeline.scan.run_scan`` in one task run (``scan-<n>``) with its stages
+called as plain functions, not a task run per stage: a task run costs Prefect ~4-6 ms here,
+seven a scan were ~20% of a 1,000-market scan; at a scan every ~0.2 s they are ~35 task runs a
+second, more than an SQLite-backed Prefect server records (~25 a second, docs/PREFECT.md), and
+~17,000 rows a nine-minute run
 in the UI. Keeping the books out of task-run states also lets reference counting free them as
 soon as a scan ends, not in a cyclic-GC pass. Stage timings are in each run row and summary.
 
@@ -38,10 +39,11 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from flows.runtime import next_run, open_run  # noqa: E402
-from flows.scan_and_trade import INLINE, ScanVenue, log_scan, publish_timed, scan_stages  # noqa: E402
+from flows.runtime import next_run, open_run, read_fair_values  # noqa: E402
+from flows.stages import log_scan, publish_timed  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
+from pm_lib.pipeline.scan import ScanVenue, run_scan  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.reporting.tables import money  # noqa: E402
 from pm_lib.venue.errors import ConfigurationError  # noqa: E402
@@ -98,8 +100,10 @@ def check_loop_parameters(
 async def scan_task(
     number: int, ctx: RunContext, clock: StageClock, venue: ScanVenue
 ) -> ScanReport:
-    """Scan ``number`` of the loop: every stage, inline, up to its stored run row."""
-    return await scan_stages(ctx, clock, venue, INLINE)
+    """Scan ``number`` of the loop: every stage, as plain calls, up to its stored run row."""
+    fair_values = await read_fair_values(ctx.settings)
+    outcome = await run_scan(ctx, venue, clock=clock, fair_values=fair_values)
+    return outcome.report
 
 
 @flow(name="scan-loop", timeout_seconds=3600, log_prints=False, persist_result=False)

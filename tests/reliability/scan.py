@@ -1,41 +1,25 @@
-"""One scan_and_trade run through the Prefect-free pipeline, with a pause point before execute.
+"""One scan of the product (``pm_lib.pipeline.run_scan``) without Prefect, with a pause point.
 
-The stages are the ones ``flows/scan_and_trade.py`` runs as tasks, in the same order; the pause
-(``before_execute``) lets a test line two runs up so that both have decided before either places
-anything, the worst interleaving for double trading.
+The pause (``before_execute``) lets a test line two runs up so that both have decided before
+either places anything, the worst interleaving for double trading.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import Engine
 
-from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
-from pm_lib.pipeline.decisions import decide, find_signals, portfolio_state
-from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue
-from pm_lib.pipeline.records import finish_scan
-from pm_lib.pipeline.report import ScanReport
-from pm_lib.pipeline.trading import Execution, execute_approved
+from pm_lib.pipeline.context import RunContext, new_run_id
+from pm_lib.pipeline.scan import ScanHooks, ScanOutcome, ScanVenue
+from pm_lib.pipeline.scan import run_scan as product_scan
 from pm_lib.settings import Settings
 from pm_lib.store import session_scope, start_run
-from pm_lib.venue.books import BookBatch
 from pm_lib.venue.http import open_venue_client
 
 __all__ = ["ScanOutcome", "open_context", "run_scan"]
-
-
-@dataclass(frozen=True)
-class ScanOutcome:
-    """What one run loaded, decided and placed."""
-
-    report: ScanReport
-    execution: Execution
-    loaded: CatalogueLoad
-    books: BookBatch
 
 
 def open_context(settings: Settings, engine: Engine, *, live: bool) -> RunContext:
@@ -64,23 +48,13 @@ def run_scan(
     before_execute: Callable[[], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> ScanOutcome:
-    """Catalogue, books, portfolio, signals, risk, (pause), execute, record.
+    """The product's scan, stages as plain calls; ``transport`` replaces the market-data
+    client's (to tamper with what the venue sent)."""
 
-    ``transport`` replaces the market-data client's (to tamper with what the venue sent).
-    """
-
-    async def market_data() -> tuple[CatalogueLoad, BookBatch]:
+    async def scan() -> ScanOutcome:
         async with open_venue_client(ctx.settings, transport) as client:
-            loaded = await load_market_catalogue(ctx, client)
-            books = await load_books(ctx, client, loaded.catalogue)
-        return loaded, books
+            return await product_scan(
+                ctx, ScanVenue(client), hooks=ScanHooks(before_execute=before_execute)
+            )
 
-    loaded, books = asyncio.run(market_data())
-    portfolio = portfolio_state(ctx, books.books)
-    signals = find_signals(ctx, loaded.catalogue, books.books, portfolio)
-    decided = decide(ctx, loaded.catalogue, books.books, portfolio, signals)
-    if before_execute is not None:
-        before_execute()
-    execution = execute_approved(ctx, loaded.catalogue, books.books, decided)
-    report = finish_scan(ctx, loaded, books, portfolio, decided, execution, StageClock())
-    return ScanOutcome(report=report, execution=execution, loaded=loaded, books=books)
+    return asyncio.run(scan())

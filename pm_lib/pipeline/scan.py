@@ -1,0 +1,207 @@
+"""The scan: the one place that says which stage runs after which.
+
+    catalogue -> books -> portfolio -> signals -> risk -> execute -> store
+
+``run_scan`` is called by both flows (``scan_and_trade`` with each stage a Prefect task run,
+``scan_loop`` with one task run a scan and the stages as plain calls), by the tests, the chaos
+campaign and the benchmarks, so every piece of evidence is gathered on the product's own scan.
+How a stage is called is the ``StageRunner``'s business: ``call_stage`` awaits the plain
+function, the flows' runner wraps it in a Prefect task. A stage that raises closes the run row
+as failed, with the error and the stages that finished, before the error goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import httpx
+
+from pm_lib.models import Catalogue, PortfolioState
+from pm_lib.pipeline.context import RunContext, StageClock
+from pm_lib.pipeline.decisions import Signals, decide, find_signals, portfolio_state
+from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue
+from pm_lib.pipeline.records import fail_scan, finish_scan
+from pm_lib.pipeline.report import ScanReport
+from pm_lib.pipeline.trading import Execution, execute_approved
+from pm_lib.venue.books import BookBatch
+from pm_lib.venue.ratelimit import RateLimiter
+
+__all__ = [
+    "STAGES",
+    "ScanHooks",
+    "ScanOutcome",
+    "ScanVenue",
+    "StageRunner",
+    "call_stage",
+    "catalogue_stage",
+    "execute_stage",
+    "fetch_books_stage",
+    "portfolio_stage",
+    "risk_stage",
+    "run_scan",
+    "signals_stage",
+]
+
+_R = TypeVar("_R")
+
+STAGES = ("catalogue", "books", "portfolio", "signals", "risk", "execute", "store")
+"""The stage names, in order (``portfolio`` is timed with ``signals``)."""
+
+
+@dataclass
+class ScanVenue:
+    """What consecutive scans share: the venue client, the /books rate budget and the catalogue
+    the last scan used (the next scan reuses it while it is fresh)."""
+
+    client: httpx.AsyncClient
+    books_limiter: RateLimiter | None = None
+    catalogue: Catalogue | None = None
+
+
+@dataclass(frozen=True)
+class ScanHooks:
+    """Optional calls into a scan: ``before_execute`` runs after the risk gate decided and
+    before anything is sent (a test lines two runs up there; a chaos worker is killed there)."""
+
+    before_execute: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What one scan loaded, decided and placed. ``report`` is what the flows keep; the rest is
+    for tests and the campaigns (holding an outcome keeps the scan's books alive)."""
+
+    report: ScanReport
+    execution: Execution
+    loaded: CatalogueLoad
+    books: BookBatch = field(repr=False)
+
+
+class StageRunner(Protocol):
+    """Calls one stage: ``name`` is from ``STAGES``, ``fn`` the stage's plain function."""
+
+    def __call__(
+        self, name: str, fn: Callable[..., Awaitable[_R]], *args: Any
+    ) -> Awaitable[_R]: ...
+
+
+async def call_stage(name: str, fn: Callable[..., Awaitable[_R]], *args: Any) -> _R:
+    """The plain runner: the stage's function, awaited here."""
+    return await fn(*args)
+
+
+# The stages. Each is async so that one runner signature fits all; the blocking ones (DB,
+# strategies, risk, the executor) run on the caller's thread, as the flows have nothing else to
+# do meanwhile.
+
+
+async def catalogue_stage(
+    ctx: RunContext, client: httpx.AsyncClient, held: Catalogue | None = None
+) -> CatalogueLoad:
+    """The catalogue: the one held (a loop's) or the DB cache while fresh, else from Gamma."""
+    return await load_market_catalogue(ctx, client, held=held)
+
+
+async def fetch_books_stage(
+    ctx: RunContext,
+    client: httpx.AsyncClient,
+    catalogue: Catalogue,
+    limiter: RateLimiter | None = None,
+) -> BookBatch:
+    """Every token's book through POST /books, inside the shared budget."""
+    return await load_books(ctx, client, catalogue, limiter=limiter)
+
+
+async def portfolio_stage(ctx: RunContext, books: BookBatch) -> PortfolioState:
+    """Positions, open orders, today's P&L and the kill switch, from the DB."""
+    return portfolio_state(ctx, books.books)
+
+
+async def signals_stage(
+    ctx: RunContext,
+    catalogue: Catalogue,
+    books: BookBatch,
+    portfolio: PortfolioState,
+    fair_values: dict[str, str] | None,
+) -> Signals:
+    """Opportunities from every configured strategy (pure), stored with their inputs."""
+    return find_signals(ctx, catalogue, books.books, portfolio, fair_values)
+
+
+async def risk_stage(
+    ctx: RunContext,
+    catalogue: Catalogue,
+    books: BookBatch,
+    portfolio: PortfolioState,
+    signals: Signals,
+) -> Signals:
+    """A risk decision for every opportunity (approved or not, with its reason), stored."""
+    return decide(ctx, catalogue, books.books, portfolio, signals)
+
+
+async def execute_stage(
+    ctx: RunContext, catalogue: Catalogue, books: BookBatch, signals: Signals
+) -> Execution:
+    """Approved opportunities become orders through the run's one executor. Never retried."""
+    return execute_approved(ctx, catalogue, books.books, signals)
+
+
+def _timed(clock: StageClock, stage: str, started: float) -> float:
+    now = time.perf_counter()
+    clock.record(stage, started, now)
+    return now
+
+
+async def run_scan(
+    ctx: RunContext,
+    venue: ScanVenue,
+    *,
+    runner: StageRunner = call_stage,
+    clock: StageClock | None = None,
+    fair_values: dict[str, str] | None = None,
+    hooks: ScanHooks | None = None,
+) -> ScanOutcome:
+    """One scan of ``ctx``'s run, up to its stored run row (module docstring).
+
+    The catalogue it used is kept in ``venue`` for the next scan. Publishing artifacts is the
+    caller's.
+    """
+    clock = clock if clock is not None else StageClock()
+    try:
+        return await _run_stages(ctx, venue, runner, clock, fair_values, hooks or ScanHooks())
+    except Exception as error:
+        fail_scan(ctx, error, clock)
+        raise
+
+
+async def _run_stages(
+    ctx: RunContext,
+    venue: ScanVenue,
+    runner: StageRunner,
+    clock: StageClock,
+    fair_values: dict[str, str] | None,
+    hooks: ScanHooks,
+) -> ScanOutcome:
+    t = time.perf_counter()
+    loaded = await runner("catalogue", catalogue_stage, ctx, venue.client, venue.catalogue)
+    venue.catalogue = catalogue = loaded.catalogue
+    t = _timed(clock, "catalogue", t)
+    books = await runner(
+        "books", fetch_books_stage, ctx, venue.client, catalogue, venue.books_limiter
+    )
+    t = _timed(clock, "books", t)
+    portfolio = await runner("portfolio", portfolio_stage, ctx, books)
+    signals = await runner("signals", signals_stage, ctx, catalogue, books, portfolio, fair_values)
+    t = _timed(clock, "signals", t)
+    decided = await runner("risk", risk_stage, ctx, catalogue, books, portfolio, signals)
+    t = _timed(clock, "risk", t)
+    if hooks.before_execute is not None:
+        hooks.before_execute()
+    execution = await runner("execute", execute_stage, ctx, catalogue, books, decided)
+    t = _timed(clock, "execute", t)
+    report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
+    _timed(clock, "store", t)
+    return ScanOutcome(report=report, execution=execution, loaded=loaded, books=books)
