@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -13,6 +12,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from pm_lib.cli.demo_dir import NotADemoDirectory, prepare_demo_dir
 
 __all__ = ["register"]
 
@@ -176,9 +177,11 @@ def demo(
     ),
 ) -> None:
     """Offline demo: the emulator in-process, the real flow in paper mode, a local Prefect API."""
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+    try:
+        prepare_demo_dir(data_dir)
+    except NotADemoDirectory as e:
+        console.print(f"[red]error:[/] {e}")
+        raise typer.Exit(2) from None
     _prefect_ready(data_dir)
     from pm_lib.sim.server import running_venue
     from pm_lib.sim.venue import SimConfig, SimVenue
