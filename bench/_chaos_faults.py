@@ -205,8 +205,8 @@ class DatabaseLock(threading.Thread):
                 db.close()
         else:
             dsn = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
-            with psycopg.connect(dsn) as db, db.transaction():
-                db.execute(
+            with psycopg.connect(dsn) as pg, pg.transaction():
+                pg.execute(
                     "LOCK TABLE order_intent, fill, market_lease IN SHARE ROW EXCLUSIVE MODE"
                 )
                 time.sleep(self._seconds)

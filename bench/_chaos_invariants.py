@@ -76,7 +76,7 @@ def daily_loss(engine: Engine, settings: Settings, now: datetime) -> Decimal:
 
 def _orders(rows: list[OrderIntentRow], venue_orders: list[dict[str, object]]) -> list[Violation]:
     by_id = {r.venue_order_id: r for r in rows if r.venue_order_id}
-    shape = defaultdict(int)
+    shape: defaultdict[tuple[str, str, Decimal, Decimal], int] = defaultdict(int)
     for r in rows:
         if r.venue_order_id:
             shape[(r.token_id, r.side.value, r.price, r.size)] += 1

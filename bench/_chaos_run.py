@@ -56,7 +56,7 @@ class ChaosContext(RunContext):
 
 def settings_from(fields: dict[str, Any]) -> Settings:
     """The run's settings from plain fields (no environment, no .env)."""
-    return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **fields)
 
 
 def scan(

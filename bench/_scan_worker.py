@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import functools
 import gc
+import importlib
 import inspect
 import json
 import os
@@ -158,20 +159,18 @@ def main() -> None:
     parser.add_argument("--stale-runs", type=int, default=0)
     args = parser.parse_args()
 
+    flow_module: Any
     if args.mode == "baseline":
         sys.path.insert(0, str(Path(__file__).parent))
-        import _baseline_flow as flow_module
-
+        flow_module = importlib.import_module("_baseline_flow")
         flow_module.prewarm_catalogue()
         flow = flow_module.scan_baseline
     elif args.mode == "floor":
         sys.path.insert(0, str(Path(__file__).parent))
-        import _prefect_floor as flow_module
-
+        flow_module = importlib.import_module("_prefect_floor")
         flow = flow_module.prefect_floor
     elif args.mode == "loop":
-        import flows.scan_loop as flow_module
-
+        flow_module = importlib.import_module("flows.scan_loop")
         _instrument_scan()
         _instrument(flow_module)
         gc.callbacks.append(_gc_clock)
@@ -179,8 +178,7 @@ def main() -> None:
         _run_loop(flow_module, args.runs + 2)
         return
     else:
-        import flows.scan_and_trade as flow_module
-
+        flow_module = importlib.import_module("flows.scan_and_trade")
         flow = flow_module.scan_and_trade
         _instrument_scan()
     _instrument(flow_module)

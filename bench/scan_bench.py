@@ -122,7 +122,7 @@ def prefect_floor(args: argparse.Namespace, prefect_env: dict[str, str]) -> floa
         print(f"Prefect floor: FAILED ({error})", flush=True)
         return None
     walls = [r["wall"] for r in records[1:]] or [records[0]["wall"]]
-    median = statistics.median(walls)
+    median: float = statistics.median(walls)
     print(f"Prefect floor: runs {', '.join(f'{w:.3f}' for w in walls)} s", flush=True)
     return median
 

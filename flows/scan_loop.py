@@ -37,10 +37,9 @@ from typing import Any  # noqa: E402
 
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.utilities.annotations import quote  # noqa: E402
 
 from flows.runtime import next_run, open_run, read_fair_values  # noqa: E402
-from flows.stages import log_scan, publish_timed  # noqa: E402
+from flows.stages import log_scan, publish_timed, quoted  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan import ScanVenue, run_scan  # noqa: E402
@@ -145,7 +144,7 @@ async def scan_loop(
             scan_started = time.monotonic()
             clock = StageClock()
             with cyclic_gc_paused():
-                report = await scan_task(len(scans) + 1, quote(ctx), quote(clock), quote(venue))
+                report = await scan_task(len(scans) + 1, quoted(ctx), quoted(clock), quoted(venue))
                 now = time.monotonic()
                 next_start = next_scan_at(
                     scan_started, now, interval_seconds, deadline, len(scans) + 1, max_scans

@@ -27,7 +27,7 @@ apply_prefect_defaults()
 import asyncio  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Awaitable, Callable  # noqa: E402
-from typing import Any, TypeVar  # noqa: E402
+from typing import Any, TypeVar, cast  # noqa: E402
 
 import httpx  # noqa: E402
 from prefect import Task, task  # noqa: E402
@@ -57,9 +57,16 @@ from pm_lib.reporting.tables import decision_rows, opportunity_rows, order_rows 
 from pm_lib.venue.books import BookBatch  # noqa: E402
 from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
 
-__all__ = ["as_task_runs", "log_scan", "publish_task", "publish_timed"]
+__all__ = ["as_task_runs", "log_scan", "publish_task", "publish_timed", "quoted"]
 
 _R = TypeVar("_R")
+_T = TypeVar("_T")
+
+
+def quoted(value: _T) -> _T:
+    """``quote(value)``, typed as the value it wraps: Prefect hands the task the plain value
+    without walking it for futures."""
+    return cast(_T, quote(value))
 
 
 async def _create_books_bar(percent: float) -> Any:
@@ -95,7 +102,7 @@ _TASKS: dict[str, Task[..., Any]] = {
 
 async def as_task_runs(name: str, fn: Callable[..., Awaitable[_R]], *args: Any) -> _R:
     """The ``StageRunner`` that runs each stage as its Prefect task run."""
-    result: _R = await _TASKS[name](*(quote(a) for a in args))
+    result: _R = await _TASKS[name](*(quoted(a) for a in args))
     return result
 
 
@@ -129,7 +136,7 @@ async def publish_task(report: ScanReport) -> None:
 async def publish_timed(clock: StageClock, report: ScanReport) -> None:
     """The run's UI artifacts, timed as the ``artifacts`` stage."""
     t = time.perf_counter()
-    await publish_task(quote(report))
+    await publish_task(quoted(report))
     clock.record("artifacts", t, time.perf_counter())
 
 
