@@ -16,7 +16,7 @@ or a nested "Other" placeholder leg, ``pm_lib.venue.wire_gamma``) can gain outco
 "complete" basket today may not cover the winner: they are skipped. Each outcome has its own
 book, so the YES asks can sum below 1 (VENUE-FACTS 7: recorded sums were 1.003-1.156).
 
-The risk gate checks the same completeness again (``pm_lib.risk.rules_venue.basket_complete``)
+The risk gate checks the same completeness again (``pm_lib.risk.rules_venue.basket_missing``)
 and stores its refusal with the opportunity.
 """
 

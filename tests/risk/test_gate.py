@@ -286,3 +286,30 @@ def test_earlier_sells_count_against_what_is_held() -> None:
 def test_decisions_are_stamped_with_now() -> None:
     decision = decide(opportunity(), portfolio(), limits(), NOW, ctx())
     assert decision.decided_at == NOW and decision.opportunity_id == "opp-1"
+
+
+def test_a_neg_risk_basket_without_every_outcome_is_rejected_and_says_which() -> None:
+    # Issue 15.2: YES of c1 and c2 bought as the whole group while the catalogue holds c3 (the
+    # favourite) under the same negRiskMarketID
+    def outcome(cid: str) -> Any:
+        return binary_market(
+            cid, f"y{cid}", f"n{cid}", neg_risk=True, neg_risk_market_id="0xg", event_id="e1"
+        )
+
+    markets = [outcome("c1"), outcome("c2"), outcome("c3")]
+    books = [book(f"y{m.condition_id}", DEEP, condition_id=m.condition_id) for m in markets]
+    basket = opportunity(
+        leg("yc1", size=10, limit_price="0.50", condition_id="c1"),
+        leg("yc2", size=10, limit_price="0.50", condition_id="c2"),
+        edge="0.10",
+    ).model_copy(update={"market": "0xg"})
+    decision = decide(basket, portfolio(), limits(), NOW, context(markets, books))
+    assert (decision.approved, decision.rule) == (False, "market_tradable")
+    assert "incomplete neg-risk basket" in decision.reason and "c3" in decision.reason
+    assert decision.inputs["market_tradable.missing"] == "c3"
+    whole = basket.model_copy(
+        update={"legs": (*basket.legs, leg("yc3", size=10, limit_price="0.50", condition_id="c3"))}
+    )
+    assert decide(whole, portfolio(), limits(), NOW, context(markets, books)).rule != (
+        "market_tradable"
+    )
