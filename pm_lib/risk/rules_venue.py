@@ -6,8 +6,10 @@ leaves out a catalogue market of its group (the strategy cross-checks the event'
 ``pm_lib.strategy.negrisk``); the refusal is stored with the opportunity like any other.
 
 Order rules (``pm_lib.book_math`` has the sources): price on the tick grid and within
-``[tick, 1 - tick]``; size at least the market's minimum; a marketable BUY (FOK/FAK, or a
-limit at or through the best ask) worth at least $1; size and amount decimals the venue signs;
+``[tick, 1 - tick]``; size at least the market's minimum; a marketable order (FOK/FAK, or a
+limit at or through the best opposite price) executing at least $1 along the gate's book
+(``book_math.marketable_spend``: what it spends or receives, not ``size x limit``); size and
+amount decimals the venue signs;
 and a SELL no larger than the shares held minus what earlier approvals of this run sell.
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from pm_lib.book_math import is_on_tick, precision_problem
+from pm_lib.book_math import is_on_tick, marketable_spend, precision_problem
 from pm_lib.models import (
     ONE,
     ZERO,
@@ -173,19 +175,18 @@ def _leg_problem(
             "size": leg.size,
             "min_order_size": min_size,
         }
-    # The venue applies its $1 floor to what a marketable BUY spends (as the paper executor and
-    # the emulator do), which is below size x limit when the walk averages under the limit.
-    notional = leg.size * min(price, leg.expected_vwap)
-    if (
-        leg.side is Side.BUY
-        and _is_marketable(leg, book)
-        and notional < limits.min_marketable_notional
-    ):
-        return (
-            f"marketable BUY of {notional} pUSD is below the venue's "
-            f"${limits.min_marketable_notional} minimum",
-            {**facts, "notional": notional},
-        )
+    # The venue applies its $1 floor to what a marketable order executes along the book (as the
+    # paper executor and the emulator do), which is below size x limit when the walk averages
+    # under the limit. Walked here on the gate's own book, not taken from the strategy.
+    if _is_marketable(leg, book):
+        spend = marketable_spend(book, leg.side, leg.size, price)
+        if spend < limits.min_marketable_notional:
+            return (
+                f"marketable {leg.side} {leg.size} @ {price} executes {spend} pUSD along the "
+                f"book (size x limit {leg.size * price}), below the venue's "
+                f"${limits.min_marketable_notional} minimum",
+                {**facts, "size": leg.size, "notional": spend},
+            )
     problem = precision_problem(leg.side, leg.size, price, tick, leg.order_type)
     if problem:
         return problem, {**facts, "size": leg.size}

@@ -132,3 +132,20 @@ def test_an_outcome_without_a_book_refuses_the_basket() -> None:
     result = NegRiskArbitrage(params()).find(catalogue(markets, [event]), books, portfolio(), NOW)
     assert result.opportunities == ()
     assert "yc3" in result.skipped[0].reason
+
+
+def test_a_leg_walking_under_a_dollar_refuses_the_whole_basket() -> None:
+    # Issue 16.5: 10 baskets; c2 walks 8 @ 0.05 + 2 @ 0.11 = 0.62 pUSD (size x limit 1.10)
+    markets = [outcome("c1"), outcome("c2"), outcome("c3")]
+    event = neg_risk_event("e1", markets)
+    asks = {
+        "yc1": ladder(("0.30", 10)),
+        "yc2": ladder(("0.05", 8), ("0.11", 100)),
+        "yc3": ladder(("0.30", 10)),
+    }
+    books = books_by_token(
+        *(book(t, a, condition_id=t[1:]) for t, a in asks.items()),
+    )
+    result = NegRiskArbitrage(params()).find(catalogue(markets, [event]), books, portfolio(), NOW)
+    assert result.opportunities == ()
+    assert "a leg spends 0.62 pUSD along its book (size x limit 1.10)" in result.skipped[0].reason
