@@ -149,3 +149,9 @@ def test_a_leg_walking_under_a_dollar_refuses_the_whole_basket() -> None:
     result = NegRiskArbitrage(params()).find(catalogue(markets, [event]), books, portfolio(), NOW)
     assert result.opportunities == ()
     assert "a leg spends 0.62 pUSD along its book (size x limit 1.10)" in result.skipped[0].reason
+
+
+def test_a_leg_not_accepting_orders_refuses_the_basket() -> None:
+    result = scan([outcome("c1"), outcome("c2", accepting_orders=False), outcome("c3")])
+    assert result.opportunities == ()
+    assert "incomplete outcome set: market c2 is not accepting orders" in result.skipped[0].reason
