@@ -226,9 +226,7 @@ def test_the_dollar_minimum_is_on_the_executed_notional_not_size_times_limit(
     assert _limit(client, 0.11, 20, order_type=OrderType.FOK)["status"] == "matched"
 
 
-def test_a_marketable_sell_under_one_dollar_is_refused(
-    client: ClobClient, venue: SimVenue
-) -> None:
+def test_a_marketable_sell_under_one_dollar_is_refused(client: ClobClient, venue: SimVenue) -> None:
     _limit(client, 0.55, 20, order_type=OrderType.FOK)  # hold 20 YES
     set_book(venue.market_data, YES, bids=[["0.05", "100"]], asks=[["0.55", "100"]])
 
