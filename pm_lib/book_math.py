@@ -26,6 +26,11 @@ Venue rules written down here, with where they come from:
   orders maker amount supports a max accuracy of 2 decimals, taker amount a max of 4 decimals"
   (py-clob-client#121: a FOK BUY of 1.74 @ 0.58 = 1.0092 pUSD was refused, GTC accepted;
   py-clob-client-v2#99).
+- **$1 minimum** for marketable orders (FOK/FAK; the live text "invalid amount for a marketable
+  BUY order ($0.5), min size: $1", nautilus_trader#3874): on what the order executes along the
+  book (``marketable_spend``), which is below ``size x limit`` when the walk averages under the
+  limit. Checked before signing by the risk gate (every leg of a basket, so no leg is sent when
+  one would be refused) and by the strategies' sizing.
 - **SDK quirk**: the SDK floors sizes through ``float`` (``floor(x * 100) / 100``), so 4.35
   is signed as 4.34 and 0.29 as 0.28. Whole-share sizes survive that exactly; our strategies
   size in whole shares for this reason.
@@ -57,6 +62,7 @@ __all__ = [
     "is_on_tick",
     "is_valid_price",
     "marketable_buy_limit",
+    "marketable_spend",
     "order_amounts",
     "precision_problem",
     "round_size",
@@ -298,6 +304,22 @@ def depth_to_limit(levels: Sequence[Level], side: Side, limit_price: Decimal) ->
             break
         total += level.size
     return total
+
+
+def marketable_spend(
+    book_or_levels: OrderBook | Sequence[Level], side: Side, size: Decimal, limit_price: Decimal
+) -> Decimal:
+    """What the part of an order that executes on arrival is worth, in pUSD (before fees).
+
+    The order takes the opposite side's levels priced at ``limit_price`` or better, best first,
+    up to ``size`` shares: a BUY spends that much, a SELL receives it. The venue's $1 minimum
+    for marketable orders applies to this executed notional, not to ``size x limit``
+    (``pm_lib.sim.order_rules.check_marketable_notional``; an order that executes nothing is
+    not marketable). A FOK that cannot fill whole is killed by its own rule.
+    """
+    levels = _levels(book_or_levels, side)
+    usable = depth_to_limit(levels, side, limit_price)
+    return _walk(levels, side, min(size, usable), None).cost
 
 
 def round_to_tick(price: Decimal, tick: Decimal, mode: TickRounding) -> Decimal:

@@ -1,21 +1,30 @@
 """Rules about the venue and the market: kill switch, tradable market, fresh book, order rules.
 
+A neg-risk basket (YES of several outcomes of one ``negRiskMarketID``, the opportunity's market
+being that id) pays 1 only when it holds every outcome: ``market_tradable`` refuses one that
+leaves out a catalogue market of its group (the strategy cross-checks the event's list too,
+``pm_lib.strategy.negrisk``); the refusal is stored with the opportunity like any other.
+
 Order rules (``pm_lib.book_math`` has the sources): price on the tick grid and within
-``[tick, 1 - tick]``; size at least the market's minimum; a marketable BUY (FOK/FAK, or a
-limit at or through the best ask) worth at least $1; size and amount decimals the venue signs;
+``[tick, 1 - tick]``; size at least the market's minimum; a marketable order (FOK/FAK, or a
+limit at or through the best opposite price) executing at least $1 along the gate's book
+(``book_math.marketable_spend``: what it spends or receives, not ``size x limit``); size and
+amount decimals the venue signs;
 and a SELL no larger than the shares held minus what earlier approvals of this run sell.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from pm_lib.book_math import is_on_tick, precision_problem
+from pm_lib.book_math import is_on_tick, marketable_spend, precision_problem
 from pm_lib.models import (
     ONE,
     ZERO,
     Leg,
+    Market,
     Opportunity,
     OrderBook,
     PortfolioState,
@@ -26,7 +35,7 @@ from pm_lib.risk.check import Check, fail, pass_
 from pm_lib.risk.context import RiskContext
 from pm_lib.risk.limits import RiskLimits
 
-__all__ = ["book_fresh", "kill_switch", "market_tradable", "venue_rules"]
+__all__ = ["basket_missing", "book_fresh", "kill_switch", "market_tradable", "venue_rules"]
 
 
 def kill_switch(
@@ -71,7 +80,42 @@ def market_tradable(
                 market=condition_id,
                 end_date=market.end_date.isoformat() if market.end_date else "",
             )
+    missing = basket_missing(opp, ctx.markets)
+    if missing:
+        return fail(
+            "market_tradable",
+            f"incomplete neg-risk basket: the catalogue holds {len(missing)} more market(s) "
+            f"under negRiskMarketID {opp.market} than the basket buys: {', '.join(missing)}",
+            group=opp.market,
+            missing=",".join(missing),
+        )
     return pass_("market_tradable", markets=len({leg.condition_id for leg in opp.legs}))
+
+
+def basket_missing(opp: Opportunity, markets: Mapping[str, Market]) -> list[str]:
+    """The catalogue markets of ``opp``'s neg-risk group it does not buy YES of (sorted).
+
+    Empty when ``opp`` is not a neg-risk basket: at least two BUY legs, each of the YES token of
+    a listed market whose ``negRiskMarketID`` is ``opp.market``.
+    """
+    if len(opp.legs) < 2:
+        return []
+    for leg in opp.legs:
+        market = markets.get(leg.condition_id)
+        if (
+            market is None
+            or leg.side is not Side.BUY
+            or not market.neg_risk
+            or market.neg_risk_market_id != opp.market
+            or leg.token_id != market.yes.token_id
+        ):
+            return []
+    bought = {leg.condition_id for leg in opp.legs}
+    return sorted(
+        m.condition_id
+        for m in markets.values()
+        if m.neg_risk and m.neg_risk_market_id == opp.market and m.condition_id not in bought
+    )
 
 
 def book_fresh(
@@ -131,19 +175,18 @@ def _leg_problem(
             "size": leg.size,
             "min_order_size": min_size,
         }
-    # The venue applies its $1 floor to what a marketable BUY spends (as the paper executor and
-    # the emulator do), which is below size x limit when the walk averages under the limit.
-    notional = leg.size * min(price, leg.expected_vwap)
-    if (
-        leg.side is Side.BUY
-        and _is_marketable(leg, book)
-        and notional < limits.min_marketable_notional
-    ):
-        return (
-            f"marketable BUY of {notional} pUSD is below the venue's "
-            f"${limits.min_marketable_notional} minimum",
-            {**facts, "notional": notional},
-        )
+    # The venue applies its $1 floor to what a marketable order executes along the book (as the
+    # paper executor and the emulator do), which is below size x limit when the walk averages
+    # under the limit. Walked here on the gate's own book, not taken from the strategy.
+    if _is_marketable(leg, book):
+        spend = marketable_spend(book, leg.side, leg.size, price)
+        if spend < limits.min_marketable_notional:
+            return (
+                f"marketable {leg.side} {leg.size} @ {price} executes {spend} pUSD along the "
+                f"book (size x limit {leg.size * price}), below the venue's "
+                f"${limits.min_marketable_notional} minimum",
+                {**facts, "size": leg.size, "notional": spend},
+            )
     problem = precision_problem(leg.side, leg.size, price, tick, leg.order_type)
     if problem:
         return problem, {**facts, "size": leg.size}

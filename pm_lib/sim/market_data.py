@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pm_lib.sim.depth_ticks import tick_count
 from pm_lib.sim.evolution import BackgroundBooks, LiveLadders, Stamp, TopOfBook
+from pm_lib.sim.gamma_omissions import EventOmissions
 from pm_lib.sim.quotes import Generation, Quote, QuoteModel, QuoteSettings
 from pm_lib.sim.state import Ladder, SimEvent, SimMarket, VenueState
 from pm_lib.sim.universe import EventProfile, MarketProfile, Universe, generate_universe
@@ -73,6 +74,8 @@ class MarketData:
         self.universe_seed = config.seed
         self._index: CatalogueIndex | None = None
         self._index_key: tuple[int, int, int] = (-1, -1, -1)
+        # Legs left out of events' nested ``markets`` lists (``pm_lib.sim.gamma_omissions``).
+        self.omissions = EventOmissions(seed=config.seed, rate=config.incomplete_event_rate)
         if generate:
             self.install(self.build_universe())
 
@@ -104,6 +107,7 @@ class MarketData:
             self.profiles = universe.profiles
             self.event_profiles = universe.event_profiles
             self.universe_seed = universe.seed
+            self.omissions = EventOmissions(seed=universe.seed, rate=cfg.incomplete_event_rate)
             model = QuoteModel(
                 QuoteSettings(
                     seed=universe.seed,

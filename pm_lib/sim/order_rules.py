@@ -152,7 +152,14 @@ def check_fill_outcome(order_type: str, size: Decimal, filled: Decimal, post_onl
 def check_marketable_notional(
     order_type: str, side: str, notional: Decimal, minimum: Decimal
 ) -> None:
-    """FOK/FAK executions must be worth at least ``minimum`` pUSD."""
+    """FOK/FAK executions must be worth at least ``minimum`` pUSD.
+
+    ``notional`` is what the order executes (the matched fills at their own prices), not the
+    signed ``size x limit``: FOK BUY 10 @ 0.11 against asks 0.05 x 8, 0.11 x 100 executes 0.62
+    and is refused though it signs 1.10. Limit orders (GTC/GTD) are not checked: whether the
+    venue applies the floor to the crossing part of a marketable limit order is not recorded
+    (pm-agent's risk gate does, which can only refuse more).
+    """
     if order_type in ("FOK", "FAK") and notional < minimum:
         shown = decimal_text(notional.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
         raise OrderRejected(

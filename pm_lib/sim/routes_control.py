@@ -8,6 +8,7 @@ GET|POST /clock             read; advance / set / freeze / unfreeze the venue cl
 GET|POST|DELETE /faults     list, inject, clear faults;  DELETE /faults/{id}  remove one
 GET|POST /rate-limits       read; enable/disable and change limits by name
 GET|DELETE /stats           requests by endpoint, statuses, 429s by limit; reset counters
+GET|POST|DELETE /incomplete-events  events whose nested ``markets`` list leaves legs out
 Control routes are never rate limited nor faulted.
 """
 
@@ -190,6 +191,37 @@ class _Control:
             }
         )
 
+    async def incomplete_events(self, request: Request) -> Response:
+        omissions = self.md.omissions
+        if request.method == "POST":
+            body = await _body(request)
+            if "rate" in body:
+                rate = float(body["rate"])
+                if not 0 <= rate <= 1:
+                    raise AdminError(f"rate {rate} is not within [0, 1]")
+                omissions.rate = rate
+            if "event_id" in body:
+                omissions.omit(*self._omitted_legs(str(body["event_id"]), body.get("omit")))
+        elif request.method == "DELETE":
+            omissions.clear()
+        return _json(omissions.as_json(self.venue.state.events))
+
+    def _omitted_legs(self, event_id: str, omit: Any) -> tuple[str, frozenset[str]]:
+        """The legs to leave out of ``event_id``: ``omit``, or by default its favourite."""
+        event = self.venue.state.events.get(event_id)
+        if event is None:
+            raise AdminError(f"no event {event_id}")
+        if omit is None:
+            markets = self.venue.state.markets
+            tops = {c: self.md.top_of_book(markets[c]) for c in event.condition_ids}
+            priced = {c: t.ask for c, t in tops.items() if t is not None and t.ask is not None}
+            if not priced:
+                raise AdminError(f"event {event_id} has no quoted leg to leave out")
+            return event_id, frozenset({max(priced, key=lambda c: priced[c])})
+        if not isinstance(omit, list) or not all(c in event.condition_ids for c in omit):
+            raise AdminError(f"omit must list condition ids of event {event_id}")
+        return event_id, frozenset(str(c) for c in omit)
+
     async def stats(self, request: Request) -> Response:
         if request.method == "DELETE":
             self.venue.stats.clear()
@@ -210,4 +242,9 @@ def control_routes(venue: SimVenue) -> list[BaseRoute]:
         Route("/faults/{rule_id}", _guarded(c.remove_fault), methods=["DELETE"]),
         Route("/rate-limits", _guarded(c.rate_limits), methods=["GET", "POST"]),
         Route("/stats", _guarded(c.stats), methods=["GET", "DELETE"]),
+        Route(
+            "/incomplete-events",
+            _guarded(c.incomplete_events),
+            methods=["GET", "POST", "DELETE"],
+        ),
     ]

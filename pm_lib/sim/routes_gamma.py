@@ -93,8 +93,14 @@ class _Gamma:
         return gamma_market(market, profile, self.md.top_of_book(market), now, events)
 
     def event(self, event: SimEvent, now: float, single: bool) -> dict[str, Any]:
-        """One event with its markets embedded."""
-        markets = [self.market(m, now, False) for m in self._markets_of(event)]
+        """One event with its markets embedded (less the legs ``/_sim/incomplete-events`` hides,
+        ``pm_lib.sim.gamma_omissions``)."""
+        hidden = self.md.omissions.hidden(event)
+        markets = [
+            self.market(m, now, False)
+            for m in self._markets_of(event)
+            if m.condition_id not in hidden
+        ]
         return gamma_event(self._summary(event, now), markets, single)
 
     def _view(self, kind: str, items: list[Any], query: Any) -> SortedView[Any]:

@@ -48,6 +48,7 @@ class SimConfig:
     negrisk_dip_rate: float = 0.02  # share of (group, epoch) with a real basket arbitrage
     negrisk_near_miss_rate: float = 0.05  # share with a dip erased by fees or depth
     dip_window_seconds: float = 10.0  # how long a dip lasts after the epoch's move
+    incomplete_event_rate: float = 0.0  # share of neg-risk events listing one leg too few
     max_books_in_memory: int = 4096  # untouched background-only ladders kept built
     max_cached_books: int = 120_000  # serialised token books kept (also after eviction)
     rate_limit_overrides: dict[str, int] = field(default_factory=dict)  # limit name -> max

@@ -9,6 +9,10 @@ constant marginal profit and take segments while the marginal profit is positive
 edge stays at least ``min_edge`` and every leg's order notional stays under the cap. The
 optimum therefore sits at a level boundary or at a limit, never only at the top level.
 
+Every leg must spend at least the venue's $1 marketable minimum along its walked book (the
+venue measures executed notional, not ``size x limit``); one leg under it refuses the whole
+basket, so no leg is sent that the venue would refuse after another one filled.
+
 The continuous optimum is then floored to whole shares: a FOK BUY's pUSD amount must have at
 most 2 decimals (``pm_lib.book_math``), which any whole number of shares meets at any 0.01
 price, and the SDK's float flooring keeps whole sizes exact. Each leg's limit is the worst price
@@ -185,10 +189,11 @@ def fill_basket(
         )
         if limit is None:
             return f"no FOK limit price at or below 1 - tick for {size} shares"
-        if size * limit < min_marketable_notional:
+        if walk.cost < min_marketable_notional:
+            # the venue's $1 floor is on what the order executes, not size x limit
             return (
-                f"leg notional {size * limit} is below the ${min_marketable_notional} "
-                "marketable minimum"
+                f"a leg spends {walk.cost} pUSD along its book (size x limit {size * limit}), "
+                f"below the ${min_marketable_notional} marketable minimum"
             )
         walks.append(walk)
         limits.append(limit)

@@ -2,16 +2,27 @@
 
 In a neg-risk event the outcomes are mutually exclusive and exactly one resolves YES, so a basket
 of one YES share per outcome pays exactly 1 pUSD, but only if the basket holds *every* outcome.
-So the event is traded only when its outcome set is complete and tradable: every market of the
-event is in the catalogue, open, accepting orders, on Protocol V1, with a fresh book. Augmented
-neg-risk events (``negRiskAugmented``) can gain outcomes later and carry placeholder legs, so a
+So the event is traded only when its outcome set is complete and tradable.
+
+The outcome set comes from two Gamma sources that must agree: the event's nested ``markets``
+list and every catalogue market that carries the event's ``negRiskMarketID`` (the live event
+list can leave out an outcome the markets listing holds, VENUE-FACTS 7 "Neg-risk traps": a
+basket of the listed long shots without the favourite is not an arbitrage, it is a bet against
+the favourite). Any disagreement refuses the event: a catalogue member the event does not list,
+a listed market the catalogue does not hold (closed, not accepting orders, not yet listed), or a
+listed market under another ``negRiskMarketID``. Every outcome must then be open, accepting
+orders, on Protocol V1 and have a fresh book. Augmented neg-risk events (``negRiskAugmented``,
+or a nested "Other" placeholder leg, ``pm_lib.venue.wire_gamma``) can gain outcomes later, so a
 "complete" basket today may not cover the winner: they are skipped. Each outcome has its own
 book, so the YES asks can sum below 1 (VENUE-FACTS 7: recorded sums were 1.003-1.156).
+
+The risk gate checks the same completeness again (``pm_lib.risk.rules_venue.basket_missing``)
+and stores its refusal with the opportunity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -42,7 +53,16 @@ from pm_lib.strategy.base import (
 )
 from pm_lib.strategy.basket import BasketFill, BasketLeg, fill_basket
 
-__all__ = ["NegRiskArbitrage"]
+__all__ = ["NegRiskArbitrage", "group_members"]
+
+
+def group_members(markets: Iterable[Market]) -> dict[str, frozenset[str]]:
+    """The condition ids of the catalogue's markets by ``negRiskMarketID`` (neg-risk only)."""
+    groups: dict[str, set[str]] = {}
+    for market in markets:
+        if market.neg_risk and market.neg_risk_market_id:
+            groups.setdefault(market.neg_risk_market_id, set()).add(market.condition_id)
+    return {group: frozenset(members) for group, members in groups.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +81,13 @@ class NegRiskArbitrage:
     ) -> StrategyResult:
         """Scan every neg-risk event of the catalogue (``portfolio`` is not used)."""
         by_condition = catalogue.market_by_condition()
+        groups = group_members(catalogue.markets)
         found: list[Opportunity] = []
         skipped: list[SkippedItem] = []
         for event in catalogue.events:
             if not event.neg_risk:
                 continue
-            outcome = self._evaluate(event, by_condition, books, now)
+            outcome = self._evaluate(event, by_condition, groups, books, now)
             if isinstance(outcome, str):
                 skipped.append(
                     SkippedItem(
@@ -81,6 +102,7 @@ class NegRiskArbitrage:
         self,
         event: Event,
         by_condition: Mapping[str, Market],
+        groups: Mapping[str, frozenset[str]],
         books: Mapping[str, OrderBook],
         now: datetime,
     ) -> list[tuple[Market, OrderBook]] | str:
@@ -91,11 +113,25 @@ class NegRiskArbitrage:
             return "event is closed"
         if len(event.market_condition_ids) < 2:
             return f"only {len(event.market_condition_ids)} market(s) listed for the event"
+        group = event.neg_risk_market_id
+        if not group:
+            return "no negRiskMarketID on the event: its outcome set cannot be cross-checked"
+        unlisted = sorted(groups.get(group, frozenset()) - set(event.market_condition_ids))
+        if unlisted:
+            return (
+                f"incomplete outcome set: the catalogue holds {len(unlisted)} market(s) under "
+                f"negRiskMarketID {group} that the event does not list: {', '.join(unlisted)}"
+            )
         members: list[tuple[Market, OrderBook]] = []
         for condition_id in event.market_condition_ids:
             market = by_condition.get(condition_id)
             if market is None:
                 return f"incomplete outcome set: market {condition_id} is not in the catalogue"
+            if market.neg_risk_market_id != group:
+                return (
+                    f"incomplete outcome set: market {condition_id} is listed by the event but "
+                    f"carries negRiskMarketID {market.neg_risk_market_id}, not {group}"
+                )
             problem = market_problem(market)
             if problem:
                 return f"incomplete outcome set: {problem}"
@@ -113,10 +149,11 @@ class NegRiskArbitrage:
         self,
         event: Event,
         by_condition: Mapping[str, Market],
+        groups: Mapping[str, frozenset[str]],
         books: Mapping[str, OrderBook],
         now: datetime,
     ) -> Opportunity | str | None:
-        members = self._outcome_set(event, by_condition, books, now)
+        members = self._outcome_set(event, by_condition, groups, books, now)
         if isinstance(members, str):
             return members
         if any(not book.asks for _, book in members):

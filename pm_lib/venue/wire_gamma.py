@@ -166,22 +166,35 @@ def parse_gamma_event(obj: object) -> Event:
     """Decode one Gamma event with the condition ids of all its nested ``markets``.
 
     A nested market without a ``conditionId`` makes the event unusable for group-completeness
-    checks, so the whole event is refused rather than silently shortened.
+    checks, so the whole event is refused rather than silently shortened; so does a nested
+    market under another ``negRiskMarketID`` than the event's. A nested "Other" placeholder leg
+    (``negRiskOther``) marks the event augmented even when ``negRiskAugmented`` says otherwise:
+    its outcome set can grow, so the basket strategy must not treat it as complete.
     """
     wire = WireObject(obj, "event", ("id", "slug"))
+    group = wire.optional_text("negRiskMarketID")
     condition_ids: list[str] = []
+    other_leg = False
     for nested in wire.objects("markets"):
         market = wire.nested(nested)
         if not market.fields.get("conditionId"):
             raise wire.bad(f"nested market {market.fields.get('id')!r} has no conditionId")
-        condition_ids.append(market.condition_id("conditionId"))
+        condition_id = market.condition_id("conditionId")
+        nested_group = market.optional_text("negRiskMarketID")
+        if nested_group is not None and nested_group != group:
+            raise wire.bad(
+                f"nested market {condition_id} has negRiskMarketID {nested_group}, "
+                f"the event {group}"
+            )
+        other_leg = other_leg or market.flag("negRiskOther")
+        condition_ids.append(condition_id)
     return Event(
         event_id=wire.text("id"),
         title=wire.text("title", default=""),
         slug=wire.text("slug", default=""),
         neg_risk=wire.flag("negRisk"),
-        neg_risk_augmented=wire.flag("negRiskAugmented"),
-        neg_risk_market_id=wire.optional_text("negRiskMarketID"),
+        neg_risk_augmented=wire.flag("negRiskAugmented") or other_leg,
+        neg_risk_market_id=group,
         market_condition_ids=tuple(condition_ids),
         closed=wire.flag("closed"),
     )

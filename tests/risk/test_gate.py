@@ -286,3 +286,74 @@ def test_earlier_sells_count_against_what_is_held() -> None:
 def test_decisions_are_stamped_with_now() -> None:
     decision = decide(opportunity(), portfolio(), limits(), NOW, ctx())
     assert decision.decided_at == NOW and decision.opportunity_id == "opp-1"
+
+
+def test_a_neg_risk_basket_without_every_outcome_is_rejected_and_says_which() -> None:
+    # Issue 15.2: YES of c1 and c2 bought as the whole group while the catalogue holds c3 (the
+    # favourite) under the same negRiskMarketID
+    def outcome(cid: str) -> Any:
+        return binary_market(
+            cid, f"y{cid}", f"n{cid}", neg_risk=True, neg_risk_market_id="0xg", event_id="e1"
+        )
+
+    markets = [outcome("c1"), outcome("c2"), outcome("c3")]
+    books = [book(f"y{m.condition_id}", DEEP, condition_id=m.condition_id) for m in markets]
+    basket = opportunity(
+        leg("yc1", size=10, limit_price="0.50", condition_id="c1"),
+        leg("yc2", size=10, limit_price="0.50", condition_id="c2"),
+        edge="0.10",
+    ).model_copy(update={"market": "0xg"})
+    decision = decide(basket, portfolio(), limits(), NOW, context(markets, books))
+    assert (decision.approved, decision.rule) == (False, "market_tradable")
+    assert "incomplete neg-risk basket" in decision.reason and "c3" in decision.reason
+    assert decision.inputs["market_tradable.missing"] == "c3"
+    whole = basket.model_copy(
+        update={"legs": (*basket.legs, leg("yc3", size=10, limit_price="0.50", condition_id="c3"))}
+    )
+    assert decide(whole, portfolio(), limits(), NOW, context(markets, books)).rule != (
+        "market_tradable"
+    )
+
+
+# Issue 16.5: the $1 minimum is on what a marketable order executes along the book.
+WALKED_UNDER_A_DOLLAR = ladder(("0.05", 8), ("0.11", 100))  # 10 shares: 0.40 + 0.22 = 0.62
+
+
+def test_marketable_buy_is_measured_on_the_walked_book_not_size_times_limit() -> None:
+    # FOK BUY 10 @ 0.11: size x limit 1.10, but it spends 0.62 along the book; the leg claims a
+    # VWAP of 0.11 (a strategy's figure), the gate walks its own book
+    decision = decide(
+        opportunity(leg(size=10, limit_price="0.11"), edge="0.5"),
+        portfolio(),
+        limits(),
+        NOW,
+        ctx(WALKED_UNDER_A_DOLLAR),
+    )
+    assert decision.rule == "venue_rules" and "below the venue's $1 minimum" in decision.reason
+    assert "executes 0.62 pUSD along the book (size x limit 1.10)" in decision.reason
+    assert decision.inputs["venue_rules.notional"] == "0.62"
+
+
+def test_a_basket_whose_middle_leg_walks_under_a_dollar_is_rejected_whole() -> None:
+    markets = [binary_market(f"c{i}", f"y{i}", f"n{i}") for i in (1, 2, 3)]
+    asks = {"y1": DEEP, "y2": WALKED_UNDER_A_DOLLAR, "y3": DEEP}
+    books = [book(t, a, condition_id=f"c{t[1]}") for t, a in asks.items()]
+    basket = opportunity(
+        leg("y1", size=10, limit_price="0.50", condition_id="c1"),
+        leg("y2", size=10, limit_price="0.11", condition_id="c2"),
+        leg("y3", size=10, limit_price="0.50", condition_id="c3"),
+        edge="0.5",
+    )
+    [decision] = apply_risk([basket], portfolio(), limits(), NOW, context(markets, books))
+    assert not decision.approved and decision.rule == "venue_rules"
+    assert decision.reason.startswith("token y2: marketable BUY 10 @ 0.11 executes 0.62 pUSD")
+
+
+def test_marketable_sell_under_a_dollar_is_rejected() -> None:
+    # FOK SELL 10 @ 0.05 into bids 0.05 x 100 receives 0.50: the venue refuses it
+    held = portfolio(positions={"y1": position("y1", 10, "0.04")})
+    sell = leg(size=10, limit_price="0.05", side=Side.SELL)
+    bids = context([binary_market()], [book("y1", DEEP, ladder(("0.05", 100)))])
+    decision = decide(opportunity(sell, edge="0.5"), held, limits(), NOW, bids)
+    assert decision.rule == "venue_rules"
+    assert "marketable SELL 10 @ 0.05 executes 0.50 pUSD" in decision.reason

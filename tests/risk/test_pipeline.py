@@ -25,7 +25,7 @@ def test_strategy_opportunities_pass_the_gate_on_the_same_books() -> None:
         binary_market(f"c{i}", f"y{i}", f"n{i}", neg_risk=True, neg_risk_market_id="g")
         for i in (2, 3)
     ]
-    cat = catalogue([plain, *outcomes], [neg_risk_event("e", outcomes)])
+    cat = catalogue([plain, *outcomes], [neg_risk_event("e", outcomes, neg_risk_market_id="g")])
     books = books_by_token(
         book("y1", ladder(("0.45", 100))),
         book("n1", ladder(("0.50", 100))),

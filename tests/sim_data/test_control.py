@@ -113,3 +113,71 @@ def test_faults_can_be_listed_and_removed_one_by_one(http: httpx.Client) -> None
 
 def test_bad_fault_kind_is_400(http: httpx.Client) -> None:
     assert http.post("/_sim/faults", json={"kind": "gremlins"}).status_code == 400
+
+
+def _nested(http: httpx.Client, event_id: str) -> list[str]:
+    return [m["conditionId"] for m in http.get(f"/gamma/events/{event_id}").json()["markets"]]
+
+
+def _keyset_nested(http: httpx.Client) -> dict[str, list[str]]:
+    events: dict[str, list[str]] = {}
+    query: dict[str, Any] = {"limit": 100}
+    while True:
+        page = http.get("/gamma/events/keyset", params=query).json()
+        events.update({e["id"]: [m["conditionId"] for m in e["markets"]] for e in page["events"]})
+        if "next_cursor" not in page:
+            return events
+        query["after_cursor"] = page["next_cursor"]
+
+
+def test_incomplete_events_leave_legs_out_of_the_event_only(
+    http: httpx.Client, venue_up: RunningVenue
+) -> None:
+    state = venue_up.venue.state
+    event = next(e for e in state.events.values() if e.neg_risk and len(e.condition_ids) >= 3)
+    favourite = max(
+        event.condition_ids,
+        key=lambda c: venue_up.venue.market_data.top_of_book(state.markets[c]).ask,  # type: ignore[union-attr]
+    )
+    # by default the favourite (highest YES ask) is left out
+    answer = http.post("/_sim/incomplete-events", json={"event_id": event.event_id})
+    assert answer.status_code == 200
+    assert answer.json()["events"] == {event.event_id: [favourite]}
+    assert _nested(http, event.event_id) == [c for c in event.condition_ids if c != favourite]
+    assert favourite not in _keyset_nested(http)[event.event_id]
+    # the left-out leg is still listed, quoted and tradable on its own
+    (market,) = http.get("/gamma/markets/keyset", params={"condition_ids": favourite}).json()[
+        "markets"
+    ]
+    assert market["active"] and not market["closed"]
+    # an explicit list, then an empty one restores the event
+    chosen = event.condition_ids[:2]
+    http.post("/_sim/incomplete-events", json={"event_id": event.event_id, "omit": chosen})
+    assert _nested(http, event.event_id) == event.condition_ids[2:]
+    http.post("/_sim/incomplete-events", json={"event_id": event.event_id, "omit": []})
+    assert _nested(http, event.event_id) == event.condition_ids
+
+
+def test_incomplete_events_by_rate_are_drawn_from_the_seed(
+    http: httpx.Client, venue_up: RunningVenue
+) -> None:
+    full = _keyset_nested(http)
+    answer = http.post("/_sim/incomplete-events", json={"rate": 1}).json()
+    drawn = answer["drawn"]
+    neg_risk = {e.event_id for e in venue_up.venue.state.events.values() if e.neg_risk}
+    multi = {e for e in neg_risk if len(full[e]) >= 2}
+    assert set(drawn) == multi and all(len(legs) == 1 for legs in drawn.values())
+    served = _keyset_nested(http)
+    for event_id, (leg,) in drawn.items():
+        assert served[event_id] == [c for c in full[event_id] if c != leg]
+    assert http.post("/_sim/incomplete-events", json={"rate": 1}).json()["drawn"] == drawn
+    assert http.delete("/_sim/incomplete-events").json() == {"rate": 0.0, "events": {}, "drawn": {}}
+    assert _keyset_nested(http) == full
+
+
+def test_incomplete_events_refuse_bad_requests(http: httpx.Client) -> None:
+    assert http.post("/_sim/incomplete-events", json={"rate": 2}).status_code == 400
+    assert http.post("/_sim/incomplete-events", json={"event_id": "nope"}).status_code == 400
+    event = http.get("/gamma/events/keyset", params={"limit": 1}).json()["events"][0]
+    bad = {"event_id": event["id"], "omit": ["0xnot-a-leg"]}
+    assert http.post("/_sim/incomplete-events", json=bad).status_code == 400

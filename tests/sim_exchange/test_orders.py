@@ -25,6 +25,7 @@ from py_clob_client_v2.exceptions import PolyApiException
 from py_clob_client_v2.order_builder.builder import OrderBuilder
 from py_clob_client_v2.signer import Signer
 
+from pm_lib.sim.market_admin import set_book
 from pm_lib.sim.server import RunningVenue
 from pm_lib.sim.venue import SimVenue
 from tests.sim_exchange.emulated_venue import (
@@ -206,6 +207,36 @@ def test_marketable_order_under_one_dollar_is_refused(client: ClobClient) -> Non
         400,
         {"error": "invalid amount for a marketable BUY order ($0.5), min size: $1"},
     )
+
+
+def test_the_dollar_minimum_is_on_the_executed_notional_not_size_times_limit(
+    client: ClobClient, venue: SimVenue
+) -> None:
+    # Issue 16.5: FOK BUY 10 @ 0.11 signs 1.10 pUSD but executes 8 @ 0.05 + 2 @ 0.11 = 0.62
+    set_book(venue.market_data, YES, bids=[["0.04", "100"]], asks=[["0.05", "8"], ["0.11", "100"]])
+
+    status, body = _rejection(lambda: _limit(client, 0.11, 10, order_type=OrderType.FOK))
+
+    assert (status, body) == (
+        400,
+        {"error": "invalid amount for a marketable BUY order ($0.62), min size: $1"},
+    )
+    assert _collateral(client) == START and _shares(client, YES) == 0
+    # 20 shares execute 8 @ 0.05 + 12 @ 0.11 = 1.72: accepted
+    assert _limit(client, 0.11, 20, order_type=OrderType.FOK)["status"] == "matched"
+
+
+def test_a_marketable_sell_under_one_dollar_is_refused(client: ClobClient, venue: SimVenue) -> None:
+    _limit(client, 0.55, 20, order_type=OrderType.FOK)  # hold 20 YES
+    set_book(venue.market_data, YES, bids=[["0.05", "100"]], asks=[["0.55", "100"]])
+
+    status, body = _rejection(lambda: _limit(client, 0.05, 10, "SELL", order_type=OrderType.FOK))
+
+    assert (status, body) == (
+        400,
+        {"error": "invalid amount for a marketable SELL order ($0.5), min size: $1"},
+    )
+    assert _shares(client, YES) == 20_000_000
 
 
 def test_buy_beyond_the_balance_is_refused(client: ClobClient) -> None:

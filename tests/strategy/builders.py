@@ -76,12 +76,12 @@ def binary_market(
 
 
 def neg_risk_event(event_id: str, markets: Iterable[Market], **fields: Any) -> Event:
+    fields.setdefault("neg_risk_market_id", f"0xgroup{event_id}")
     return Event(
         event_id=event_id,
         title=f"Event {event_id}",
         slug=f"event-{event_id}",
         neg_risk=True,
-        neg_risk_market_id=f"0xgroup{event_id}",
         market_condition_ids=tuple(m.condition_id for m in markets),
         **fields,
     )

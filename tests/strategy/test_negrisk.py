@@ -23,6 +23,7 @@ ASKS = {"c1": "0.30", "c2": "0.32", "c3": "0.33"}  # sum 0.95
 
 
 def outcome(cid: str, **fields: Any) -> Market:
+    fields.setdefault("neg_risk_market_id", "0xgroupe1")
     return binary_market(cid, f"y{cid}", f"n{cid}", neg_risk=True, event_id="e1", **fields)
 
 
@@ -90,3 +91,67 @@ def test_basket_at_or_above_one_is_quietly_ignored() -> None:
     # 0.30 + 0.32 + 0.33 + 0.40 = 1.35: no edge, and nothing to report
     markets = [outcome("c1"), outcome("c2"), outcome("c3"), outcome("c4")]
     assert scan(markets, asks={**ASKS, "c4": "0.40"}) == StrategyResult()
+
+
+def test_an_outcome_the_event_leaves_out_refuses_the_basket() -> None:
+    # Issue 15.2: the event's nested list leaves out the favourite (c4 at 0.90) that the
+    # catalogue holds under the same negRiskMarketID; the listed long shots sum to 0.95
+    markets = [outcome("c1"), outcome("c2"), outcome("c3"), outcome("c4")]
+    result = scan(markets, listed=markets[:3], asks={**ASKS, "c4": "0.90"})
+    assert result.opportunities == ()
+    (skip,) = result.skipped
+    assert skip.ident == "e1"
+    assert (
+        "incomplete outcome set: the catalogue holds 1 market(s) under negRiskMarketID "
+        "0xgroupe1 that the event does not list: c4"
+    ) in skip.reason
+
+
+def test_a_listed_market_of_another_group_refuses_the_basket() -> None:
+    markets = [outcome("c1"), outcome("c2"), outcome("c3", neg_risk_market_id="0xother")]
+    result = scan(markets)
+    assert result.opportunities == ()
+    assert "market c3 is listed by the event but carries negRiskMarketID 0xother" in (
+        result.skipped[0].reason
+    )
+
+
+def test_an_event_without_a_group_id_is_not_traded() -> None:
+    markets = [outcome("c1"), outcome("c2"), outcome("c3")]
+    result = scan(markets, neg_risk_market_id=None)
+    assert result.opportunities == ()
+    assert "no negRiskMarketID on the event" in result.skipped[0].reason
+
+
+def test_an_outcome_without_a_book_refuses_the_basket() -> None:
+    markets = [outcome("c1"), outcome("c2"), outcome("c3")]
+    event = neg_risk_event("e1", markets)
+    books = books_by_token(
+        *(book(m.yes.token_id, ladder((ASKS[m.condition_id], 50))) for m in markets[:2])
+    )
+    result = NegRiskArbitrage(params()).find(catalogue(markets, [event]), books, portfolio(), NOW)
+    assert result.opportunities == ()
+    assert "yc3" in result.skipped[0].reason
+
+
+def test_a_leg_walking_under_a_dollar_refuses_the_whole_basket() -> None:
+    # Issue 16.5: 10 baskets; c2 walks 8 @ 0.05 + 2 @ 0.11 = 0.62 pUSD (size x limit 1.10)
+    markets = [outcome("c1"), outcome("c2"), outcome("c3")]
+    event = neg_risk_event("e1", markets)
+    asks = {
+        "yc1": ladder(("0.30", 10)),
+        "yc2": ladder(("0.05", 8), ("0.11", 100)),
+        "yc3": ladder(("0.30", 10)),
+    }
+    books = books_by_token(
+        *(book(t, a, condition_id=t[1:]) for t, a in asks.items()),
+    )
+    result = NegRiskArbitrage(params()).find(catalogue(markets, [event]), books, portfolio(), NOW)
+    assert result.opportunities == ()
+    assert "a leg spends 0.62 pUSD along its book (size x limit 1.10)" in result.skipped[0].reason
+
+
+def test_a_leg_not_accepting_orders_refuses_the_basket() -> None:
+    result = scan([outcome("c1"), outcome("c2", accepting_orders=False), outcome("c3")])
+    assert result.opportunities == ()
+    assert "incomplete outcome set: market c2 is not accepting orders" in result.skipped[0].reason

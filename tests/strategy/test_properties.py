@@ -126,7 +126,10 @@ def test_negrisk_accounting_is_exact(
     asks: list[tuple[Level, ...]], fees: FeeSchedule, p: StrategyParams
 ) -> None:
     markets = [
-        binary_market(f"c{i}", f"y{i}", f"n{i}", fees=fees, neg_risk=True) for i in range(len(asks))
+        binary_market(
+            f"c{i}", f"y{i}", f"n{i}", fees=fees, neg_risk=True, neg_risk_market_id="0xgroupe"
+        )
+        for i in range(len(asks))
     ]
     books = books_by_token(*(book(m.yes.token_id, a) for m, a in zip(markets, asks, strict=True)))
     cat = catalogue(markets, [neg_risk_event("e", markets)])

@@ -16,6 +16,7 @@ from pm_lib.book_math import (
     is_on_tick,
     is_valid_price,
     marketable_buy_limit,
+    marketable_spend,
     precision_problem,
     round_size,
     round_to_tick,
@@ -276,3 +277,13 @@ def test_fractional_fee_exponent_as_listed_live_for_economics_markets() -> None:
     economics = FeeSchedule(rate=D("0.03"), exponent=D("0.5"))
     assert taker_fee(D(100), D("0.2"), economics) == D("1.2")
     assert taker_fee(D(100), D("0.5"), economics) == D("1.5")
+
+
+def test_marketable_spend_is_what_executes_along_the_book_up_to_the_limit() -> None:
+    asks = (Level(price=D("0.05"), size=D(8)), Level(price=D("0.11"), size=D(100)))
+    bids = (Level(price=D("0.40"), size=D(3)), Level(price=D("0.30"), size=D(100)))
+    assert marketable_spend(asks, Side.BUY, D(10), D("0.11")) == D("0.62")  # not 1.10
+    assert marketable_spend(asks, Side.BUY, D(10), D("0.05")) == D("0.40")  # the rest rests
+    assert marketable_spend(asks, Side.BUY, D(10), D("0.04")) == D(0)  # not marketable
+    assert marketable_spend(bids, Side.SELL, D(5), D("0.30")) == D("1.80")  # 1.20 + 0.60
+    assert marketable_spend(bids, Side.SELL, D(5), D("0.35")) == D("1.20")

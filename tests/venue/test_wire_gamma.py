@@ -232,6 +232,27 @@ def test_event_with_a_market_lacking_condition_id_is_refused(
         parse_gamma_event(raw)
 
 
+def test_event_with_a_nested_other_leg_counts_as_augmented(
+    resource: Callable[[str], Any],
+) -> None:
+    # an "Other" placeholder leg means the outcome set can grow, whatever the event flag says
+    raw = resource("2026-01-08_henrywkk_polymarket-monitor__event_137153.json")
+    raw["markets"][-1]["negRiskOther"] = True
+
+    assert raw["negRiskAugmented"] is False
+    assert parse_gamma_event(raw).neg_risk_augmented is True
+
+
+def test_event_with_a_nested_market_of_another_group_is_refused(
+    resource: Callable[[str], Any],
+) -> None:
+    raw = resource("2026-01-08_henrywkk_polymarket-monitor__event_137153.json")
+    raw["markets"][2]["negRiskMarketID"] = "0x" + "ab" * 32
+
+    with pytest.raises(BadVenueData, match="has negRiskMarketID 0xabab"):
+        parse_gamma_event(raw)
+
+
 def test_clob_market_info_is_decoded(resource: Callable[[str], Any]) -> None:
     info = parse_clob_market_info(resource(CLOB_INFO))
 
