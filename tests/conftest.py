@@ -89,3 +89,30 @@ def _suite_database_on_postgres(
     url = request.getfixturevalue("database_url")
     for owner in owners:
         monkeypatch.setattr(owner, "db_url", lambda _path: url)
+
+
+# The slow tests: the inner loop (`uv run pytest -m "not slow"`) leaves them out, CI runs them.
+# A Prefect harness or a real server (markers `prefect`, `e2e`), and these modules, each of
+# which starts worker processes, a whole CLI session or a migration chain per test.
+SLOW_MODULES = frozenset(
+    {
+        "tests/reliability/test_chaos.py",
+        "tests/reliability/test_concurrency.py",
+        "tests/reliability/test_secrets_everywhere.py",
+        "tests/store/test_migrations.py",
+        "tests/sim_data/test_cli_serve.py",
+        "tests/pipeline/test_catalogue_refresh.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        module = Path(str(item.path)).relative_to(root).as_posix()
+        if (
+            module in SLOW_MODULES
+            or item.get_closest_marker("prefect")
+            or item.get_closest_marker("e2e")
+        ):
+            item.add_marker(pytest.mark.slow)
