@@ -14,6 +14,7 @@ reservations, then applies fills, settles balances and rests any GTC/GTD remaind
 
 from __future__ import annotations
 
+import hashlib
 import random
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -285,6 +286,19 @@ class Exchange:
         available = wallet.balance_of(asset) - self._reserved(maker, asset)
         if need > available or need > wallet.allowance_for(asset, exchange):
             raise CodedRejection(NOT_ENOUGH_BALANCE, "INVALID_ORDER_NOT_ENOUGH_BALANCE")
+
+    def lookup_misses(self, record: OrderRecord) -> bool:
+        """Whether GET /data/order answers "not found" for ``record`` although it exists.
+
+        The live venue does so for some fully filled FOK/FAK orders (VENUE-FACTS 2.4); a share
+        ``filled_lookup_miss_rate`` of them, chosen by a hash of the seed and order id, so the
+        same order always answers the same way.
+        """
+        rate = self.config.filled_lookup_miss_rate
+        if rate <= 0 or record.status != ORDER_MATCHED or record.order_type not in ("FOK", "FAK"):
+            return False
+        digest = hashlib.sha256(f"{self.config.seed}:{record.order_id}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
     # -- heartbeats -------------------------------------------------------------------------
 

@@ -32,6 +32,10 @@ class SimConfig:
     mined_after_seconds: float = 1.0  # venue-clock seconds from MATCHED to MINED
     confirmed_after_seconds: float = 3.0  # venue-clock seconds from MATCHED to CONFIRMED
     heartbeat_timeout_seconds: float = 10.0
+    # Share of filled FOK/FAK orders whose GET /data/order/{id} answers as if unknown, and how:
+    # "404" (``{"error": "Order not found"}``) or "empty" (a 200 with an empty body).
+    filled_lookup_miss_rate: float = 0.0
+    filled_lookup_miss_answer: str = "404"
     enforce_rate_limits: bool = True
     chain_id: int = 137
     extra: dict[str, object] = field(default_factory=dict)

@@ -36,6 +36,7 @@ from py_clob_client_v2.clob_types import (
     ApiCreds,
     AssetType,
     BalanceAllowanceParams,
+    OpenOrderParams,
     OrderArgsV2,
     OrderPayload,
     PartialCreateOrderOptions,
@@ -150,6 +151,9 @@ def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
     if isinstance(e, PolyException | ValueError):
         # Raised by the SDK before anything was sent (bad tick, price out of range, ...).
         return RejectedByVenue(f"{action}: refused by the SDK before sending: {e}")
+    if not write and isinstance(e, TypeError | KeyError | AttributeError):
+        # The SDK walking pages of an answer it could not decode (it returns the raw text).
+        return RetryableError(f"{action}: unreadable answer ({type(e).__name__}: {e})")
     if write:
         return OutcomeUnknown(f"{action}: unexpected {type(e).__name__}")
     return RetryableError(f"{action}: unexpected {type(e).__name__}")
@@ -280,9 +284,11 @@ class TradingClient:
         return ack
 
     def get_order(self, order_id: str) -> VenueOrder | None:
-        """GET /data/order/{id}; None when the venue does not know it (404 or empty body).
+        """GET /data/order/{id}; None only on the venue's clear "not found" (404 or empty body).
 
-        A fully filled FOK/FAK order may be missing here: look in trades (VENUE-FACTS 2.4).
+        A fully filled FOK/FAK order may be missing here: look in trades (VENUE-FACTS 2.4). An
+        answer that cannot be read (the SDK hands back the raw text of a garbled 200) is not a
+        "not found": ``BadVenueData``, so nobody concludes the venue never had the order.
         """
         try:
             answer = self._client.get_order(order_id)
@@ -292,13 +298,18 @@ class TradingClient:
             raise map_sdk_error(e, action="get order", write=False) from e
         except Exception as e:
             raise map_sdk_error(e, action="get order", write=False) from e
-        if not isinstance(answer, dict) or not answer:
+        if answer is None or answer == "" or answer == {}:
             return None
+        if not isinstance(answer, dict):
+            raise BadVenueData("order", order_id, f"unreadable answer {str(answer)[:40]!r}")
         return parse_open_order(answer)
 
-    def open_orders(self) -> list[VenueOrder]:
-        """Every resting order of the account (all pages)."""
-        rows = self._call("open orders", False, lambda: self._client.get_open_orders())
+    def open_orders(self, order_id: str | None = None) -> list[VenueOrder]:
+        """Every resting order of the account (all pages), or only ``order_id`` if it rests."""
+        params = OpenOrderParams(id=order_id) if order_id else None
+        rows = self._call("open orders", False, lambda: self._client.get_open_orders(params))
+        if not isinstance(rows, list):
+            raise BadVenueData("open orders", order_id or "", "unreadable answer")
         return [parse_open_order(row) for row in rows]
 
     def trades(
