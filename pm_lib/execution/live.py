@@ -129,7 +129,11 @@ class LiveExecutor:
         transport: httpx.BaseTransport | None = None,
     ) -> LiveExecutor:
         """Set the SDK's HTTP timeout, derive API credentials if absent, and connect."""
-        install_http_client(settings.http_timeout_seconds, transport)
+        install_http_client(
+            settings.http_timeout_seconds,
+            transport,
+            heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
+        )
         if credentials.api is None:
             api = derive_api_credentials(settings.clob_url, settings.chain_id, credentials)
             credentials = credentials.with_api(api)

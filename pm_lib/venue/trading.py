@@ -15,7 +15,8 @@ Error mapping (VENUE-FACTS 2.4):
 
 The SDK's HTTP client is one module-level, synchronous ``httpx.Client(http2=True)`` built with
 httpx's default 5 s timeout (``py_clob_client_v2/http_helpers/helpers.py``). ``install_http_client``
-replaces it with one whose timeout is ``PM_HTTP_TIMEOUT_SECONDS`` (and, for tests, a transport).
+replaces it with one whose timeout is ``PM_HTTP_TIMEOUT_SECONDS``, heartbeats excepted: they get
+``PM_HEARTBEAT_TIMEOUT_SECONDS`` (and, for tests, a transport).
 Callers on an event loop must run these methods in a thread (``execution.base.run_off_loop``).
 Writes are never retried here (``retry_on_error=False``), and posts use ``defer_exec=True`` so the
 SDK does not poll trades for up to 30 s after a match (VENUE-FACTS 2.1).
@@ -92,17 +93,49 @@ _FUNDS_MARKERS = ("not enough balance", "allowance", "insufficient")
 T = TypeVar("T")
 
 
+HEARTBEAT_PATHS = frozenset({"/v1/heartbeats", "/heartbeats"})
+DEFAULT_HEARTBEAT_TIMEOUT = 2.5
+"""Seconds one heartbeat may take (``PM_HEARTBEAT_TIMEOUT_SECONDS``): well under the venue's
+10 s window, so one hung beat is cut in time for the next to arrive."""
+
+
+class _HeartbeatTimeout(httpx.BaseTransport):
+    """Gives heartbeat requests their own short timeout; every other request keeps the client's.
+
+    httpx's transports read the timeout from the request's ``timeout`` extension, so the SDK's
+    module-level client needs no change in how it calls us.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
+        self._inner = inner
+        self._timeout = httpx.Timeout(seconds).as_dict()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path in HEARTBEAT_PATHS:
+            request.extensions = {**request.extensions, "timeout": self._timeout}
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def install_http_client(
-    timeout_seconds: float, transport: httpx.BaseTransport | None = None
+    timeout_seconds: float,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    heartbeat_timeout_seconds: float = DEFAULT_HEARTBEAT_TIMEOUT,
 ) -> httpx.Client:
-    """Replace the SDK's module-level HTTP client with one that has our timeout.
+    """Replace the SDK's module-level HTTP client with one that has our timeouts.
 
     The SDK builds ``httpx.Client(http2=True)`` at import with httpx's 5 s default; we make the
-    timeout explicit (``PM_HTTP_TIMEOUT_SECONDS``). ``transport`` is the test seam (fault
-    injection in front of the local emulator). Process-wide, like the SDK's own client.
+    timeout explicit (``PM_HTTP_TIMEOUT_SECONDS``) and give heartbeats their own, shorter one
+    (``PM_HEARTBEAT_TIMEOUT_SECONDS``). ``transport`` is the test seam (fault injection in front
+    of the local emulator). Process-wide, like the SDK's own client.
     """
+    inner = transport if transport is not None else httpx.HTTPTransport(http2=True)
     client = httpx.Client(
-        http2=transport is None, timeout=httpx.Timeout(timeout_seconds), transport=transport
+        timeout=httpx.Timeout(timeout_seconds),
+        transport=_HeartbeatTimeout(inner, min(heartbeat_timeout_seconds, timeout_seconds)),
     )
     old = sdk_http._http_client
     sdk_http._http_client = client
