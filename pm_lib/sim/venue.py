@@ -13,8 +13,9 @@ from decimal import Decimal
 from pm_lib.sim.exchange import Exchange
 from pm_lib.sim.faults import FaultPlan
 from pm_lib.sim.limits import RateLimiter, RequestStats
+from pm_lib.sim.market_admin import modify_market
 from pm_lib.sim.market_data import MarketData
-from pm_lib.sim.state import VenueState
+from pm_lib.sim.state import SimMarket, VenueState
 
 __all__ = ["SimConfig", "SimVenue"]
 
@@ -71,3 +72,8 @@ class SimVenue:
         self.stats = RequestStats()
         self.faults = FaultPlan(self.config.seed)
         self.exchange = Exchange(self.state, self.config)
+        self.exchange.change_tick = self._change_tick
+
+    def _change_tick(self, market: SimMarket, tick: Decimal) -> None:
+        """Change a market's tick as ``PATCH /_sim/markets`` does (Gamma, books, caches)."""
+        modify_market(self.market_data, market.condition_id, {"tick_size": str(tick)})

@@ -52,7 +52,13 @@ from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2
 from pydantic import SecretStr
 
 from pm_lib.auth import ApiCredentials, Credentials
-from pm_lib.book_math import order_amounts, taker_fee, to_micro_units
+from pm_lib.book_math import (
+    is_valid_price,
+    order_amounts,
+    precision_problem,
+    taker_fee,
+    to_micro_units,
+)
 from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
 from pm_lib.venue.errors import (
     BadVenueData,
@@ -203,6 +209,20 @@ class SignedOrder:
     sdk_order: SignedOrderV2
 
 
+_TICK_REFUSAL = "invalid tick size"  # the SDK: "invalid tick size (0.001), minimum for ... is 0.01"
+_VENUE_TICK_REFUSAL = "minimum tick size"  # the venue: "... breaks minimum tick size rule: 0.01"
+
+
+class _TickRefused(Exception):
+    """The SDK refused the request's tick as finer than the tick it cached for the token."""
+
+
+def _amounts(request: OrderRequest) -> tuple[int, int]:
+    """(maker, taker) amounts of ``request`` in micro-units, exact."""
+    maker, taker = order_amounts(request.side, request.size, request.price)
+    return to_micro_units(maker), to_micro_units(taker)
+
+
 def _tick_text(tick: Decimal) -> str:
     text = format(tick.normalize(), "f")
     if text not in ROUNDING_CONFIG:
@@ -255,10 +275,45 @@ class TradingClient:
         Only cached reads happen (GET /tick-size and /version, once per token and client). The
         amounts are checked to the micro-unit against exact Decimal arithmetic, because the SDK
         rounds through floats (``pm_lib.book_math`` module docstring, "SDK quirk").
+
+        Tick changes inside a run (the venue moves a market to 0.001 near 0.04/0.96): the SDK
+        caches a token's tick per client and refuses a finer one, so on that refusal the cached
+        tick is dropped and read again. If the venue's tick is now coarser than the request's,
+        an order whose price is still on the venue's grid is signed at the venue's tick; any
+        other is refused before sending, with both ticks in the reason.
         """
         tick = _tick_text(request.tick_size)
-        amounts = order_amounts(request.side, request.size, request.price)
-        want = (to_micro_units(amounts[0]), to_micro_units(amounts[1]))
+        try:
+            order = self._create_order(request, tick)
+        except _TickRefused:
+            self._forget_tick(request.token_id)
+            venue = self._call(
+                "tick size", False, lambda: Decimal(self._client.get_tick_size(request.token_id))
+            )
+            if venue <= request.tick_size:  # the cache was stale: the request's tick is fine
+                order = self._create_order(request, tick)
+            else:
+                problem = (
+                    f"price {request.price} is off the market's new grid"
+                    if not is_valid_price(request.price, venue)
+                    else precision_problem(
+                        request.side, request.size, request.price, venue, request.order_type
+                    )
+                )
+                if problem is not None:
+                    raise RejectedByVenue(
+                        f"sign order: the market's tick size is now {venue} (the order was "
+                        f"priced for {request.tick_size}): {problem}; not sent"
+                    ) from None
+                order = self._create_order(request, _tick_text(venue))
+        return SignedOrder(
+            self._order_hash(order, request.neg_risk), request, *_amounts(request), order
+        )
+
+    def _create_order(self, request: OrderRequest, tick: str) -> SignedOrderV2:
+        """The SDK's signed order at ``tick``, its amounts checked; ``_TickRefused`` when the
+        SDK's cached tick for the token is coarser than ``tick``."""
+        want = _amounts(request)
         args = OrderArgsV2(
             token_id=request.token_id,
             price=float(request.price),
@@ -266,15 +321,29 @@ class TradingClient:
             side=request.side.value,
             expiration=int(request.expiration.timestamp()) if request.expiration else 0,
         )
-        options = PartialCreateOrderOptions(
-            tick_size=tick,
-            neg_risk=request.neg_risk,
-        )
-        order = self._call("sign order", False, lambda: self._client.create_order(args, options))
+        options = PartialCreateOrderOptions(tick_size=tick, neg_risk=request.neg_risk)
+        try:
+            order = self._client.create_order(args, options)
+        except PolyException as e:
+            if _TICK_REFUSAL in str(e):
+                raise _TickRefused(str(e)) from e
+            raise map_sdk_error(e, action="sign order", write=False) from e
+        except Exception as e:
+            raise map_sdk_error(e, action="sign order", write=False) from e
         got = (int(order.makerAmount), int(order.takerAmount))
         if got != want:
             raise RejectedByVenue(f"SDK signed amounts {got}, expected {want}: not posting it")
-        return SignedOrder(self._order_hash(order, request.neg_risk), request, *want, order)
+        return order
+
+    def _forget_tick(self, token_id: str) -> None:
+        """Drop the SDK's cached tick of ``token_id`` so the next read asks the venue.
+
+        The SDK (py-clob-client-v2 1.x) keeps it in the private ``ClobClient.__tick_sizes``
+        dict with no way to refresh it; this adapter is the one place that knows.
+        """
+        cache = getattr(self._client, "_ClobClient__tick_sizes", None)
+        if isinstance(cache, dict):
+            cache.pop(token_id, None)
 
     def _float_size(self, request: OrderRequest, tick: str, want: tuple[int, int]) -> float:
         """The float size for which the SDK's float rounding yields exactly ``want``."""
@@ -301,13 +370,7 @@ class TradingClient:
         """
         req = signed.request
         post_only = req.post_only and req.order_type in (OrderType.GTC, OrderType.GTD)
-        answer = self._call(
-            "post order",
-            True,
-            lambda: self._client.post_order(
-                signed.sdk_order, req.order_type.value, post_only=post_only, defer_exec=True
-            ),
-        )
+        answer = self._call("post order", True, lambda: self._post_once(signed, post_only))
         try:
             ack = parse_post_order_response(answer)
         except BadVenueData as e:
@@ -315,6 +378,19 @@ class TradingClient:
         if not ack.success:
             raise RejectedByVenue(f"post order: {ack.error_msg or 'success=false'}")
         return ack
+
+    def _post_once(self, signed: SignedOrder, post_only: bool) -> Any:
+        try:
+            return self._client.post_order(
+                signed.sdk_order,
+                signed.request.order_type.value,
+                post_only=post_only,
+                defer_exec=True,
+            )
+        except PolyApiException as e:
+            if e.status_code == 400 and _VENUE_TICK_REFUSAL in _error_text(e):
+                self._forget_tick(signed.request.token_id)  # the next sign reads the new tick
+            raise
 
     def get_order(self, order_id: str) -> VenueOrder | None:
         """GET /data/order/{id}; None only on the venue's clear "not found" (404 or empty body).
