@@ -126,6 +126,21 @@ def test_garbled_open_orders_never_confirm_a_not_found(
     executor.close()
 
 
+def test_garbled_trades_fail_the_reconcile_loudly_and_change_nothing(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    now = [datetime.now(UTC)]
+    executor = connected(live_settings, engine, credentials, clock=lambda: now[0])
+    [placed] = executor.place([order("r1:o:0", Side.BUY, "10", "0.40", OrderType.GTC)])
+    assert placed.status is OrderStatus.LIVE
+    fault(running, "malformed", "/data/trades")
+    now[0] += LATER
+    with pytest.raises(RetryableError, match="trades: unreadable answer"):
+        reconcile(executor, engine, clock=lambda: now[0])
+    executor.close()
+    assert stored_status(engine, "r1:o:0") is OrderStatus.LIVE
+
+
 # --- filled orders the venue's lookup does not find --------------------------------------------
 
 
