@@ -308,7 +308,10 @@ class LiveExecutor:
             filled = min(order.size_matched, counted) if failed else order.size_matched
             return self._settle(intent_key, status, filled=filled, fills_made=made)
         if made:  # in trades although the lookup missed it: the venue had it
-            done = OrderStatus.MATCHED if counted >= row.size else OrderStatus.CANCELED
+            # Its status is the venue's (matched in full or not); the size filled never
+            # counts a trade that failed on chain.
+            matched = sum((f.size for f in made), ZERO)
+            done = OrderStatus.MATCHED if matched >= row.size else OrderStatus.CANCELED
             return self._settle(intent_key, done, filled=counted, fills_made=made)
         if self._clock() - row.updated_at >= self._grace:
             return self._settle(

@@ -183,8 +183,9 @@ def test_failed_trade_of_a_fok_whose_lookup_misses_is_not_counted(
         row = intent_by_key(session, "r1:o:0")
         [fill] = fills(session, "live")
     assert fill.status is TradeStatus.FAILED
-    assert row is not None and row.status is OrderStatus.CANCELED  # had it; nothing filled
-    assert row.filled_size == Decimal(0)
+    assert row is not None and row.status is OrderStatus.MATCHED  # as the venue says
+    assert row.filled_size == Decimal(0)  # but the one trade failed on chain
+    assert row.avg_price is None
 
 
 def test_failed_trade_is_not_counted_when_the_lookup_finds_the_order(
