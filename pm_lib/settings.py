@@ -223,6 +223,13 @@ class Settings(BaseSettings):
         description="PM_HEARTBEAT_INTERVAL_SECONDS: live heartbeats while orders rest "
         "(the venue cancels everything after 10 s without one).",
     )
+    heartbeat_timeout_seconds: float = Field(
+        default=2.5,
+        gt=0,
+        le=4,
+        description="PM_HEARTBEAT_TIMEOUT_SECONDS: timeout of one heartbeat request, well under "
+        "the venue's 10 s window (a hung beat is cut and the next one sent).",
+    )
 
     @field_validator("strategies", mode="before")
     @classmethod
@@ -240,6 +247,15 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown strategies {unknown}; choose from {list(STRATEGY_NAMES)}")
         return value
+
+    @model_validator(mode="after")
+    def _heartbeat_times_out_before_the_next_one(self) -> Settings:
+        if self.heartbeat_timeout_seconds >= self.heartbeat_interval_seconds:
+            raise ValueError(
+                "PM_HEARTBEAT_TIMEOUT_SECONDS must be below PM_HEARTBEAT_INTERVAL_SECONDS: a hung "
+                "heartbeat would delay the next one"
+            )
+        return self
 
     @model_validator(mode="after")
     def _order_fits_in_position_limits(self) -> Settings:

@@ -129,7 +129,11 @@ class LiveExecutor:
         transport: httpx.BaseTransport | None = None,
     ) -> LiveExecutor:
         """Set the SDK's HTTP timeout, derive API credentials if absent, and connect."""
-        install_http_client(settings.http_timeout_seconds, transport)
+        install_http_client(
+            settings.http_timeout_seconds,
+            transport,
+            heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
+        )
         if credentials.api is None:
             api = derive_api_credentials(settings.clob_url, settings.chain_id, credentials)
             credentials = credentials.with_api(api)
@@ -175,7 +179,7 @@ class LiveExecutor:
             ack = self._client.post(signed)
         except OutcomeUnknown as e:
             self._settle(key, OrderStatus.UNKNOWN, error=str(e))
-            return self._resolve(key, keep_alive=True)
+            return self._resolve_after_post(key)
         except RejectedByVenue as e:
             return self._settle(key, OrderStatus.REJECTED, error=str(e))
         except RetryableError as e:  # 425/429: the venue did not take the order
@@ -185,7 +189,7 @@ class LiveExecutor:
     def _record_ack(self, signed: SignedOrder, ack: PostOrderAck) -> OrderResult:
         key = signed.request.intent_key
         if ack.status is None:
-            return self._resolve(key, keep_alive=True)
+            return self._resolve_after_post(key)
         if ack.status is OrderStatus.LIVE:
             self.heartbeat.start()
         note = None
@@ -248,49 +252,72 @@ class LiveExecutor:
         """Look an intent's order up at the venue and store what it finds (see ``_resolve``).
 
         Used by reconcile: it never starts heartbeats for orders an earlier run left resting.
+        Raises ``VenueError``/``BadVenueData`` when the venue's answers cannot be read or did
+        not come; the intent is then left as it was (reconcile reports it).
         """
         return self._resolve(intent_key, keep_alive=False)
+
+    def _resolve_after_post(self, intent_key: str) -> OrderResult:
+        """``_resolve`` right after an ambiguous post: a failed lookup leaves it as it was."""
+        try:
+            return self._resolve(intent_key, keep_alive=True)
+        except (VenueError, BadVenueData) as e:
+            with session_scope(self._engine) as session:
+                row = intent_by_key(session, intent_key)
+            assert row is not None  # stored before posting
+            return result_from_row(row, error=f"lookup failed, still {row.status}: {e}")
 
     def _resolve(self, intent_key: str, *, keep_alive: bool) -> OrderResult:
         """Look an intent's order up at the venue and store what it finds.
 
-        The order, when the venue still lists it, gives the status; its trades give the fills.
-        A fully filled FOK/FAK may be missing from ``/data/order`` (VENUE-FACTS 2.4): then the
-        trades decide. An order the venue has never heard of stays UNKNOWN for ``UNKNOWN_GRACE``
-        and is then REJECTED as never placed; so is an intent left PENDING (never signed). A
-        failed lookup leaves it as it was. ``keep_alive`` starts heartbeats if it rests.
+        The order, when the venue still lists it (``/data/order``, else the open orders), gives
+        the status; its trades give the fills (FAILED ones never count). A fully filled FOK/FAK
+        may be missing from ``/data/order`` (VENUE-FACTS 2.4): then the trades decide. Only a
+        clear "not found" from the lookup, confirmed by the open orders and the trades, means
+        the venue never had it: such an order stays UNKNOWN for ``UNKNOWN_GRACE`` and is then
+        REJECTED as never placed; so is an intent left PENDING (never signed). An answer that
+        cannot be read raises (``VenueError``/``BadVenueData``) and changes nothing: an
+        unreadable answer is not a "no". ``keep_alive`` starts heartbeats if it rests.
         """
         with session_scope(self._engine) as session:
             row = intent_by_key(session, intent_key)
         if row is None or row.status.is_terminal:
             return already_exists_result(row, intent_key)
-        if row.venue_order_id is None:  # stopped before signing: nothing can have been sent
+        order_id = row.venue_order_id
+        if order_id is None:  # stopped before signing: nothing can have been sent
             if self._clock() - row.updated_at < self._grace:
                 return result_from_row(row, error="not signed yet")
             return self._settle(intent_key, OrderStatus.REJECTED, error="never signed or sent")
-        try:
-            order = self._client.get_order(row.venue_order_id)
-            trade_ids = order.trade_ids if order is not None else ()
-            if trade_ids:
-                found = self._fills.fetch(trade_ids)
-            else:
-                found = self._fills.after(row.created_at - self._grace)
-            self._fills.store(f for f in found if f.order_id == row.venue_order_id)
-        except (VenueError, BadVenueData) as e:
-            return result_from_row(row, error=f"lookup failed, still {row.status}: {e}")
+        order = self._client.get_order(order_id)
+        if order is None:  # a clear "not found": the open orders must agree
+            order = next(iter(self._client.open_orders(order_id)), None)
+        trade_ids = order.trade_ids if order is not None else ()
+        if trade_ids:
+            found = self._fills.fetch(trade_ids)
+        else:
+            found = self._fills.after(row.created_at - self._grace)
+        self._fills.store(f for f in found if f.order_id == order_id)
         made = self._fills.of_intent(intent_key)
+        counted = sum((f.size for f in made if counts(f)), ZERO)
+        failed = any(not counts(f) for f in made)
         if order is not None:
             status = order.status
             if status is OrderStatus.LIVE and keep_alive:
                 self.heartbeat.start()
-            return self._settle(intent_key, status, filled=order.size_matched, fills_made=made)
-        if made:
-            filled = sum((f.size for f in made), ZERO)
-            done = OrderStatus.MATCHED if filled >= row.size else OrderStatus.CANCELED
-            return self._settle(intent_key, done, fills_made=made)
+            # The venue's size_matched may still hold a trade that failed on chain.
+            filled = min(order.size_matched, counted) if failed else order.size_matched
+            return self._settle(intent_key, status, filled=filled, fills_made=made)
+        if made:  # in trades although the lookup missed it: the venue had it
+            # Its status is the venue's (matched in full or not); the size filled never
+            # counts a trade that failed on chain.
+            matched = sum((f.size for f in made), ZERO)
+            done = OrderStatus.MATCHED if matched >= row.size else OrderStatus.CANCELED
+            return self._settle(intent_key, done, filled=counted, fills_made=made)
         if self._clock() - row.updated_at >= self._grace:
             return self._settle(
-                intent_key, OrderStatus.REJECTED, error="the venue never received the order"
+                intent_key,
+                OrderStatus.REJECTED,
+                error="the venue never received the order (not found, not resting, no trade)",
             )
         return result_from_row(row, error="not found at the venue yet; still unresolved")
 

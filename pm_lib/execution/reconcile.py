@@ -6,9 +6,9 @@ One pass, in this order:
    provisional fills are re-read (so CONFIRMED and FAILED arrive); fills of orders we have no
    intent for are adopted (stored with no intent key) and listed;
 2. every open intent is looked up by its order hash (``Executor.resolve``): UNKNOWN and SIGNED
-   intents get their real outcome (or REJECTED once the venue has not heard of them for a
-   minute), LIVE ones that the venue cancelled (heartbeat expiry, market resolved) become
-   CANCELED;
+   intents get their real outcome (or REJECTED once the venue has clearly not heard of them for
+   a minute), LIVE ones that the venue cancelled (heartbeat expiry, market resolved) become
+   CANCELED; a lookup whose answer cannot be read changes nothing and is a discrepancy;
 3. the venue's open orders that no intent owns are listed;
 4. shares held per token at the venue are compared with the ledger's positions;
 5. the pUSD balance is read (live: stored for the risk gate's portfolio state).
@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from pm_lib.execution.base import Executor
 from pm_lib.models import OrderStatus
 from pm_lib.store import get_cursor, intent_by_order_id, open_intents, session_scope, set_cursor
+from pm_lib.venue.errors import BadVenueData, VenueError
 
 __all__ = ["SYNC_OVERLAP", "IntentChange", "ReconcileReport", "reconcile", "trades_cursor_key"]
 
@@ -100,8 +101,16 @@ def reconcile(
         )
         before = open_intents(session, mode)
     changes: list[IntentChange] = []
+    lookups_failed: list[str] = []
     for row in before:
-        result = executor.resolve(row.intent_key)
+        try:
+            result = executor.resolve(row.intent_key)
+        except (VenueError, BadVenueData) as e:  # unreadable is not a "no": left as it was
+            lookups_failed.append(
+                f"intent {row.intent_key}: the venue's answer was unreadable or missing, "
+                f"kept {row.status}: {e}"
+            )
+            continue
         if result.status is not row.status:
             changes.append(
                 IntentChange(
@@ -134,6 +143,7 @@ def reconcile(
             for t, (db, venue) in mismatches.items()
         ),
         *(f"intent {k} is still unresolved" for k in unresolved),
+        *lookups_failed,
     ]
     return ReconcileReport(
         mode=mode,

@@ -14,7 +14,9 @@ reservations, then applies fills, settles balances and rests any GTC/GTD remaind
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -52,12 +54,17 @@ from pm_lib.sim.signing import (
     order_hash,
     verify_order_signature,
 )
-from pm_lib.sim.state import RestingOrder, VenueState, yes_terms
+from pm_lib.sim.state import Ladder, RestingOrder, SimMarket, VenueState, yes_terms
+from pm_lib.sim.wire_out import token_top
 
 if TYPE_CHECKING:
     from pm_lib.sim.venue import SimConfig
 
-__all__ = ["Exchange"]
+__all__ = ["FINE_TICK", "TICK_CHANGE_HIGH", "TICK_CHANGE_LOW", "Exchange"]
+
+FINE_TICK = Decimal("0.001")
+TICK_CHANGE_HIGH = Decimal("0.96")  # past these (YES terms) the venue moves a market to 0.001
+TICK_CHANGE_LOW = Decimal("0.04")
 
 
 class Exchange:
@@ -73,6 +80,8 @@ class Exchange:
         self.pending_trades: dict[str, TradeRecord] = {}
         self.heartbeats = HeartbeatBook()
         self.rng = random.Random(config.seed)
+        # Set by SimVenue: changes a market's tick as the control API does (listings, caches).
+        self.change_tick: Callable[[SimMarket, Decimal], None] | None = None
 
     def reset(self) -> None:
         """Forget orders, trades, heartbeats and wallets (``POST /_sim/reset``); API keys stay,
@@ -253,7 +262,21 @@ class Exchange:
             self.open_orders[order_id] = record
         else:
             record.status = ORDER_MATCHED
+        self._follow_tick(market, ladder)
         return post_response(record, trade)
+
+    def _follow_tick(self, market: SimMarket, ladder: Ladder) -> None:
+        """Move the market to tick 0.001 once its price passes 0.96 or drops under 0.04.
+
+        The live venue does this and announces ``tick_size_change`` (VENUE-FACTS 4.3); "price"
+        is read here as the YES last trade or best quote. The change back is not emulated.
+        """
+        if market.tick_size <= FINE_TICK or self.change_tick is None:
+            return
+        top = token_top(ladder, True)
+        prices = [p for p in (ladder.last_trade_price, top.bid, top.ask) if p is not None]
+        if any(p > TICK_CHANGE_HIGH or p < TICK_CHANGE_LOW for p in prices):
+            self.change_tick(market, FINE_TICK)
 
     def _reserved(self, wallet: str, asset: str) -> int:
         """Units of ``asset`` that ``wallet``'s open orders hold back."""
@@ -285,6 +308,19 @@ class Exchange:
         available = wallet.balance_of(asset) - self._reserved(maker, asset)
         if need > available or need > wallet.allowance_for(asset, exchange):
             raise CodedRejection(NOT_ENOUGH_BALANCE, "INVALID_ORDER_NOT_ENOUGH_BALANCE")
+
+    def lookup_misses(self, record: OrderRecord) -> bool:
+        """Whether GET /data/order answers "not found" for ``record`` although it exists.
+
+        The live venue does so for some fully filled FOK/FAK orders (VENUE-FACTS 2.4); a share
+        ``filled_lookup_miss_rate`` of them, chosen by a hash of the seed and order id, so the
+        same order always answers the same way.
+        """
+        rate = self.config.filled_lookup_miss_rate
+        if rate <= 0 or record.status != ORDER_MATCHED or record.order_type not in ("FOK", "FAK"):
+            return False
+        digest = hashlib.sha256(f"{self.config.seed}:{record.order_id}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
     # -- heartbeats -------------------------------------------------------------------------
 

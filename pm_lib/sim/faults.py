@@ -6,7 +6,7 @@ order, same faults). Kinds, as a client sees them:
 
 - ``latency``: the request waits ``delay_seconds``, then runs normally;
 - ``error``: an HTTP ``status`` (5xx, or 425 as during matching-engine restarts, VENUE-FACTS
-  4.6) with ``{"error": ...}``; the route does not run;
+  4.6, or 404: a read that misses what exists) with ``{"error": ...}``; the route does not run;
 - ``timeout``: the request is held ``delay_seconds`` (longer than the client's timeout), then
   answered 504; the route does not run. The hold ends early when the client hangs up;
 - ``malformed``: the route runs, its body is truncated and garbled (not JSON) with a correct
@@ -70,8 +70,8 @@ class FaultRule:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {FAULT_KINDS}")
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError("probability must be within [0, 1]")
-        if self.kind == "error" and not (self.status == 425 or 500 <= self.status <= 599):
-            raise ValueError("an error fault's status must be 425 or 5xx")
+        if self.kind == "error" and not (self.status in (404, 425) or 500 <= self.status <= 599):
+            raise ValueError("an error fault's status must be 404, 425 or 5xx")
         if self.kind == "timeout" and self.delay_seconds <= 0:
             self.delay_seconds = 30.0
         re.compile(self.path)
@@ -153,6 +153,7 @@ async def _until_disconnect(receive: Receive) -> None:
 
 def _error_body(status: int) -> bytes:
     text = {
+        404: "Not found",
         425: "Too Early: the matching engine is restarting",
         500: "Internal Server Error",
         502: "Bad Gateway",

@@ -13,6 +13,9 @@ Status spellings the emulator serves (one choice, documented in VENUE-FACTS 2.4 
 
 Sizes on the wire are decimal share strings (``"10"``), prices decimal strings, times unix
 seconds; a trade has one record per taker order execution, listing every maker order it hit.
+As on the live venue (docs' Trade object), a trade row's top-level ``price`` is the taker
+order's limit, not what it paid: the execution prices are the ``maker_orders[].price`` (each in
+that maker's token), and ``trader_side`` says whether the viewer was the taker or a maker.
 """
 
 from __future__ import annotations
@@ -163,7 +166,8 @@ class TradeRecord:
     asset_id: str
     side: str
     size: Decimal
-    price: Decimal  # volume-weighted over the fills, in the taker's token terms
+    limit_price: Decimal  # the taker order's limit: the row's top-level ``price`` (as live)
+    price: Decimal  # volume-weighted over the fills, in the taker's token terms (not served)
     notional: Decimal  # pUSD the taker paid (BUY) or received (SELL) before the fee
     fee: Decimal
     fee_rate_bps: str
@@ -192,7 +196,7 @@ class TradeRecord:
             "side": self.side,
             "size": decimal_text(self.size),
             "fee_rate_bps": self.fee_rate_bps,
-            "price": decimal_text(self.price),
+            "price": decimal_text(self.limit_price),
             "status": self.status,
             "match_time": str(int(self.match_time)),
             "last_update": str(int(self.last_update or self.match_time)),

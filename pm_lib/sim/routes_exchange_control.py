@@ -11,6 +11,9 @@
                                         address (as API-key owner or maker wallet)
     GET  /_sim/trades?address=          every trade, optionally involving one address
     POST /_sim/ghost-fill-rate          {"rate": 0.25}: share of new trades that will revert
+    POST /_sim/filled-lookup-misses     {"rate": 0.5, "answer": "404"|"empty"}: share of filled
+                                        FOK/FAK orders whose GET /data/order/{id} answers
+                                        "not found" (404) or an empty 200 body, as live
     POST /_sim/trades/{id}/status       {"status": "TRADE_STATUS_FAILED"}: force a status
                                         (FAILED undoes the trade's balance effects)
 
@@ -60,6 +63,7 @@ def _trade_json(trade: TradeRecord) -> dict[str, Any]:
     row = trade.as_json(trade.taker_user)
     row.pop("trader_side")
     row["fee"] = str(trade.fee)
+    row["execution_price"] = str(trade.price)  # control view only: the taker's VWAP
     row["ghost"] = trade.ghost
     return row
 
@@ -139,6 +143,20 @@ def exchange_control_routes(venue: SimVenue) -> list[BaseRoute]:
             venue.config.ghost_fill_rate = rate
         return JSONResponse({"ghost_fill_rate": rate})
 
+    async def filled_lookup_misses(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        try:
+            rate = float(body["rate"])
+        except (KeyError, TypeError, ValueError):
+            return JSONResponse({"error": "rate (0..1) is required"}, 400)
+        answer = str(body.get("answer", "404"))
+        if not 0 <= rate <= 1 or answer not in ("404", "empty"):
+            return JSONResponse({"error": "rate must be within 0..1, answer 404 or empty"}, 400)
+        with lock:
+            venue.config.filled_lookup_miss_rate = rate
+            venue.config.filled_lookup_miss_answer = answer
+        return JSONResponse({"rate": rate, "answer": answer})
+
     async def force_status(request: Request) -> JSONResponse:
         body = await _json_body(request)
         status = str(body.get("status", ""))
@@ -156,5 +174,6 @@ def exchange_control_routes(venue: SimVenue) -> list[BaseRoute]:
         Route("/orders", list_orders, methods=["GET"]),
         Route("/trades", list_trades, methods=["GET"]),
         Route("/ghost-fill-rate", ghost_fill_rate, methods=["POST"]),
+        Route("/filled-lookup-misses", filled_lookup_misses, methods=["POST"]),
         Route("/trades/{trade_id}/status", force_status, methods=["POST"]),
     ]

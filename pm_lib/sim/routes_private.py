@@ -198,6 +198,10 @@ def private_routes(venue: SimVenue) -> list[BaseRoute]:
         record = exchange.orders.get(request.path_params["order_id"])
         if record is None or record.user != key.address.lower():
             return _error("Order not found", 404)
+        if exchange.lookup_misses(record):  # as the venue does for some filled FOK/FAK
+            if config.filled_lookup_miss_answer == "empty":
+                return Response(b"", status_code=200, media_type="application/json")
+            return _error("Order not found", 404)
         return JSONResponse(record.as_json())
 
     def get_orders(request: Request, key: ApiKey, body: Any) -> Response:

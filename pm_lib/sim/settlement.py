@@ -150,6 +150,7 @@ def settle(
         asset_id=taker.asset_id,
         side=taker.side,
         size=size,
+        limit_price=taker.price,
         price=(cost / size).quantize(MICRO, rounding=ROUND_HALF_UP),
         notional=cost,
         fee=execution.fee,

@@ -13,8 +13,9 @@ from decimal import Decimal
 from pm_lib.sim.exchange import Exchange
 from pm_lib.sim.faults import FaultPlan
 from pm_lib.sim.limits import RateLimiter, RequestStats
+from pm_lib.sim.market_admin import modify_market
 from pm_lib.sim.market_data import MarketData
-from pm_lib.sim.state import VenueState
+from pm_lib.sim.state import SimMarket, VenueState
 
 __all__ = ["SimConfig", "SimVenue"]
 
@@ -32,6 +33,10 @@ class SimConfig:
     mined_after_seconds: float = 1.0  # venue-clock seconds from MATCHED to MINED
     confirmed_after_seconds: float = 3.0  # venue-clock seconds from MATCHED to CONFIRMED
     heartbeat_timeout_seconds: float = 10.0
+    # Share of filled FOK/FAK orders whose GET /data/order/{id} answers as if unknown, and how:
+    # "404" (``{"error": "Order not found"}``) or "empty" (a 200 with an empty body).
+    filled_lookup_miss_rate: float = 0.0
+    filled_lookup_miss_answer: str = "404"
     enforce_rate_limits: bool = True
     chain_id: int = 137
     extra: dict[str, object] = field(default_factory=dict)
@@ -68,3 +73,8 @@ class SimVenue:
         self.stats = RequestStats()
         self.faults = FaultPlan(self.config.seed)
         self.exchange = Exchange(self.state, self.config)
+        self.exchange.change_tick = self._change_tick
+
+    def _change_tick(self, market: SimMarket, tick: Decimal) -> None:
+        """Change a market's tick as ``PATCH /_sim/markets`` does (Gamma, books, caches)."""
+        modify_market(self.market_data, market.condition_id, {"tick_size": str(tick)})

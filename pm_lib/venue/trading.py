@@ -15,7 +15,8 @@ Error mapping (VENUE-FACTS 2.4):
 
 The SDK's HTTP client is one module-level, synchronous ``httpx.Client(http2=True)`` built with
 httpx's default 5 s timeout (``py_clob_client_v2/http_helpers/helpers.py``). ``install_http_client``
-replaces it with one whose timeout is ``PM_HTTP_TIMEOUT_SECONDS`` (and, for tests, a transport).
+replaces it with one whose timeout is ``PM_HTTP_TIMEOUT_SECONDS``, heartbeats excepted: they get
+``PM_HEARTBEAT_TIMEOUT_SECONDS`` (and, for tests, a transport).
 Callers on an event loop must run these methods in a thread (``execution.base.run_off_loop``).
 Writes are never retried here (``retry_on_error=False``), and posts use ``defer_exec=True`` so the
 SDK does not poll trades for up to 30 s after a match (VENUE-FACTS 2.1).
@@ -36,6 +37,7 @@ from py_clob_client_v2.clob_types import (
     ApiCreds,
     AssetType,
     BalanceAllowanceParams,
+    OpenOrderParams,
     OrderArgsV2,
     OrderPayload,
     PartialCreateOrderOptions,
@@ -50,7 +52,13 @@ from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2
 from pydantic import SecretStr
 
 from pm_lib.auth import ApiCredentials, Credentials
-from pm_lib.book_math import order_amounts, taker_fee, to_micro_units
+from pm_lib.book_math import (
+    is_valid_price,
+    order_amounts,
+    precision_problem,
+    taker_fee,
+    to_micro_units,
+)
 from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
 from pm_lib.venue.errors import (
     BadVenueData,
@@ -91,17 +99,49 @@ _FUNDS_MARKERS = ("not enough balance", "allowance", "insufficient")
 T = TypeVar("T")
 
 
+HEARTBEAT_PATHS = frozenset({"/v1/heartbeats", "/heartbeats"})
+DEFAULT_HEARTBEAT_TIMEOUT = 2.5
+"""Seconds one heartbeat may take (``PM_HEARTBEAT_TIMEOUT_SECONDS``): well under the venue's
+10 s window, so one hung beat is cut in time for the next to arrive."""
+
+
+class _HeartbeatTimeout(httpx.BaseTransport):
+    """Gives heartbeat requests their own short timeout; every other request keeps the client's.
+
+    httpx's transports read the timeout from the request's ``timeout`` extension, so the SDK's
+    module-level client needs no change in how it calls us.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
+        self._inner = inner
+        self._timeout = httpx.Timeout(seconds).as_dict()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path in HEARTBEAT_PATHS:
+            request.extensions = {**request.extensions, "timeout": self._timeout}
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def install_http_client(
-    timeout_seconds: float, transport: httpx.BaseTransport | None = None
+    timeout_seconds: float,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    heartbeat_timeout_seconds: float = DEFAULT_HEARTBEAT_TIMEOUT,
 ) -> httpx.Client:
-    """Replace the SDK's module-level HTTP client with one that has our timeout.
+    """Replace the SDK's module-level HTTP client with one that has our timeouts.
 
     The SDK builds ``httpx.Client(http2=True)`` at import with httpx's 5 s default; we make the
-    timeout explicit (``PM_HTTP_TIMEOUT_SECONDS``). ``transport`` is the test seam (fault
-    injection in front of the local emulator). Process-wide, like the SDK's own client.
+    timeout explicit (``PM_HTTP_TIMEOUT_SECONDS``) and give heartbeats their own, shorter one
+    (``PM_HEARTBEAT_TIMEOUT_SECONDS``). ``transport`` is the test seam (fault injection in front
+    of the local emulator). Process-wide, like the SDK's own client.
     """
+    inner = transport if transport is not None else httpx.HTTPTransport(http2=True)
     client = httpx.Client(
-        http2=transport is None, timeout=httpx.Timeout(timeout_seconds), transport=transport
+        timeout=httpx.Timeout(timeout_seconds),
+        transport=_HeartbeatTimeout(inner, min(heartbeat_timeout_seconds, timeout_seconds)),
     )
     old = sdk_http._http_client
     sdk_http._http_client = client
@@ -150,6 +190,9 @@ def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
     if isinstance(e, PolyException | ValueError):
         # Raised by the SDK before anything was sent (bad tick, price out of range, ...).
         return RejectedByVenue(f"{action}: refused by the SDK before sending: {e}")
+    if not write and isinstance(e, TypeError | KeyError | AttributeError):
+        # The SDK walking pages of an answer it could not decode (it returns the raw text).
+        return RetryableError(f"{action}: unreadable answer ({type(e).__name__}: {e})")
     if write:
         return OutcomeUnknown(f"{action}: unexpected {type(e).__name__}")
     return RetryableError(f"{action}: unexpected {type(e).__name__}")
@@ -164,6 +207,20 @@ class SignedOrder:
     maker_amount: int
     taker_amount: int
     sdk_order: SignedOrderV2
+
+
+_TICK_REFUSAL = "invalid tick size"  # the SDK: "invalid tick size (0.001), minimum for ... is 0.01"
+_VENUE_TICK_REFUSAL = "minimum tick size"  # the venue: "... breaks minimum tick size rule: 0.01"
+
+
+class _TickRefused(Exception):
+    """The SDK refused the request's tick as finer than the tick it cached for the token."""
+
+
+def _amounts(request: OrderRequest) -> tuple[int, int]:
+    """(maker, taker) amounts of ``request`` in micro-units, exact."""
+    maker, taker = order_amounts(request.side, request.size, request.price)
+    return to_micro_units(maker), to_micro_units(taker)
 
 
 def _tick_text(tick: Decimal) -> str:
@@ -218,10 +275,45 @@ class TradingClient:
         Only cached reads happen (GET /tick-size and /version, once per token and client). The
         amounts are checked to the micro-unit against exact Decimal arithmetic, because the SDK
         rounds through floats (``pm_lib.book_math`` module docstring, "SDK quirk").
+
+        Tick changes inside a run (the venue moves a market to 0.001 near 0.04/0.96): the SDK
+        caches a token's tick per client and refuses a finer one, so on that refusal the cached
+        tick is dropped and read again. If the venue's tick is now coarser than the request's,
+        an order whose price is still on the venue's grid is signed at the venue's tick; any
+        other is refused before sending, with both ticks in the reason.
         """
         tick = _tick_text(request.tick_size)
-        amounts = order_amounts(request.side, request.size, request.price)
-        want = (to_micro_units(amounts[0]), to_micro_units(amounts[1]))
+        try:
+            order = self._create_order(request, tick)
+        except _TickRefused:
+            self._forget_tick(request.token_id)
+            venue = self._call(
+                "tick size", False, lambda: Decimal(self._client.get_tick_size(request.token_id))
+            )
+            if venue <= request.tick_size:  # the cache was stale: the request's tick is fine
+                order = self._create_order(request, tick)
+            else:
+                problem = (
+                    f"price {request.price} is off the market's new grid"
+                    if not is_valid_price(request.price, venue)
+                    else precision_problem(
+                        request.side, request.size, request.price, venue, request.order_type
+                    )
+                )
+                if problem is not None:
+                    raise RejectedByVenue(
+                        f"sign order: the market's tick size is now {venue} (the order was "
+                        f"priced for {request.tick_size}): {problem}; not sent"
+                    ) from None
+                order = self._create_order(request, _tick_text(venue))
+        return SignedOrder(
+            self._order_hash(order, request.neg_risk), request, *_amounts(request), order
+        )
+
+    def _create_order(self, request: OrderRequest, tick: str) -> SignedOrderV2:
+        """The SDK's signed order at ``tick``, its amounts checked; ``_TickRefused`` when the
+        SDK's cached tick for the token is coarser than ``tick``."""
+        want = _amounts(request)
         args = OrderArgsV2(
             token_id=request.token_id,
             price=float(request.price),
@@ -229,15 +321,29 @@ class TradingClient:
             side=request.side.value,
             expiration=int(request.expiration.timestamp()) if request.expiration else 0,
         )
-        options = PartialCreateOrderOptions(
-            tick_size=tick,
-            neg_risk=request.neg_risk,
-        )
-        order = self._call("sign order", False, lambda: self._client.create_order(args, options))
+        options = PartialCreateOrderOptions(tick_size=tick, neg_risk=request.neg_risk)
+        try:
+            order = self._client.create_order(args, options)
+        except PolyException as e:
+            if _TICK_REFUSAL in str(e):
+                raise _TickRefused(str(e)) from e
+            raise map_sdk_error(e, action="sign order", write=False) from e
+        except Exception as e:
+            raise map_sdk_error(e, action="sign order", write=False) from e
         got = (int(order.makerAmount), int(order.takerAmount))
         if got != want:
             raise RejectedByVenue(f"SDK signed amounts {got}, expected {want}: not posting it")
-        return SignedOrder(self._order_hash(order, request.neg_risk), request, *want, order)
+        return order
+
+    def _forget_tick(self, token_id: str) -> None:
+        """Drop the SDK's cached tick of ``token_id`` so the next read asks the venue.
+
+        The SDK (py-clob-client-v2 1.x) keeps it in the private ``ClobClient.__tick_sizes``
+        dict with no way to refresh it; this adapter is the one place that knows.
+        """
+        cache = getattr(self._client, "_ClobClient__tick_sizes", None)
+        if isinstance(cache, dict):
+            cache.pop(token_id, None)
 
     def _float_size(self, request: OrderRequest, tick: str, want: tuple[int, int]) -> float:
         """The float size for which the SDK's float rounding yields exactly ``want``."""
@@ -264,13 +370,7 @@ class TradingClient:
         """
         req = signed.request
         post_only = req.post_only and req.order_type in (OrderType.GTC, OrderType.GTD)
-        answer = self._call(
-            "post order",
-            True,
-            lambda: self._client.post_order(
-                signed.sdk_order, req.order_type.value, post_only=post_only, defer_exec=True
-            ),
-        )
+        answer = self._call("post order", True, lambda: self._post_once(signed, post_only))
         try:
             ack = parse_post_order_response(answer)
         except BadVenueData as e:
@@ -279,10 +379,25 @@ class TradingClient:
             raise RejectedByVenue(f"post order: {ack.error_msg or 'success=false'}")
         return ack
 
-    def get_order(self, order_id: str) -> VenueOrder | None:
-        """GET /data/order/{id}; None when the venue does not know it (404 or empty body).
+    def _post_once(self, signed: SignedOrder, post_only: bool) -> Any:
+        try:
+            return self._client.post_order(
+                signed.sdk_order,
+                signed.request.order_type.value,
+                post_only=post_only,
+                defer_exec=True,
+            )
+        except PolyApiException as e:
+            if e.status_code == 400 and _VENUE_TICK_REFUSAL in _error_text(e):
+                self._forget_tick(signed.request.token_id)  # the next sign reads the new tick
+            raise
 
-        A fully filled FOK/FAK order may be missing here: look in trades (VENUE-FACTS 2.4).
+    def get_order(self, order_id: str) -> VenueOrder | None:
+        """GET /data/order/{id}; None only on the venue's clear "not found" (404 or empty body).
+
+        A fully filled FOK/FAK order may be missing here: look in trades (VENUE-FACTS 2.4). An
+        answer that cannot be read (the SDK hands back the raw text of a garbled 200) is not a
+        "not found": ``BadVenueData``, so nobody concludes the venue never had the order.
         """
         try:
             answer = self._client.get_order(order_id)
@@ -292,13 +407,18 @@ class TradingClient:
             raise map_sdk_error(e, action="get order", write=False) from e
         except Exception as e:
             raise map_sdk_error(e, action="get order", write=False) from e
-        if not isinstance(answer, dict) or not answer:
+        if answer is None or answer == "" or answer == {}:
             return None
+        if not isinstance(answer, dict):
+            raise BadVenueData("order", order_id, f"unreadable answer {str(answer)[:40]!r}")
         return parse_open_order(answer)
 
-    def open_orders(self) -> list[VenueOrder]:
-        """Every resting order of the account (all pages)."""
-        rows = self._call("open orders", False, lambda: self._client.get_open_orders())
+    def open_orders(self, order_id: str | None = None) -> list[VenueOrder]:
+        """Every resting order of the account (all pages), or only ``order_id`` if it rests."""
+        params = OpenOrderParams(id=order_id) if order_id else None
+        rows = self._call("open orders", False, lambda: self._client.get_open_orders(params))
+        if not isinstance(rows, list):
+            raise BadVenueData("open orders", order_id or "", "unreadable answer")
         return [parse_open_order(row) for row in rows]
 
     def trades(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Final
 
@@ -234,16 +234,57 @@ def _is_ours(entry: Mapping[str, Any], owner: str | None, addresses: frozenset[s
     return isinstance(address, str) and address.lower() in addresses
 
 
+_PRICE_PLACES: Final = Decimal("0.000001")  # pUSD's precision; the store keeps 6 places
+
+
+def _taker_fill_price(wire: WireObject, taker_token: str, size: Decimal) -> Decimal:
+    """The taker's volume-weighted execution price, in its own token, from ``maker_orders``.
+
+    The row's top-level ``price`` is the taker order's limit (docs' Trade object), not what it
+    paid; each maker entry holds its own fill price in the maker's token (the complementary
+    token of a mint or merge trades at ``1 - price``). Rounded half-up to 6 places.
+    """
+    makers = [wire.nested(entry) for entry in wire.objects("maker_orders")]
+    if not makers:
+        raise wire.bad("taker trade without maker_orders: its execution price is unknown")
+    matched = cost = ZERO
+    for maker in makers:
+        amount = maker.decimal("matched_amount")
+        if amount <= ZERO:
+            raise wire.bad(f"maker_orders matched_amount {amount} is not positive")
+        price = _price(maker, "price")
+        own = price if maker.token_id("asset_id") == taker_token else _ONE - price
+        matched += amount
+        cost += amount * own
+    if matched != size:
+        raise wire.bad(f"maker_orders match {matched} shares but the trade's size is {size}")
+    return (cost / matched).quantize(_PRICE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _trader_side(wire: WireObject) -> str | None:
+    raw = wire.fields.get("trader_side")
+    if raw in (None, ""):
+        return None
+    side = str(raw).strip().upper()
+    if side not in ("TAKER", "MAKER"):
+        raise wire.bad(f"field 'trader_side' should be TAKER or MAKER, got {raw!r}")
+    return side
+
+
 def parse_trade(
     obj: object, *, owner: str | None = None, addresses: Iterable[str] = ()
 ) -> list[Fill]:
     """Our side of one GET /data/trades row, as fills (empty when the row is not ours).
 
-    We may be the taker (the row's own ``owner``/``maker_address``) and/or the maker of some
-    ``maker_orders`` entries; ``owner`` is our API key, ``addresses`` our maker/funder addresses.
-    A maker entry without ``side`` gets it derived: same token as the taker means the opposite
-    side; the complementary token (a mint or merge match) means the same side. Fees are left at
-    zero: the taker fee follows from the market's fee schedule (``book_math``), makers pay none.
+    ``trader_side`` (TAKER/MAKER) says which side of the row is ours: as taker our fill is the
+    row's own order, priced from its ``maker_orders`` (the top-level ``price`` is only the
+    taker's limit); as maker our fills are our own ``maker_orders`` entries at their prices.
+    Without ``trader_side`` we may be the taker (the row's own ``owner``/``maker_address``)
+    and/or the maker of some entries; ``owner`` is our API key, ``addresses`` our maker/funder
+    addresses. A maker entry without ``side`` gets it derived: same token as the taker means the
+    opposite side; the complementary token (a mint or merge match) means the same side. Fees are
+    left at zero: the taker fee follows from the market's fee schedule (``book_math``), makers
+    pay none.
     """
     ours = frozenset(a.lower() for a in addresses)
     if owner is None and not ours:
@@ -255,8 +296,11 @@ def parse_trade(
     condition_id = wire.text("market")
     taker_side = _side(wire)
     taker_token = wire.token_id("asset_id")
+    trader_side = _trader_side(wire)
     fills: list[Fill] = []
-    if _is_ours(wire.fields, owner, ours):
+    is_taker = trader_side == "TAKER" if trader_side else _is_ours(wire.fields, owner, ours)
+    if is_taker:
+        size = wire.decimal("size")
         fills.append(
             Fill(
                 trade_id=trade_id,
@@ -264,14 +308,14 @@ def parse_trade(
                 token_id=taker_token,
                 condition_id=condition_id,
                 side=taker_side,
-                size=wire.decimal("size"),
-                price=_price(wire, "price"),
+                size=size,
+                price=_taker_fill_price(wire, taker_token, size),
                 status=status,
                 is_taker=True,
                 matched_at=matched_at,
             )
         )
-    for entry in wire.objects("maker_orders"):
+    for entry in wire.objects("maker_orders") if trader_side != "TAKER" else ():
         maker = wire.nested(entry)
         if not _is_ours(maker.fields, owner, ours):
             continue

@@ -87,7 +87,10 @@ def connected(
 ) -> LiveExecutor:
     """A live executor whose adapter is ``client_type`` (a TradingClient subclass that calls
     the real one, e.g. to crash right after a post)."""
-    install_http_client(settings.http_timeout_seconds)
+    install_http_client(
+        settings.http_timeout_seconds,
+        heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
+    )
     api = derive_api_credentials(settings.clob_url, settings.chain_id, credentials)
     client = client_type(settings.clob_url, settings.chain_id, credentials.with_api(api))
     return LiveExecutor(settings, engine, client, run_id=run_id, **options)

@@ -309,7 +309,18 @@ TRADE = {
     "owner": "our-api-key",
     "maker_address": "0x" + "11" * 20,
     "trader_side": "TAKER",
-    "maker_orders": [],
+    "maker_orders": [
+        {
+            "order_id": "0x" + "0d" * 32,
+            "asset_id": "1001",
+            "maker_address": "0x" + "22" * 20,
+            "owner": "their-api-key",
+            "side": "SELL",
+            "price": "0.45",
+            "matched_amount": "10",
+            "outcome": "Yes",
+        }
+    ],
 }
 POST_ACK = {
     "success": True,

@@ -178,3 +178,29 @@ def test_sim_reset_route_clears_the_exchange(running: RunningVenue) -> None:
 
     assert answer.status_code == 200
     assert client.get_open_orders() == []
+
+
+@pytest.mark.parametrize("body", [{}, {"rate": 2}, {"rate": "x"}, {"rate": 0.5, "answer": "500"}])
+def test_filled_lookup_misses_setting_is_validated(running: RunningVenue, body: object) -> None:
+    assert _sim(running, "POST", "/filled-lookup-misses", body).status_code == 400
+
+
+@pytest.mark.parametrize(("answer", "status"), [("404", 404), ("empty", 200)])
+def test_filled_fok_lookups_miss_as_configured_while_resting_orders_never_do(
+    running: RunningVenue, answer: str, status: int
+) -> None:
+    client = authed_client(running)
+    assert _sim(running, "POST", "/filled-lookup-misses", {"rate": 1, "answer": answer}).is_success
+    filled = _buy_now(client)["orderID"]
+    resting = client.create_and_post_order(
+        OrderArgs(token_id=YES, price=0.30, size=10, side="BUY"), OPTS
+    )
+    if status == 404:
+        with pytest.raises(PolyApiException) as err:
+            client.get_order(filled)
+        assert err.value.status_code == 404
+    else:
+        assert client.get_order(filled) == ""  # the SDK hands back the empty body as text
+    assert client.get_order(resting["orderID"])["status"] == "ORDER_STATUS_LIVE"
+    [trade] = client.get_trades()
+    assert trade["taker_order_id"] == filled

@@ -112,7 +112,12 @@ def test_fill_walks_levels_best_price_first_and_fees_each_fill(client: ClobClien
 
     trade = client.get_trades()[0]
     # 100 @ 0.55 + 50 @ 0.56 = 83.00; fees 100*0.04*0.2475 + 50*0.04*0.2464 = 0.99 + 0.4928.
-    assert (trade["size"], trade["price"]) == ("150", "0.553333")
+    # As live, the row's price is the taker's limit; each maker entry has its own fill price.
+    assert (trade["size"], trade["price"], trade["trader_side"]) == ("150", "0.56", "TAKER")
+    assert [(m["matched_amount"], m["price"]) for m in trade["maker_orders"]] == [
+        ("100", "0.55"),
+        ("50", "0.56"),
+    ]
     assert _collateral(client) == START - 83_000_000 - 990_000 - 492_800
 
 

@@ -59,9 +59,11 @@ def test_trade_parses_for_taker_and_maker(running: RunningVenue) -> None:
     _post(taker, 0.48, 10, NO, OrderType.FOK)
     assert maker.creds is not None and taker.creds is not None
 
-    row = maker.get_trades()[0]
-    taker_fills = parse_trade(row, owner=taker.creds.api_key)
-    maker_fills = parse_trade(row, owner=maker.creds.api_key)
+    taker_row, maker_row = taker.get_trades()[0], maker.get_trades()[0]
+    assert (taker_row["trader_side"], maker_row["trader_side"]) == ("TAKER", "MAKER")
+    taker_fills = parse_trade(taker_row, owner=taker.creds.api_key)
+    maker_fills = parse_trade(maker_row, owner=maker.creds.api_key)
+    assert parse_trade(maker_row, owner=taker.creds.api_key) == []  # trader_side decides
 
     assert [(f.side, f.token_id, f.size, f.price) for f in taker_fills] == [
         (Side.BUY, NO, Decimal(10), Decimal("0.48"))

@@ -250,12 +250,71 @@ def test_our_maker_entry_becomes_one_maker_fill() -> None:
 def test_our_taker_row_becomes_one_taker_fill() -> None:
     raw = _trade(owner=OUR_KEY, maker_address=OUR_ADDRESS, trader_side="TAKER")
     raw["maker_orders"] = raw["maker_orders"][1:]
+    raw["maker_orders"][0]["matched_amount"] = "10"
 
     fills = parse_trade(raw, addresses=[OUR_ADDRESS])
 
     assert [(f.order_id, f.side, f.size, f.is_taker) for f in fills] == [
         ("0xtaker", Side.BUY, Decimal(10), True)
     ]
+
+
+def test_taker_fill_price_is_the_vwap_of_the_maker_orders_not_the_limit() -> None:
+    raw = _trade(owner=OUR_KEY, trader_side="TAKER", price="0.60")  # 0.60: the taker's limit
+    raw["maker_orders"][0].update(owner="a", maker_address="0x" + "0a" * 20)
+    raw["maker_orders"][1].update(asset_id=NO, side="BUY", price="0.45")  # a mint: YES at 0.55
+
+    [fill] = parse_trade(raw, owner=OUR_KEY)
+
+    # (4 x 0.46 + 6 x 0.55) / 10
+    assert (fill.is_taker, fill.size, fill.price) == (True, Decimal(10), Decimal("0.514"))
+
+
+def test_vwap_is_rounded_half_up_to_six_places() -> None:
+    raw = _trade(owner=OUR_KEY, trader_side="TAKER", size="3")
+    raw["maker_orders"] = [
+        {**raw["maker_orders"][1], "matched_amount": "1", "price": "0.55"},
+        {**raw["maker_orders"][1], "matched_amount": "2", "price": "0.56"},
+    ]
+
+    [fill] = parse_trade(raw, owner=OUR_KEY)
+
+    assert fill.price == Decimal("0.556667")
+
+
+def test_as_maker_only_our_maker_entries_count_even_if_the_row_names_us() -> None:
+    """``trader_side`` decides: a MAKER row whose top-level owner is our key is not our taker
+    fill (its price and size are the taker's)."""
+    fills = parse_trade(_trade(owner=OUR_KEY), owner=OUR_KEY)
+
+    assert [(f.order_id, f.is_taker, f.size, f.price) for f in fills] == [
+        ("0xmaker-ours", False, Decimal(4), Decimal("0.46"))
+    ]
+
+
+def test_as_taker_maker_entries_with_our_key_are_not_counted_twice() -> None:
+    raw = _trade(owner=OUR_KEY, trader_side="TAKER")
+
+    fills = parse_trade(raw, owner=OUR_KEY)
+
+    assert [(f.order_id, f.is_taker) for f in fills] == [("0xtaker", True)]
+
+
+def test_taker_row_whose_maker_orders_do_not_add_up_is_bad_venue_data() -> None:
+    raw = _trade(owner=OUR_KEY, trader_side="TAKER", size="11")
+
+    with pytest.raises(BadVenueData, match="maker_orders match 10 shares"):
+        parse_trade(raw, owner=OUR_KEY)
+
+
+def test_taker_row_without_maker_orders_is_bad_venue_data() -> None:
+    with pytest.raises(BadVenueData, match="without maker_orders"):
+        parse_trade(_trade(owner=OUR_KEY, trader_side="TAKER", maker_orders=[]), owner=OUR_KEY)
+
+
+def test_unknown_trader_side_is_bad_venue_data() -> None:
+    with pytest.raises(BadVenueData, match="trader_side"):
+        parse_trade(_trade(trader_side="BOTH"), owner=OUR_KEY)
 
 
 def test_addresses_match_case_insensitively() -> None:
