@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 from sqlalchemy import Engine
 
+from pm_lib.models import Opportunity
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
 from pm_lib.pipeline.decisions import decide, find_signals, portfolio_state
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue
@@ -63,10 +64,12 @@ def run_scan(
     ctx: RunContext,
     before_execute: Callable[[], None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    keep: Callable[[Opportunity], bool] | None = None,
 ) -> ScanOutcome:
     """Catalogue, books, portfolio, signals, risk, (pause), execute, record.
 
-    ``transport`` replaces the market-data client's (to tamper with what the venue sent).
+    ``transport`` replaces the market-data client's (to tamper with what the venue sent);
+    ``keep`` narrows what the strategies found (two runs with different strategies).
     """
 
     async def market_data() -> tuple[CatalogueLoad, BookBatch]:
@@ -78,6 +81,8 @@ def run_scan(
     loaded, books = asyncio.run(market_data())
     portfolio = portfolio_state(ctx, books.books)
     signals = find_signals(ctx, loaded.catalogue, books.books, portfolio)
+    if keep is not None:
+        signals = replace(signals, opportunities=tuple(filter(keep, signals.opportunities)))
     decided = decide(ctx, loaded.catalogue, books.books, portfolio, signals)
     if before_execute is not None:
         before_execute()
