@@ -39,6 +39,11 @@ __all__ = [
 ]
 
 
+def _others(value: object, sign: str = "+", label: str = "reserved by other runs") -> str:
+    """The reason's term for other runs' reservations; empty when they hold nothing."""
+    return "" if not value else f" {sign} {label} {value}"
+
+
 def max_order_notional(
     opp: Opportunity, state: PortfolioState, limits: RiskLimits, now: datetime, ctx: RiskContext
 ) -> Check:
@@ -73,8 +78,8 @@ def max_position_per_market(
         if after > limits.max_position_per_market:
             return fail(
                 "max_position_per_market",
-                f"market {condition_id}: held {held} + reserved by other runs {others} + "
-                f"approved this run {earlier} + this {added} = {after} pUSD exceeds the "
+                f"market {condition_id}: held {held}{_others(others)} + approved this run "
+                f"{earlier} + this {added} = {after} pUSD exceeds the "
                 f"{limits.max_position_per_market} limit",
                 market=condition_id,
                 held=held,
@@ -99,8 +104,8 @@ def max_position_per_group(
         if after > limits.max_position_per_group:
             return fail(
                 "max_position_per_group",
-                f"neg-risk group {group}: held {held} + reserved by other runs {others} + "
-                f"approved this run {earlier} + this {added} = {after} pUSD exceeds the "
+                f"neg-risk group {group}: held {held}{_others(others)} + approved this run "
+                f"{earlier} + this {added} = {after} pUSD exceeds the "
                 f"{limits.max_position_per_group} limit",
                 group=group,
                 held=held,
@@ -132,9 +137,9 @@ def max_total_exposure(
     if added > ZERO and after > limits.max_total_exposure:
         return fail(
             "max_total_exposure",
-            f"positions {held} + open orders {state.open_order_notional} + reserved by other "
-            f"runs {others} + approved this run {ctx.consumed.total} + this {added} = {after} "
-            f"pUSD exceeds the {limits.max_total_exposure} limit",
+            f"positions {held} + open orders {state.open_order_notional}{_others(others)} + "
+            f"approved this run {ctx.consumed.total} + this {added} = {after} pUSD exceeds the "
+            f"{limits.max_total_exposure} limit",
             **facts,
         )
     return pass_("max_total_exposure", **facts)
@@ -167,8 +172,8 @@ def sufficient_cash(
         return fail(
             "sufficient_cash",
             f"needs {needed} pUSD (legs {added} + fees {opp.fees}) but only {free} is free: cash "
-            f"{state.cash} - open orders {state.open_order_notional} - reserved by other runs "
-            f"{others} - approved this run {ctx.consumed.total}",
+            f"{state.cash} - open orders {state.open_order_notional}"
+            f"{_others(others, '-')} - approved this run {ctx.consumed.total}",
             **facts,
         )
     return pass_("sufficient_cash", **facts)
@@ -185,9 +190,9 @@ def max_open_orders(
     if added and after > limits.max_open_orders:
         return fail(
             "max_open_orders",
-            f"{state.open_orders} open + {others} reserved by other runs + "
-            f"{ctx.consumed.open_orders} approved this run + {added} resting here = {after} "
-            f"orders exceeds the {limits.max_open_orders} limit",
+            f"{state.open_orders} open{_others(others)} + {ctx.consumed.open_orders} approved "
+            f"this run + {added} resting here = {after} orders exceeds the "
+            f"{limits.max_open_orders} limit",
             open_orders=state.open_orders,
             reserved_by_other_runs=others,
             approved_this_run=ctx.consumed.open_orders,
@@ -219,8 +224,8 @@ def max_daily_loss(
         return fail(
             "max_daily_loss",
             f"today's loss {pnl.loss} pUSD (realised {pnl.realised} - fees {pnl.fees} + "
-            f"unrealised {pnl.unrealised}) + fees reserved by other runs {others} = {loss} has "
-            f"reached the {limits.max_daily_loss} limit; no new buying today",
+            f"unrealised {pnl.unrealised}){_others(others, label='fees reserved by other runs')}"
+            f" has reached the {limits.max_daily_loss} limit; no new buying today",
             **facts,
         )
     return pass_("max_daily_loss", **facts)
