@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy.orm import Session
 
 from pm_lib.execution.ledger import LIVE_BALANCE_CURSOR, load_portfolio_state
-from pm_lib.models import Market, Opportunity, OrderBook, OrderResult, PortfolioState
+from pm_lib.models import ZERO, Market, Opportunity, OrderBook, OrderResult, PortfolioState
 from pm_lib.pipeline.context import RunContext
 from pm_lib.risk import RiskContext, RiskLimits, RunConsumption, recheck_budget
 from pm_lib.store.engine import session_scope
@@ -30,6 +30,7 @@ from pm_lib.store.reservations import (
     release,
     reserve,
 )
+from pm_lib.store.trades import fills_for_intent
 
 __all__ = ["claim", "committed_state", "release_claim", "reserved"]
 
@@ -113,12 +114,31 @@ def claim(
 
 def release_claim(
     session: Session, ctx: RunContext, opportunity: Opportunity, results: Iterable[OrderResult]
-) -> None:
-    """End the opportunity's reservation: its orders are stored, so the committed state now
-    holds what they became (the outcome is recorded, e.g. ``MATCHED x3``)."""
+) -> bool:
+    """End the opportunity's reservation once the committed state holds what its orders became
+    (the outcome is recorded, e.g. ``MATCHED x3``); whether it ended.
+
+    Filled orders count through their stored fills (positions), resting or unresolved ones as
+    open orders, refused ones not at all. A fill the venue reported but whose trades could not
+    be read yet is in neither: the reservation then stays until reconcile has stored them and
+    it expires.
+    """
+    results = list(results)
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status.value] = counts.get(result.status.value, 0) + 1
+    for result in results:
+        stored = sum((f.size for f in fills_for_intent(session, result.intent_key)), ZERO)
+        if result.filled_size > stored:
+            logger.warning(
+                "run %s keeps the budget of opportunity %s: %s filled %s, %s stored so far",
+                ctx.run_id,
+                opportunity.id,
+                result.intent_key,
+                result.filled_size,
+                stored,
+            )
+            return False
     outcome = ", ".join(f"{status} x{n}" for status, n in sorted(counts.items())) or "no orders"
     release(
         session,
@@ -128,3 +148,4 @@ def release_claim(
         outcome=outcome,
         at=ctx.now(),
     )
+    return True
