@@ -9,6 +9,7 @@ stays until reconcile has stored them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -16,7 +17,7 @@ from pm_lib.auth import Credentials
 from pm_lib.execution.multileg import execute_opportunity
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderStatus
-from pm_lib.pipeline.budget import claim, release_claim
+from pm_lib.pipeline.budget import claim, committed_state, release_claim
 from pm_lib.pipeline.context import RunContext
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
@@ -61,3 +62,29 @@ def test_a_fill_not_stored_yet_keeps_the_budget_reserved_until_reconcile(
     with session_scope(engine) as session:
         assert release_claim(session, ctx, opportunity, outcome.results)
     assert open_claims(engine) == []
+
+
+def test_live_cash_under_the_lock_is_net_of_fills_stored_after_the_balance_was_read(
+    live_settings: Settings, engine: Engine, credentials: Credentials
+) -> None:
+    """Another run's fills land after this run read the venue balance: the claim's cash rule
+    must not see that balance as still free."""
+    ctx = RunContext(
+        settings=live_settings, engine=engine, run_id="r2", flow_name="test", live_armed=True
+    )
+    executor = connected(live_settings, engine, credentials, run_id="r1")
+    balance = executor.balance()
+    outcome = execute_opportunity(
+        executor,
+        basket("opp-1", *LEGS),
+        MARKETS,
+        {},
+        settings=live_settings,
+        engine=engine,
+        run_id="r1",
+    )
+    executor.close()
+    spent = sum((r.filled_size * (r.avg_price or 0) + r.fee for r in outcome.results), Decimal(0))
+    assert spent > 0
+    with session_scope(engine, read_only=True) as session:
+        assert committed_state(session, ctx, {}).cash == balance - spent
