@@ -4,9 +4,9 @@ The risk stage decides on a snapshot; another run may trade between that snapsho
 run's orders. So before an approved opportunity is placed, ``claim`` (one transaction) leases
 its markets, takes the wallet's budget lock, re-reads the committed portfolio and every
 outstanding reservation, re-checks the budget rules (``pm_lib.risk.recheck_budget``) and stores
-the opportunity's reservation; ``release`` ends it once its orders are stored. The decide stage
-counts other runs' outstanding reservations too (``reserved``), so it rarely approves what the
-claim will refuse. Store protocol: ``pm_lib.store.reservations``.
+the opportunity's reservation; ``release_claim`` ends it once its orders are stored. The decide
+stage counts other runs' outstanding reservations too (``reserved``), so it rarely approves what
+the claim will refuse. Store protocol: ``pm_lib.store.reservations``.
 """
 
 from __future__ import annotations
