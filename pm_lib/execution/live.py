@@ -4,8 +4,9 @@ For each request, in this order (the DB write of each step commits before the ne
 
 1. store the intent (deterministic key); a key already stored means another run or worker owns
    it: nothing is sent and the stored state is reported;
-2. check the venue's tick and amount rules locally, then sign ONCE; the signed order's hash is
-   its venue order id;
+2. check the kill switch (``halt_refusal``: a halt committed since the scan started stops this
+   order, REJECTED "not sent", unless it is an unwind), then the venue's tick and amount rules
+   locally, then sign ONCE; the signed order's hash is its venue order id;
 3. store the hash (``set_signed``) BEFORE posting;
 4. post once (``defer_exec=True``). A refusal is REJECTED. An ambiguous outcome (timeout,
    dropped connection, 5xx, unreadable answer) is UNKNOWN and resolved by looking the hash up
@@ -47,6 +48,7 @@ from pm_lib.store import (
     OrderIntentRow,
     create_intent,
     fills,
+    halt_refusal,
     intent_by_key,
     intent_by_order_id,
     open_intents,
@@ -162,7 +164,7 @@ class LiveExecutor:
                 row = intent_by_key(session, key)
             return already_exists_result(row, key)
         self._fills.remember_fees(request.condition_id, request.fees)
-        refusal = local_refusal(request)
+        refusal = halt_refusal(self._engine, key) or local_refusal(request)
         if refusal is not None:
             return self._settle(key, OrderStatus.REJECTED, error=f"not sent: {refusal}")
         try:

@@ -55,6 +55,7 @@ from pm_lib.store import (
     create_intent,
     fills,
     fills_for_intent,
+    halt_refusal,
     intent_by_key,
     intent_by_order_id,
     open_intents,
@@ -135,7 +136,9 @@ class PaperExecutor:
             return already_exists_result(row, request.intent_key)
         order_id = paper_order_id(request.intent_key)
         book = self._liquidity.book(request.token_id)
-        refusal = NO_BOOK if book is None else order_refusal(request, book, now)
+        refusal = halt_refusal(self._engine, request.intent_key)
+        if refusal is None:
+            refusal = NO_BOOK if book is None else order_refusal(request, book, now)
         if refusal is not None:
             return self._reject(request, order_id, refusal, now)
         levels = self._liquidity.available(request.token_id, request.side, request.price)

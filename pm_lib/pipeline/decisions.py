@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from pm_lib.execution.ledger import load_portfolio_state
 from pm_lib.models import (
     Catalogue,
     Opportunity,
@@ -19,6 +18,7 @@ from pm_lib.models import (
     RiskDecision,
     SkippedItem,
 )
+from pm_lib.pipeline.budget import committed_state, reserved
 from pm_lib.pipeline.context import RunContext
 from pm_lib.risk import RiskContext, RiskLimits, apply_risk
 from pm_lib.store.engine import session_scope
@@ -55,8 +55,8 @@ def portfolio_state(ctx: RunContext, books: Mapping[str, OrderBook]) -> Portfoli
             executor.balance()
         finally:
             executor.close()
-    with session_scope(ctx.engine) as session:
-        return load_portfolio_state(session, ctx.mode, ctx.now(), books, ctx.settings)
+    with session_scope(ctx.engine, read_only=True) as session:
+        return committed_state(session, ctx, books)
 
 
 def find_signals(
@@ -84,9 +84,12 @@ def decide(
     portfolio: PortfolioState,
     signals: Signals,
 ) -> Signals:
-    """A risk decision for every opportunity, best edge first, all stored."""
+    """A risk decision for every opportunity, best edge first, all stored; other runs'
+    outstanding budget reservations count as used."""
     limits = RiskLimits.from_settings(ctx.settings)
-    context = RiskContext.from_catalogue(catalogue, books)
+    with session_scope(ctx.engine, read_only=True) as session:
+        others = reserved(session, ctx, others_only=True)
+    context = RiskContext.from_catalogue(catalogue, books, others)
     decisions = apply_risk(signals.opportunities, portfolio, limits, ctx.now(), context)
     with session_scope(ctx.engine) as session:
         record_decisions(session, ctx.run_id, ctx.flow_run_id, decisions)

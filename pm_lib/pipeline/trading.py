@@ -4,10 +4,16 @@ The executor is chosen once by the factory (paper unless live is configured, arm
 this stage never branches on the mode. Multi-leg opportunities go through the multi-leg
 executor (FOK legs, leg risk recorded and the unwind policy applied when one leg fails).
 
-Before an opportunity is placed its markets are leased to this run (``pm_lib.store.leases``):
-a run that overlaps another (two workers, a manual scan next to a scheduled one) skips what the
-other is trading or traded after this run read its portfolio, instead of trading it twice. The
-lease is released once the opportunity's orders are stored; after a crash it expires.
+Before an opportunity is placed it is claimed (``pm_lib.pipeline.budget.claim``): its markets
+are leased to this run (``pm_lib.store.leases``), so a run that overlaps another (two workers, a
+manual scan next to a scheduled one) skips what the other is trading or traded after this run
+read its portfolio, instead of trading it twice; and its budget is reserved against the wallet's
+committed state and every other run's reservations, so overlapping runs trading different
+markets cannot breach a limit together. Lease and reservation are released once the
+opportunity's orders are stored; after a crash they expire.
+
+The kill switch is checked before every opportunity here and before every order by the executor
+(``pm_lib.store.control.halted``): a halt committed mid-scan stops every later order.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pm_lib.execution.multileg import execute_opportunity
-from pm_lib.models import Catalogue, Opportunity, OrderBook, OrderRequest, OrderResult
+from pm_lib.models import Catalogue, OrderBook, OrderRequest, OrderResult
+from pm_lib.pipeline.budget import claim, release_claim
 from pm_lib.pipeline.context import RunContext
 from pm_lib.pipeline.decisions import Signals
 from pm_lib.pipeline.report import request_index
+from pm_lib.store.control import halted
 from pm_lib.store.engine import session_scope
-from pm_lib.store.leases import MarketLeased, acquire_markets, release_markets
+from pm_lib.store.leases import release_markets
 from pm_lib.store.orders import intent_by_key
 
 __all__ = ["Execution", "execute_approved"]
@@ -34,31 +42,13 @@ logger = logging.getLogger(__name__)
 class Execution:
     """What the execute stage placed: one result per leg, and the requests by intent key.
 
-    ``skipped`` holds (opportunity id, reason) for approved opportunities another run holds.
+    ``skipped`` holds (opportunity id, reason) for approved opportunities not placed: another
+    run holds a market, the wallet's budget no longer fits them, or trading was halted.
     """
 
     results: tuple[OrderResult, ...] = ()
     requests: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: tuple[tuple[str, str], ...] = ()
-
-
-def _lease(ctx: RunContext, opportunity: Opportunity) -> str | None:
-    """Lease the opportunity's markets to this run; why not, when another run holds one."""
-    try:
-        with session_scope(ctx.engine) as session:
-            acquire_markets(
-                session,
-                mode=ctx.mode,
-                markets=(leg.condition_id for leg in opportunity.legs),
-                run_id=ctx.run_id,
-                opportunity_id=opportunity.id,
-                snapshot_at=ctx.started_at,
-                now=ctx.now(),
-            )
-    except MarketLeased as e:
-        logger.warning("run %s skips opportunity %s: %s", ctx.run_id, opportunity.id, e)
-        return str(e)
-    return None
 
 
 def execute_approved(
@@ -78,7 +68,12 @@ def execute_approved(
     skipped: list[tuple[str, str]] = []
     try:
         for opportunity in approved:
-            refusal = _lease(ctx, opportunity)
+            reason = halted(ctx.engine)
+            refusal = (
+                f"trading halted: {reason}"
+                if reason is not None
+                else claim(ctx, opportunity, markets, books)
+            )
             if refusal is not None:
                 skipped.append((opportunity.id, refusal))
                 continue
@@ -99,6 +94,7 @@ def execute_approved(
                     run_id=ctx.run_id,
                     at=ctx.now(),
                 )
+                release_claim(session, ctx, opportunity, outcome.results)
             results.extend(outcome.results)
             requests.extend(outcome.requests)
     finally:

@@ -10,12 +10,13 @@ gate         decide / apply_risk (fixed rule order, first failure decides)
 
 from pm_lib.risk.check import Check, Rule
 from pm_lib.risk.context import RiskContext, RunConsumption, buy_exposure, leg_notional
-from pm_lib.risk.gate import APPROVED, RULES, apply_risk, decide
+from pm_lib.risk.gate import APPROVED, BUDGET_RULES, RULES, apply_risk, decide, recheck_budget
 from pm_lib.risk.limits import RiskLimits
 from pm_lib.risk.portfolio import DailyPnl, daily_pnl
 
 __all__ = [
     "APPROVED",
+    "BUDGET_RULES",
     "RULES",
     "Check",
     "DailyPnl",
@@ -28,4 +29,5 @@ __all__ = [
     "daily_pnl",
     "decide",
     "leg_notional",
+    "recheck_budget",
 ]

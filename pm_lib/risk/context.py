@@ -1,4 +1,6 @@
-"""What the gate needs besides the portfolio: markets, books, and this run's approvals so far.
+"""What the gate needs besides the portfolio: markets, books, this run's approvals so far, and
+what other runs' approvals hold of the same wallet (their outstanding budget reservations,
+``pm_lib.store.reservations``), which every exposure, cash, open-order and daily-loss rule adds.
 
 Exposure is measured as the pUSD an order can commit: a BUY leg's ``size x limit_price``. SELL
 legs never add exposure (they are not credited either, which keeps the gate conservative).
@@ -58,7 +60,11 @@ def resting_legs(opportunity: Opportunity) -> int:
 
 @dataclass(frozen=True, slots=True)
 class RunConsumption:
-    """What earlier approvals of this run already use: exposure, open orders, shares sold."""
+    """What approvals already use: exposure, fees, open orders, shares sold.
+
+    For this run's earlier approvals (``RiskContext.consumed``), and for other runs'
+    outstanding reservations (``RiskContext.reserved``, where ``sold`` stays empty).
+    """
 
     by_market: Mapping[str, Decimal] = field(default_factory=dict)
     by_group: Mapping[str, Decimal] = field(default_factory=dict)
@@ -66,6 +72,7 @@ class RunConsumption:
     open_orders: int = 0
     sold: Mapping[str, Decimal] = field(default_factory=dict)
     approvals: int = 0
+    fees: Decimal = ZERO
 
     def plus(self, opportunity: Opportunity, markets: Mapping[str, Market]) -> RunConsumption:
         """This consumption with ``opportunity`` approved on top."""
@@ -81,6 +88,32 @@ class RunConsumption:
             open_orders=self.open_orders + resting_legs(opportunity),
             sold=sold,
             approvals=self.approvals + 1,
+            fees=self.fees + opportunity.fees,
+        )
+
+    @classmethod
+    def claimed(cls, opportunity: Opportunity, markets: Mapping[str, Market]) -> RunConsumption:
+        """What approving ``opportunity`` alone consumes (the size of its reservation)."""
+        return cls().plus(opportunity, markets)
+
+    def add(
+        self,
+        *,
+        by_market: Mapping[str, Decimal],
+        by_group: Mapping[str, Decimal],
+        total: Decimal,
+        fees: Decimal,
+        open_orders: int,
+    ) -> RunConsumption:
+        """This consumption plus one stored reservation's."""
+        return replace(
+            self,
+            by_market=_merge(self.by_market, by_market),
+            by_group=_merge(self.by_group, by_group),
+            total=self.total + total,
+            fees=self.fees + fees,
+            open_orders=self.open_orders + open_orders,
+            approvals=self.approvals + 1,
         )
 
 
@@ -93,16 +126,27 @@ def _merge(base: Mapping[str, Decimal], extra: Mapping[str, Decimal]) -> dict[st
 
 @dataclass(frozen=True, slots=True)
 class RiskContext:
-    """Markets by condition id, books by token id, and this run's consumption so far."""
+    """Markets by condition id, books by token id, this run's consumption so far, and what
+    other runs' outstanding reservations hold (``reserved``)."""
 
     markets: Mapping[str, Market]
     books: Mapping[str, OrderBook]
     consumed: RunConsumption = field(default_factory=RunConsumption)
+    reserved: RunConsumption = field(default_factory=RunConsumption)
 
     @classmethod
-    def from_catalogue(cls, catalogue: Catalogue, books: Mapping[str, OrderBook]) -> RiskContext:
+    def from_catalogue(
+        cls,
+        catalogue: Catalogue,
+        books: Mapping[str, OrderBook],
+        reserved: RunConsumption | None = None,
+    ) -> RiskContext:
         """A fresh context (nothing approved yet) over the run's catalogue and books."""
-        return cls(markets=catalogue.market_by_condition(), books=books)
+        return cls(
+            markets=catalogue.market_by_condition(),
+            books=books,
+            reserved=reserved or RunConsumption(),
+        )
 
     def after_approval(self, opportunity: Opportunity) -> RiskContext:
         """The context the next decision sees once ``opportunity`` is approved."""

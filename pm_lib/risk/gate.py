@@ -10,6 +10,11 @@ A multi-leg opportunity is decided as a whole: one failing leg rejects every leg
 (a missing book, a stale book, a price one tick over a limit) is a rejection with a reason; if a
 rule still meets data it cannot compute with, the gate fails closed with rule ``invalid_input``
 instead of raising.
+
+Other runs on the same wallet: the limit rules add their outstanding budget reservations
+(``RiskContext.reserved``). Before an approved opportunity is placed, the execute stage
+re-checks ``BUDGET_RULES`` (``recheck_budget``) against the committed state and every
+outstanding reservation, inside the wallet's budget lock (``pm_lib.store.reservations``).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from pm_lib.risk.rules_limits import (
 )
 from pm_lib.risk.rules_venue import book_fresh, kill_switch, market_tradable, venue_rules
 
-__all__ = ["APPROVED", "RULES", "apply_risk", "decide"]
+__all__ = ["APPROVED", "BUDGET_RULES", "RULES", "apply_risk", "decide", "recheck_budget"]
 
 APPROVED = "approved"
 
@@ -56,6 +61,19 @@ RULES: tuple[Rule, ...] = (
 """In order; the first rule that fails decides. ``sufficient_cash`` follows the exposure
 limits so a limit breach is reported as such before a shortage of cash."""
 
+BUDGET_RULES: tuple[Rule, ...] = (
+    kill_switch,
+    max_position_per_market,
+    max_position_per_group,
+    max_total_exposure,
+    sufficient_cash,
+    max_open_orders,
+    max_daily_loss,
+)
+"""The rules that depend on what the wallet holds, re-checked under the budget lock: their
+inputs (positions, open orders, cash, today's loss, reservations) change when another run
+trades; the others (books, venue rules, edge) do not."""
+
 
 def decide(
     opportunity: Opportunity,
@@ -63,10 +81,11 @@ def decide(
     limits: RiskLimits,
     now: datetime,
     context: RiskContext,
+    rules: tuple[Rule, ...] = RULES,
 ) -> RiskDecision:
     """Approve or reject one opportunity; ``context`` carries this run's earlier approvals."""
     inputs: dict[str, str] = {}
-    for rule in RULES:
+    for rule in rules:
         try:
             check = rule(opportunity, state, limits, now, context)
         except (ArithmeticError, LookupError, TypeError, ValueError) as e:
@@ -93,12 +112,24 @@ def decide(
         approved=True,
         rule=APPROVED,
         reason=(
-            f"all {len(RULES)} rules passed: net edge {opportunity.edge} pUSD on "
+            f"all {len(rules)} rules passed: net edge {opportunity.edge} pUSD on "
             f"{len(opportunity.legs)} leg(s), cost {opportunity.cost} + fees {opportunity.fees}"
         ),
         inputs=inputs,
         decided_at=now,
     )
+
+
+def recheck_budget(
+    opportunity: Opportunity,
+    state: PortfolioState,
+    limits: RiskLimits,
+    now: datetime,
+    context: RiskContext,
+) -> RiskDecision:
+    """``BUDGET_RULES`` against a fresh ``state`` and every outstanding reservation
+    (``context.reserved``); call it inside the wallet's budget lock."""
+    return decide(opportunity, state, limits, now, context, BUDGET_RULES)
 
 
 def apply_risk(

@@ -1,10 +1,13 @@
 """Rules about size and money: order notional, positions, exposure, open orders, daily loss,
 minimum edge and the slippage guard.
 
-Exposure rules count this run's earlier approvals (``RiskContext.consumed``) and apply only when
-the opportunity adds exposure in that dimension, so a SELL that reduces a position is never
-blocked by a limit the book already exceeds. The daily-loss rule blocks risk-increasing
-opportunities (any BUY leg) once today's loss reaches ``max_daily_loss``.
+Exposure rules count this run's earlier approvals (``RiskContext.consumed``) and other runs'
+outstanding budget reservations on the same wallet (``RiskContext.reserved``), and apply only
+when the opportunity adds exposure in that dimension, so a SELL that reduces a position is never
+blocked by a limit the book already exceeds. The cash rule counts reservations' notional and
+fees, the open-order rule their resting legs. The daily-loss rule blocks risk-increasing
+opportunities (any BUY leg) once today's loss, plus the fees other runs' reservations will pay,
+reaches ``max_daily_loss``.
 
 Slippage guard: walk each leg's current book for the leg's size. A BUY slips by
 ``max(0, cost - limit x size)``, a SELL by ``max(0, limit x size - proceeds)``; the opportunity
@@ -36,6 +39,11 @@ __all__ = [
 ]
 
 
+def _others(value: object, sign: str = "+", label: str = "reserved by other runs") -> str:
+    """The reason's term for other runs' reservations; empty when they hold nothing."""
+    return "" if not value else f" {sign} {label} {value}"
+
+
 def max_order_notional(
     opp: Opportunity, state: PortfolioState, limits: RiskLimits, now: datetime, ctx: RiskContext
 ) -> Check:
@@ -59,19 +67,23 @@ def max_order_notional(
 def max_position_per_market(
     opp: Opportunity, state: PortfolioState, limits: RiskLimits, now: datetime, ctx: RiskContext
 ) -> Check:
-    """Cost basis held + approved this run + this opportunity, per market, within the limit."""
+    """Cost basis held + reserved by other runs + approved this run + this opportunity, per
+    market, within the limit."""
     by_market, _, _ = buy_exposure(opp, ctx.markets)
     for condition_id, added in by_market.items():
         held = market_cost_basis(state, condition_id)
+        others = ctx.reserved.by_market.get(condition_id, ZERO)
         earlier = ctx.consumed.by_market.get(condition_id, ZERO)
-        after = held + earlier + added
+        after = held + others + earlier + added
         if after > limits.max_position_per_market:
             return fail(
                 "max_position_per_market",
-                f"market {condition_id}: held {held} + approved this run {earlier} + this "
-                f"{added} = {after} pUSD exceeds the {limits.max_position_per_market} limit",
+                f"market {condition_id}: held {held}{_others(others)} + approved this run "
+                f"{earlier} + this {added} = {after} pUSD exceeds the "
+                f"{limits.max_position_per_market} limit",
                 market=condition_id,
                 held=held,
+                reserved_by_other_runs=others,
                 approved_this_run=earlier,
                 added=added,
                 limit=limits.max_position_per_market,
@@ -86,15 +98,18 @@ def max_position_per_group(
     _, by_group, _ = buy_exposure(opp, ctx.markets)
     for group, added in by_group.items():
         held = group_cost_basis(state, group, ctx.markets)
+        others = ctx.reserved.by_group.get(group, ZERO)
         earlier = ctx.consumed.by_group.get(group, ZERO)
-        after = held + earlier + added
+        after = held + others + earlier + added
         if after > limits.max_position_per_group:
             return fail(
                 "max_position_per_group",
-                f"neg-risk group {group}: held {held} + approved this run {earlier} + this "
-                f"{added} = {after} pUSD exceeds the {limits.max_position_per_group} limit",
+                f"neg-risk group {group}: held {held}{_others(others)} + approved this run "
+                f"{earlier} + this {added} = {after} pUSD exceeds the "
+                f"{limits.max_position_per_group} limit",
                 group=group,
                 held=held,
+                reserved_by_other_runs=others,
                 approved_this_run=earlier,
                 added=added,
                 limit=limits.max_position_per_group,
@@ -105,13 +120,16 @@ def max_position_per_group(
 def max_total_exposure(
     opp: Opportunity, state: PortfolioState, limits: RiskLimits, now: datetime, ctx: RiskContext
 ) -> Check:
-    """Positions at cost + open order notional + this run's approvals + this, within the cap."""
+    """Positions at cost + open order notional + other runs' reservations + this run's
+    approvals + this, within the cap."""
     _, _, added = buy_exposure(opp, ctx.markets)
     held = sum((cost_basis(p) for p in state.positions.values()), ZERO)
-    after = held + state.open_order_notional + ctx.consumed.total + added
+    others = ctx.reserved.total
+    after = held + state.open_order_notional + others + ctx.consumed.total + added
     facts = {
         "positions": held,
         "open_order_notional": state.open_order_notional,
+        "reserved_by_other_runs": others,
         "approved_this_run": ctx.consumed.total,
         "added": added,
         "limit": limits.max_total_exposure,
@@ -119,8 +137,8 @@ def max_total_exposure(
     if added > ZERO and after > limits.max_total_exposure:
         return fail(
             "max_total_exposure",
-            f"positions {held} + open orders {state.open_order_notional} + approved this run "
-            f"{ctx.consumed.total} + this {added} = {after} pUSD exceeds the "
+            f"positions {held} + open orders {state.open_order_notional}{_others(others)} + "
+            f"approved this run {ctx.consumed.total} + this {added} = {after} pUSD exceeds the "
             f"{limits.max_total_exposure} limit",
             **facts,
         )
@@ -132,18 +150,21 @@ def sufficient_cash(
 ) -> Check:
     """The BUY legs (at their limits) and the fees fit the cash not already committed.
 
-    Committed: resting BUY orders (the venue reserves their collateral) and this run's earlier
-    approvals. Without this rule a basket whose later legs cannot be paid would be sent, fill
-    its first legs, and leave a lopsided position to unwind at a loss.
+    Committed: resting BUY orders (the venue reserves their collateral), other runs'
+    reservations (notional and fees) and this run's earlier approvals. Without this rule a
+    basket whose later legs cannot be paid would be sent, fill its first legs, and leave a
+    lopsided position to unwind at a loss.
     """
     _, _, added = buy_exposure(opp, ctx.markets)
     if added <= ZERO:
         return pass_("sufficient_cash", added=added)
     needed = added + opp.fees
-    free = state.cash - state.open_order_notional - ctx.consumed.total
+    others = ctx.reserved.total + ctx.reserved.fees
+    free = state.cash - state.open_order_notional - others - ctx.consumed.total
     facts = {
         "cash": state.cash,
         "open_order_notional": state.open_order_notional,
+        "reserved_by_other_runs": others,
         "approved_this_run": ctx.consumed.total,
         "needed": needed,
     }
@@ -151,8 +172,8 @@ def sufficient_cash(
         return fail(
             "sufficient_cash",
             f"needs {needed} pUSD (legs {added} + fees {opp.fees}) but only {free} is free: cash "
-            f"{state.cash} - open orders {state.open_order_notional} - approved this run "
-            f"{ctx.consumed.total}",
+            f"{state.cash} - open orders {state.open_order_notional}"
+            f"{_others(others, '-')} - approved this run {ctx.consumed.total}",
             **facts,
         )
     return pass_("sufficient_cash", **facts)
@@ -161,15 +182,19 @@ def sufficient_cash(
 def max_open_orders(
     opp: Opportunity, state: PortfolioState, limits: RiskLimits, now: datetime, ctx: RiskContext
 ) -> Check:
-    """Resting (GTC/GTD) orders open + approved this run + this one's, within the limit."""
+    """Resting (GTC/GTD) orders open + reserved by other runs + approved this run + this
+    one's, within the limit."""
     added = resting_legs(opp)
-    after = state.open_orders + ctx.consumed.open_orders + added
+    others = ctx.reserved.open_orders
+    after = state.open_orders + others + ctx.consumed.open_orders + added
     if added and after > limits.max_open_orders:
         return fail(
             "max_open_orders",
-            f"{state.open_orders} open + {ctx.consumed.open_orders} approved this run + {added} "
-            f"resting here = {after} orders exceeds the {limits.max_open_orders} limit",
+            f"{state.open_orders} open{_others(others)} + {ctx.consumed.open_orders} approved "
+            f"this run + {added} resting here = {after} orders exceeds the "
+            f"{limits.max_open_orders} limit",
             open_orders=state.open_orders,
+            reserved_by_other_runs=others,
             approved_this_run=ctx.consumed.open_orders,
             added=added,
             limit=limits.max_open_orders,
@@ -180,23 +205,27 @@ def max_open_orders(
 def max_daily_loss(
     opp: Opportunity, state: PortfolioState, limits: RiskLimits, now: datetime, ctx: RiskContext
 ) -> Check:
-    """No new risk (any BUY leg) once today's loss reaches ``max_daily_loss``."""
+    """No new risk (any BUY leg) once today's loss, plus the fees other runs' reservations
+    will pay, reaches ``max_daily_loss``."""
     pnl = daily_pnl(state, ctx.books, ctx.markets)
+    others = ctx.reserved.fees
+    loss = pnl.loss + others
     facts = {
         "realised_pnl_today": pnl.realised,
         "fees_today": pnl.fees,
         "unrealised_pnl": pnl.unrealised,
         "unmarked_positions": pnl.unmarked_positions,
         "loss": pnl.loss,
+        "reserved_fees_of_other_runs": others,
         "limit": limits.max_daily_loss,
     }
     adds_risk = any(leg.side is Side.BUY for leg in opp.legs)
-    if adds_risk and pnl.loss >= limits.max_daily_loss:
+    if adds_risk and loss >= limits.max_daily_loss:
         return fail(
             "max_daily_loss",
             f"today's loss {pnl.loss} pUSD (realised {pnl.realised} - fees {pnl.fees} + "
-            f"unrealised {pnl.unrealised}) has reached the {limits.max_daily_loss} limit; "
-            "no new buying today",
+            f"unrealised {pnl.unrealised}){_others(others, label='fees reserved by other runs')}"
+            f" has reached the {limits.max_daily_loss} limit; no new buying today",
             **facts,
         )
     return pass_("max_daily_loss", **facts)

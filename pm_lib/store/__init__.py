@@ -27,7 +27,17 @@ from pm_lib.store.catalogue import (
     save_catalogue_changes,
     stored_market,
 )
-from pm_lib.store.control import HALTED, get_flag, halt, is_halted, resume, set_flag
+from pm_lib.store.control import (
+    HALTED,
+    get_flag,
+    halt,
+    halt_refusal,
+    halted,
+    is_halted,
+    is_unwind_key,
+    resume,
+    set_flag,
+)
 from pm_lib.store.engine import (
     current_revision,
     engine_from_settings,
@@ -123,6 +133,8 @@ __all__ = [
     "get_flag",
     "get_run",
     "halt",
+    "halt_refusal",
+    "halted",
     "head_revision",
     "intent_by_key",
     "intent_by_order_id",
@@ -130,6 +142,7 @@ __all__ = [
     "intents_by_status",
     "intents_for_run",
     "is_halted",
+    "is_unwind_key",
     "leg_risks_for_run",
     "load_catalogue",
     "make_engine",

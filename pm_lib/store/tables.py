@@ -20,6 +20,8 @@ from sqlmodel import Field, SQLModel
 from pm_lib.store.types import Money, Price, UTCDateTime
 
 __all__ = [
+    "BudgetLock",
+    "BudgetReservationRecord",
     "CatalogueEvent",
     "CatalogueMarket",
     "CatalogueRefresh",
@@ -312,3 +314,39 @@ class MarketLeaseRecord(SQLModel, table=True):
     acquired_at: datetime = Field(sa_type=UTCDateTime)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- 0009 budget reservations (the rules: pm_lib.store.reservations) ------------------------
+
+
+class BudgetLock(SQLModel, table=True):
+    """One row per wallet (mode): locked while a run checks and reserves its budget."""
+
+    __tablename__ = "budget_lock"
+
+    mode: str = Field(primary_key=True)
+    locked_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class BudgetReservationRecord(SQLModel, table=True):
+    """Budget one run's approved opportunity holds until its orders are stored (0009)."""
+
+    __tablename__ = "budget_reservation"
+    __table_args__ = (
+        UniqueConstraint("mode", "run_id", "opportunity_id", name="uq_budget_reservation_claim"),
+        Index("ix_budget_reservation_open", "mode", "released_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str
+    run_id: str
+    opportunity_id: str
+    exposure: Decimal = Field(sa_type=Money)
+    fees: Decimal = Field(sa_type=Money)
+    open_orders: int
+    by_market: dict[str, str] = Field(sa_type=JSON)
+    by_group: dict[str, str] = Field(sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = None

@@ -22,8 +22,13 @@ def scan_worker(
     private_key: str,
     barrier: Barrier,
     answers: Queue[dict[str, Any]],
+    markets: list[str] | None = None,
 ) -> None:
-    """Run one scan (live when ``live``) and put what it decided and placed on ``answers``."""
+    """Run one scan (live when ``live``) and put what it decided and placed on ``answers``.
+
+    With ``markets``, the run keeps only the opportunities trading exactly those markets (as a
+    run whose strategies found only that basket would).
+    """
     try:
         if live:
             os.environ["POLYMARKET_PRIVATE_KEY"] = private_key
@@ -34,7 +39,14 @@ def scan_worker(
         settings = Settings(_env_file=None, **settings_fields)  # type: ignore[call-arg]
         engine = make_engine(settings.resolved_database_url)
         ctx = open_context(settings, engine, live=live)
-        outcome = run_scan(ctx, before_execute=lambda: barrier.wait(timeout=120))
+        keep = None
+        if markets is not None:
+            wanted = set(markets)
+
+            def keep(o: Any) -> bool:
+                return {leg.condition_id for leg in o.legs} == wanted
+
+        outcome = run_scan(ctx, before_execute=lambda: barrier.wait(timeout=120), keep=keep)
         engine.dispose()
         answers.put(
             {

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from pm_lib.store.control import HALTED, get_flag, halt, is_halted, resume, set_flag
+from pm_lib.store.control import (
+    HALTED,
+    get_flag,
+    halt,
+    halt_refusal,
+    halted,
+    is_halted,
+    is_unwind_key,
+    resume,
+    set_flag,
+)
 from pm_lib.store.engine import session_scope
 from tests.store.samples import NOW
 
@@ -51,3 +61,14 @@ def test_halt_is_the_halted_flag(engine: Engine) -> None:
         flag = get_flag(session, HALTED)
     assert flag is not None
     assert flag.value == "true"
+
+
+def test_halted_is_the_one_cheap_check_every_path_calls(engine: Engine) -> None:
+    assert halted(engine) is None
+    assert halt_refusal(engine, "r1:opp:0") is None
+    with session_scope(engine) as session:
+        halt(session, "operator stop", "cli")
+    assert halted(engine) == "operator stop"
+    assert halt_refusal(engine, "r1:opp:0") == "not sent: trading halted: operator stop"
+    # an unwind closes a leg the halt left open: it still goes out
+    assert is_unwind_key("r1:opp:unwind:0") and halt_refusal(engine, "r1:opp:unwind:0") is None
