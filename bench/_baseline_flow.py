@@ -21,11 +21,11 @@ from flows.runtime import open_run, store_engine
 from flows.scan_and_trade import publish_task
 from pm_lib.models import Market, OrderBook
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
-from pm_lib.pipeline.decisions import decide, find_signals, portfolio_state
+from pm_lib.pipeline.decisions import find_signals, portfolio_state, risk_decisions
 from pm_lib.pipeline.market_data import load_market_catalogue
 from pm_lib.pipeline.records import finish_scan
 from pm_lib.pipeline.trading import execute_approved
-from pm_lib.reporting.tables import money
+from pm_lib.reporting.tables import plain_decimal
 from pm_lib.settings import Settings
 from pm_lib.venue.books import BookBatch
 from pm_lib.venue.errors import RejectedByVenue
@@ -110,10 +110,10 @@ async def scan_baseline() -> dict[str, Any]:
         t = _timed(clock, "catalogue", t)
         books = await _books_one_market_at_a_time(ctx, client, loaded.catalogue.markets)
         t = _timed(clock, "books", t)
-    portfolio = portfolio_state(ctx, books.books)
+    portfolio = portfolio_state(ctx, books.books, loaded.catalogue)
     signals = find_signals(ctx, loaded.catalogue, books.books, portfolio, None)
     t = _timed(clock, "signals", t)
-    decided = decide(ctx, loaded.catalogue, books.books, portfolio, signals)
+    decided = risk_decisions(ctx, loaded.catalogue, books.books, portfolio, signals)
     t = _timed(clock, "risk", t)
     execution = execute_approved(ctx, loaded.catalogue, books.books, decided)
     t = _timed(clock, "execute", t)
@@ -122,5 +122,5 @@ async def scan_baseline() -> dict[str, Any]:
     await publish_task(report)
     _timed(clock, "artifacts", t)
     out = report.to_json()
-    out["stage_seconds"] = {stage: money(s, 4) for stage, s in clock.seconds.items()}
+    out["stage_seconds"] = {stage: plain_decimal(s, 4) for stage, s in clock.seconds.items()}
     return out

@@ -31,7 +31,7 @@ from pm_lib.execution.factory import make_executor
 from pm_lib.execution.live import UNKNOWN_GRACE
 from pm_lib.execution.reconcile import ReconcileReport, reconcile
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
-from pm_lib.pipeline.decisions import decide, find_signals, portfolio_state
+from pm_lib.pipeline.decisions import find_signals, portfolio_state, risk_decisions
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue
 from pm_lib.pipeline.records import finish_scan
 from pm_lib.pipeline.trading import execute_approved
@@ -98,9 +98,9 @@ def scan(
                 return loaded, await load_books(ctx, client, loaded.catalogue)
 
         loaded, books = asyncio.run(market_data())
-        portfolio = portfolio_state(ctx, books.books)
+        portfolio = portfolio_state(ctx, books.books, loaded.catalogue)
         signals = find_signals(ctx, loaded.catalogue, books.books, portfolio)
-        decided = decide(ctx, loaded.catalogue, books.books, portfolio, signals)
+        decided = risk_decisions(ctx, loaded.catalogue, books.books, portfolio, signals)
         summary["found"] = len(signals.opportunities)
         summary["approved"] = len(decided.approved)
         summary["rejected"] = sorted({d.rule for d in decided.decisions if not d.approved})

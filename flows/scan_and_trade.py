@@ -45,7 +45,12 @@ from prefect.utilities.annotations import quote  # noqa: E402
 from flows.runtime import open_run, read_fair_values  # noqa: E402
 from pm_lib.models import Catalogue, PortfolioState  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
-from pm_lib.pipeline.decisions import Signals, decide, find_signals, portfolio_state  # noqa: E402
+from pm_lib.pipeline.decisions import (  # noqa: E402
+    Signals,
+    find_signals,
+    portfolio_state,
+    risk_decisions,
+)
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue  # noqa: E402
 from pm_lib.pipeline.records import fail_scan, finish_scan  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
@@ -55,9 +60,9 @@ from pm_lib.reporting.progress import PacedProgress  # noqa: E402
 from pm_lib.reporting.summary import summary_markdown  # noqa: E402
 from pm_lib.reporting.tables import (  # noqa: E402
     decision_rows,
-    money,
     opportunity_rows,
     order_rows,
+    plain_decimal,
 )
 from pm_lib.venue.books import BookBatch  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
@@ -116,9 +121,10 @@ async def _create_books_bar(percent: float) -> Any:
 
 
 @task(name="portfolio", cache_policy=NO_CACHE)
-async def portfolio_task(ctx: RunContext, books: BookBatch) -> PortfolioState:
-    """Positions, open orders, today's P&L and the kill switch, from the DB."""
-    return portfolio_state(ctx, books.books)
+async def portfolio_task(ctx: RunContext, catalogue: Catalogue, books: BookBatch) -> PortfolioState:
+    """Positions valued at the books (last trusted marks where a book is gone), open orders,
+    today's P&L, the kill switch and the daily-loss breaker (``pm_lib.portfolio``)."""
+    return portfolio_state(ctx, books.books, catalogue)
 
 
 @task(name="find-signals", cache_policy=NO_CACHE)
@@ -142,7 +148,7 @@ async def risk_task(
     signals: Signals,
 ) -> Signals:
     """A risk decision for every opportunity (approved or not, with its reason), stored."""
-    return decide(ctx, catalogue, books.books, portfolio, signals)
+    return risk_decisions(ctx, catalogue, books.books, portfolio, signals)
 
 
 @task(name="execute", retries=0, cache_policy=NO_CACHE)
@@ -247,7 +253,7 @@ async def _scan_stages(
     limiter, progress = venue.books_limiter, not stages.inline
     books = await stages(fetch_books_task, ctx, venue.client, catalogue, limiter, progress)
     t = _timed(clock, "books", t)
-    portfolio = await stages(portfolio_task, ctx, books)
+    portfolio = await stages(portfolio_task, ctx, catalogue, books)
     signals = await stages(signals_task, ctx, catalogue, books, portfolio, fair_values)
     t = _timed(clock, "signals", t)
     decided = await stages(risk_task, ctx, catalogue, books, portfolio, signals)
@@ -310,5 +316,5 @@ async def scan_and_trade(
     # The run row is closed (and the summary published) before the store and artifacts stages
     # end, so their times are only in the returned JSON.
     out = report.to_json()
-    out["stage_seconds"] = {stage: money(s, 4) for stage, s in clock.seconds.items()}
+    out["stage_seconds"] = {stage: plain_decimal(s, 4) for stage, s in clock.seconds.items()}
     return out

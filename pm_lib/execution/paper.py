@@ -34,7 +34,6 @@ from pm_lib.execution.intents import (
     paper_order_id,
     result_from_row,
 )
-from pm_lib.execution.ledger import replay
 from pm_lib.execution.liquidity import RunLiquidity
 from pm_lib.execution.paper_rules import NO_BOOK, NOT_ENOUGH_BALANCE, fill_refusal, order_refusal
 from pm_lib.models import (
@@ -49,6 +48,7 @@ from pm_lib.models import (
     Side,
     TradeStatus,
 )
+from pm_lib.portfolio.ledger import replay
 from pm_lib.settings import Settings
 from pm_lib.store import (
     IntentAlreadyExists,

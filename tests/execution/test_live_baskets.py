@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pm_lib.execution.ledger import replay
 from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials
-from pm_lib.execution.ledger import replay
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.multileg import execute_opportunity
 from pm_lib.execution.reconcile import reconcile

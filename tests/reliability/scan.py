@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import Engine
 
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
-from pm_lib.pipeline.decisions import decide, find_signals, portfolio_state
+from pm_lib.pipeline.decisions import find_signals, portfolio_state, risk_decisions
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue
 from pm_lib.pipeline.records import finish_scan
 from pm_lib.pipeline.report import ScanReport
@@ -76,9 +76,9 @@ def run_scan(
         return loaded, books
 
     loaded, books = asyncio.run(market_data())
-    portfolio = portfolio_state(ctx, books.books)
+    portfolio = portfolio_state(ctx, books.books, loaded.catalogue)
     signals = find_signals(ctx, loaded.catalogue, books.books, portfolio)
-    decided = decide(ctx, loaded.catalogue, books.books, portfolio, signals)
+    decided = risk_decisions(ctx, loaded.catalogue, books.books, portfolio, signals)
     if before_execute is not None:
         before_execute()
     execution = execute_approved(ctx, loaded.catalogue, books.books, decided)
