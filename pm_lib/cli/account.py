@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from pm_lib.pipeline.reports import daily_report_of, stored_portfolio
-from pm_lib.portfolio import Portfolio, replay
+from pm_lib.portfolio import Portfolio
 from pm_lib.reporting.summary import daily_report_markdown
 from pm_lib.reporting.tables import plain_decimal
 from pm_lib.settings import Settings
@@ -22,7 +22,6 @@ from pm_lib.store.control import resume as store_resume
 from pm_lib.store.engine import make_engine, session_scope, upgrade
 from pm_lib.store.orders import intents_by_status, open_intents
 from pm_lib.store.rows import Mode
-from pm_lib.store.trades import fills
 
 __all__ = ["register"]
 
@@ -97,11 +96,9 @@ def positions(mode: ModeOption = "paper", as_json: JsonOption = False) -> None:
     """Positions from the stored fills (average cost, realised P&L, fees) valued by the
     portfolio's marking rule (executable bids after fees, as of the last scan's marks)."""
     portfolio = _portfolio(mode)
-    with session_scope(_engine(), read_only=True) as session:
-        ledger = replay(fills(session, portfolio.mode))
     valued = {v.token_id: v for v in portfolio.valuation.positions}
     out = []
-    for p in ledger.positions.values():
+    for p in portfolio.ledger.positions.values():
         if p.size == 0 and p.realised_pnl == 0:
             continue
         v = valued.get(p.token_id)

@@ -12,7 +12,7 @@
   fee, against whatever the new books show through its limit; resting orders go first because
   they were on the book first.
 - Paper fills are ``fill`` rows with status CONFIRMED, so positions and P&L come from the same
-  ledger as live (``pm_lib.execution.ledger``).
+  ledger as live (``pm_lib.portfolio.ledger``).
 
 Limitation: the intent table has no expiry column, so a resting paper GTD order behaves as GTC.
 """

@@ -28,7 +28,7 @@ from pm_lib.models import (
     Position,
     Side,
 )
-from pm_lib.portfolio.ledger import replay
+from pm_lib.portfolio.ledger import LedgerReplay, replay
 from pm_lib.portfolio.marks import Valuation, value_positions
 from pm_lib.portfolio.pnl import DayPnl, pnl_by_day
 from pm_lib.settings import Settings
@@ -58,7 +58,7 @@ class Portfolio:
 
     mode: Mode
     as_of: datetime
-    positions: dict[str, Position]
+    ledger: LedgerReplay
     valuation: Valuation
     days: tuple[DayPnl, ...]
     cash: Decimal | None
@@ -68,8 +68,11 @@ class Portfolio:
     halted: bool
     halted_reason: str
     breaker: BreakerTrip | None
-    realised_total: Decimal
-    fees_total: Decimal
+
+    @property
+    def positions(self) -> dict[str, Position]:
+        """The open positions (size not 0), by token id."""
+        return {t: p for t, p in self.ledger.positions.items() if p.size != ZERO}
 
     @property
     def today(self) -> DayPnl:
@@ -85,7 +88,7 @@ class Portfolio:
         """What the risk gate reads (open positions; today's P&L by the one marking rule)."""
         today = self.today
         return PortfolioState(
-            positions=dict(self.positions),
+            positions=self.positions,
             open_orders=self.open_orders,
             open_order_notional=self.open_order_notional,
             cash=self.cash if self.cash is not None else ZERO,
@@ -134,7 +137,7 @@ def read_portfolio(
     return Portfolio(
         mode=mode,
         as_of=now,
-        positions={t: p for t, p in ledger.positions.items() if p.size != ZERO},
+        ledger=ledger,
         valuation=valuation,
         days=pnl_by_day(ledger, today, valuation.unrealised),
         cash=cash,
@@ -144,8 +147,6 @@ def read_portfolio(
         halted=halted,
         halted_reason=reason,
         breaker=breaker_trip(session, mode, today),
-        realised_total=sum((p.realised_pnl for p in ledger.positions.values()), ZERO),
-        fees_total=sum((p.fees_paid for p in ledger.positions.values()), ZERO),
     )
 
 

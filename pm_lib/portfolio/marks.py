@@ -95,11 +95,11 @@ def complete_sets(
 ) -> list[tuple[str, ...]]:
     """The token sets that pay exactly 1 pUSD together: complete neg-risk baskets (YES of every
     outcome) first, then binary YES + NO pairs. Only sets of which every token is held."""
+    held = list(held)
     tokens = {p.token_id for p in held}
     by_condition: dict[str, set[str]] = {}
     for p in held:
-        if p.token_id in tokens:
-            by_condition.setdefault(p.condition_id, set()).add(p.token_id)
+        by_condition.setdefault(p.condition_id, set()).add(p.token_id)
     sets: list[tuple[str, ...]] = []
     for event in events:
         if not event.neg_risk or event.neg_risk_augmented or not event.market_condition_ids:
