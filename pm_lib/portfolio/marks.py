@@ -47,8 +47,9 @@ class PositionValue:
     """One open position: its cost basis, its value now and where the value came from.
 
     ``source``: ``bids`` (a fresh book), ``mark`` (the last trusted mark, of ``marked_at``),
-    ``none`` (never marked: worth 0). ``merged`` is how many of the shares were valued as part
-    of complete sets (1 pUSD a set, shared equally among the set's legs).
+    ``none`` (never marked: worth 0 outside a set). ``merged`` is how many of the shares were
+    valued as part of complete sets (1 pUSD a set, shared among the set's legs in proportion to
+    their average prices, so each leg's unrealised P&L reads as its share of the set's).
     """
 
     token_id: str
@@ -86,8 +87,9 @@ class Valuation:
 
     @property
     def unmarked(self) -> int:
-        """Positions never marked (no fresh book, no stored mark): valued at 0."""
-        return sum(1 for p in self.positions if p.source == "none")
+        """Positions with shares never marked (no fresh book, no stored mark, not in a
+        complete set): those shares are valued at 0."""
+        return sum(1 for p in self.positions if p.source == "none" and p.merged < p.size)
 
 
 def complete_sets(
@@ -153,6 +155,16 @@ class _Pricer:
         return ("mark", mark.marked_at) if mark is not None else ("none", None)
 
 
+def _split(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """``amount`` shared in proportion to ``weights`` (equally when they sum to 0), floored to
+    the micro-pUSD; the last share takes the remainder, so the parts sum to ``amount``."""
+    total = sum(weights, ZERO)
+    if total <= ZERO:
+        weights, total = [ONE] * len(weights), Decimal(len(weights))
+    parts = [_floor(amount * w / total) for w in weights[:-1]]
+    return [*parts, amount - sum(parts, ZERO)]
+
+
 def value_positions(
     positions: Mapping[str, Position],
     *,
@@ -186,12 +198,10 @@ def value_positions(
         merge = n * ONE + sum((pricer.sell(held[t], remaining[t] - n) for t in tokens), ZERO)
         if merge <= keep:
             continue
-        share = _floor(n / len(tokens))
-        for i, t in enumerate(tokens):
+        for t, part in zip(tokens, _split(n, [held[t].avg_price for t in tokens]), strict=True):
             remaining[t] -= n
             merged_shares[t] += n
-            # the last leg takes what flooring left over, so the set is worth exactly n
-            merged_value[t] += share if i < len(tokens) - 1 else n - share * (len(tokens) - 1)
+            merged_value[t] += part
     values = []
     for token, p in sorted(held.items()):
         source, marked_at = pricer.source(token)

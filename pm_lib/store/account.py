@@ -65,17 +65,19 @@ class BreakerTrip(BaseModel):
 
 
 def save_position_marks(session: Session, mode: Mode, marks: Iterable[PositionMark]) -> None:
-    """Store each mark as its token's last trusted mark (insert or replace)."""
-    for mark in marks:
-        insert = conflict_insert(session, _MARK).values(mode=mode, **mark.model_dump())
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["mode", "token_id"],
-                set_={
-                    c: insert.excluded[c] for c in ("condition_id", "size", "value", "marked_at")
-                },
-            )
-        )
+    """Store each mark as its token's last trusted mark (insert or replace, one statement)."""
+    rows = [{"mode": mode, **mark.model_dump()} for mark in marks]
+    if not rows:
+        return
+    insert = conflict_insert(session, _MARK)
+    replaced = ("condition_id", "size", "value", "marked_at")
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["mode", "token_id"],
+            set_={c: insert.excluded[c] for c in replaced},
+        ),
+        rows,
+    )
 
 
 def position_marks(session: Session, mode: Mode) -> dict[str, PositionMark]:
