@@ -20,15 +20,16 @@ from flows.runtime import run_settings, store_engine  # noqa: E402
 from pm_lib.pipeline.reports import build_daily_report  # noqa: E402
 from pm_lib.reporting.summary import DailyReport, daily_report_markdown  # noqa: E402
 from pm_lib.reporting.tables import plain_decimal  # noqa: E402
+from pm_lib.store.rows import Mode  # noqa: E402
 
 __all__ = ["daily_report"]
 
 
 @task(name="build-report", timeout_seconds=120, cache_policy=NO_CACHE)
-def build_report_task(mode: str) -> DailyReport:
+def build_report_task(mode: Mode) -> DailyReport:
     """P&L per UTC day and the open positions valued, from the stored fills and marks."""
     settings = run_settings()
-    return build_daily_report(store_engine(settings), mode, datetime.now(UTC), settings)  # type: ignore[arg-type]
+    return build_daily_report(store_engine(settings), mode, datetime.now(UTC), settings)
 
 
 @task(name="publish-report", timeout_seconds=60, cache_policy=NO_CACHE)
@@ -52,7 +53,7 @@ async def publish_report_task(report: DailyReport) -> str:
 
 
 @flow(name="daily-report", timeout_seconds=300)
-async def daily_report(mode: str = "paper") -> str:
+async def daily_report(mode: Mode = "paper") -> str:
     """Publish the P&L report of ``mode`` ('paper' or 'live') and return its markdown."""
     report = build_report_task(mode)
     markdown = await publish_report_task(report)
