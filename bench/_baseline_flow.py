@@ -23,7 +23,7 @@ from pm_lib.models import Market, OrderBook
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
 from pm_lib.pipeline.market_data import load_market_catalogue
 from pm_lib.pipeline.scan import ScanVenue, run_scan
-from pm_lib.reporting.tables import money
+from pm_lib.reporting.tables import plain_decimal
 from pm_lib.settings import Settings
 from pm_lib.venue.books import BookBatch
 from pm_lib.venue.errors import RejectedByVenue
@@ -108,5 +108,5 @@ async def scan_baseline() -> dict[str, Any]:
         outcome = await run_scan(ctx, ScanVenue(client), runner=_baseline_stages, clock=clock)
     await publish_timed(clock, outcome.report)
     out = outcome.report.to_json()
-    out["stage_seconds"] = {stage: money(s, 4) for stage, s in clock.seconds.items()}
+    out["stage_seconds"] = {stage: plain_decimal(s, 4) for stage, s in clock.seconds.items()}
     return out

@@ -26,9 +26,8 @@ import httpx
 from _chaos_faults import VenueControl
 from sqlalchemy import Engine
 
-from pm_lib.execution.ledger import load_portfolio_state, replay
-from pm_lib.models import OrderStatus, Side
-from pm_lib.risk.portfolio import cost_basis, daily_pnl
+from pm_lib.models import OrderBook, OrderStatus, Side
+from pm_lib.portfolio import cost_basis, read_portfolio, replay
 from pm_lib.settings import Settings
 from pm_lib.store import fills, intents_by_status, load_catalogue, session_scope
 from pm_lib.store.rows import OrderIntentRow
@@ -58,20 +57,29 @@ def intents(engine: Engine) -> list[OrderIntentRow]:
 
 
 def daily_loss(engine: Engine, settings: Settings, now: datetime) -> Decimal:
-    """Today's loss as a freshly started run computes it: DB state, positions marked at bids."""
+    """Today's loss as a freshly started run computes it: DB state, positions marked at bids
+    (``pm_lib.portfolio``, the gate's own figure)."""
     with session_scope(engine, read_only=True) as session:
         catalogue = load_catalogue(session)
-        state = load_portfolio_state(session, "live", now, {}, settings)
-    if not state.positions:
-        return max(Decimal(0), state.fees_today - state.realised_pnl_today)
+        tokens = list(replay(fills(session, "live")).positions)
 
-    async def books() -> dict[str, object]:
+    async def books() -> dict[str, OrderBook]:
         async with httpx.AsyncClient(timeout=10) as client:
-            batch = await fetch_books(client, settings, list(state.positions), now)
+            batch = await fetch_books(client, settings, tokens, now)
         return dict(batch.books)
 
-    markets = catalogue.market_by_condition() if catalogue is not None else {}
-    return daily_pnl(state, asyncio.run(books()), markets).loss  # type: ignore[arg-type]
+    fetched = asyncio.run(books()) if tokens else {}
+    with session_scope(engine, read_only=True) as session:
+        portfolio = read_portfolio(
+            session,
+            "live",
+            now,
+            settings,
+            books=fetched,
+            markets=catalogue.market_by_condition() if catalogue is not None else None,
+            events=catalogue.events if catalogue is not None else (),
+        )
+    return portfolio.today.loss
 
 
 def _orders(rows: list[OrderIntentRow], venue_orders: list[dict[str, object]]) -> list[Violation]:

@@ -129,7 +129,7 @@ _WRAPPED = {
     "_books_one_market_at_a_time": "books",
     "portfolio_state": "signals",
     "find_signals": "signals",
-    "decide": "risk",
+    "risk_decisions": "risk",
     "execute_approved": "execute",
     "finish_scan": "store",
 }

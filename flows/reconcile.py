@@ -21,7 +21,7 @@ from flows.runtime import open_run  # noqa: E402
 from pm_lib.execution.reconcile import ReconcileReport  # noqa: E402
 from pm_lib.execution.reconcile import reconcile as reconcile_account  # noqa: E402
 from pm_lib.pipeline.context import RunContext  # noqa: E402
-from pm_lib.reporting.tables import money  # noqa: E402
+from pm_lib.reporting.tables import plain_decimal  # noqa: E402
 from pm_lib.store.engine import session_scope  # noqa: E402
 from pm_lib.store.runs import finish_run  # noqa: E402
 
@@ -53,7 +53,7 @@ def _markdown(report: ReconcileReport) -> str:
         f"- order status changes: {len(report.changes)}",
         f"- still open: {len(report.still_open)}",
         f"- venue orders without an intent: {len(report.venue_orders_without_intent)}",
-        f"- balance: {money(report.balance, 2)} pUSD",
+        f"- balance: {plain_decimal(report.balance, 2)} pUSD",
         f"- discrepancies: {len(report.discrepancies)}",
     ]
     lines += [f"  - {d}" for d in report.discrepancies]
@@ -84,6 +84,6 @@ async def reconcile(live: bool = False) -> dict[str, Any]:
         "adopted_fills": list(report.adopted_fills),
         "changes": [c.model_dump(mode="json") for c in report.changes],
         "still_open": list(report.still_open),
-        "balance": money(report.balance),
+        "balance": plain_decimal(report.balance),
         "discrepancies": list(report.discrepancies),
     }

@@ -23,7 +23,7 @@ from flows.stages import as_task_runs, log_scan, publish_timed  # noqa: E402
 from pm_lib.pipeline.context import StageClock  # noqa: E402
 from pm_lib.pipeline.scan import ScanVenue, run_scan  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
-from pm_lib.reporting.tables import money  # noqa: E402
+from pm_lib.reporting.tables import plain_decimal  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
 
 __all__ = ["scan_and_trade"]
@@ -63,5 +63,5 @@ async def scan_and_trade(
     # The run row is closed (and the summary published) before the store and artifacts stages
     # end, so their times are only in the returned JSON.
     out = report.to_json()
-    out["stage_seconds"] = {stage: money(s, 4) for stage, s in clock.seconds.items()}
+    out["stage_seconds"] = {stage: plain_decimal(s, 4) for stage, s in clock.seconds.items()}
     return out

@@ -44,7 +44,7 @@ from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan import ScanVenue, run_scan  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
-from pm_lib.reporting.tables import money  # noqa: E402
+from pm_lib.reporting.tables import plain_decimal  # noqa: E402
 from pm_lib.venue.errors import ConfigurationError  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
 from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
@@ -163,7 +163,7 @@ async def scan_loop(
 
 
 def _seconds(seconds: float) -> str:
-    return money(Decimal(str(round(seconds, 4))), 4)
+    return plain_decimal(Decimal(str(round(seconds, 4))), 4)
 
 
 def _scan_record(
@@ -179,7 +179,7 @@ def _scan_record(
         "opportunities": s.opportunities,
         "approved": s.approved,
         "orders": s.orders,
-        "stage_seconds": {stage: money(v, 4) for stage, v in clock.seconds.items()},
+        "stage_seconds": {stage: plain_decimal(v, 4) for stage, v in clock.seconds.items()},
     }
 
 

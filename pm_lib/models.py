@@ -340,7 +340,8 @@ class Position(_Frozen):
 
 
 class PortfolioState(_Frozen):
-    """What the risk gate needs to know about the account at ``as_of``."""
+    """What the risk gate needs to know about the account at ``as_of`` (``pm_lib.portfolio``
+    computes it: one marking rule for the gate, the run summary, the report and the CLI)."""
 
     positions: dict[str, Position] = Field(default_factory=dict)
     open_orders: int = 0
@@ -348,9 +349,22 @@ class PortfolioState(_Frozen):
     cash: Decimal = ZERO
     realised_pnl_today: Decimal = ZERO
     fees_today: Decimal = ZERO
+    unrealised_pnl: Decimal = ZERO
+    unmarked_positions: int = 0
+    daily_loss_tripped_at: datetime | None = None
     halted: bool = False
     halted_reason: str = ""
     as_of: datetime
+
+    @property
+    def pnl_today(self) -> Decimal:
+        """Today's P&L: realised today - fees today + unrealised of the open positions."""
+        return self.realised_pnl_today - self.fees_today + self.unrealised_pnl
+
+    @property
+    def loss_today(self) -> Decimal:
+        """Today's loss: the P&L's negative, 0 when in profit."""
+        return max(ZERO, -self.pnl_today)
 
 
 class OrderRequest(_Frozen):

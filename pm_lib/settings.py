@@ -185,7 +185,10 @@ class Settings(BaseSettings):
     max_daily_loss: Decimal = Field(
         default=Decimal("100"),
         gt=0,
-        description="PM_MAX_DAILY_LOSS: UTC-day loss (realised, fees, marked) that halts buying.",
+        description=(
+            "PM_MAX_DAILY_LOSS: UTC-day loss (realised - fees + unrealised at executable bids) "
+            "that trips the daily-loss breaker: no buying until the UTC day ends."
+        ),
     )
     slippage_edge_fraction: Decimal = Field(
         default=Decimal("0.5"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -10,17 +11,17 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from pm_lib.execution.ledger import replay
-from pm_lib.pipeline.reports import daily_pnl
+from pm_lib.pipeline.reports import daily_report_of, stored_portfolio
+from pm_lib.portfolio import Portfolio
 from pm_lib.reporting.summary import daily_report_markdown
-from pm_lib.reporting.tables import money
+from pm_lib.reporting.tables import plain_decimal
 from pm_lib.settings import Settings
 from pm_lib.store.control import halt as store_halt
 from pm_lib.store.control import is_halted
 from pm_lib.store.control import resume as store_resume
 from pm_lib.store.engine import make_engine, session_scope, upgrade
 from pm_lib.store.orders import intents_by_status, open_intents
-from pm_lib.store.trades import fills
+from pm_lib.store.rows import Mode
 
 __all__ = ["register"]
 
@@ -69,13 +70,13 @@ def orders(
             "venue_order_id": r.venue_order_id or "",
             "token_id": r.token_id,
             "side": str(r.side),
-            "size": money(r.size),
-            "price": money(r.price),
+            "size": plain_decimal(r.size),
+            "price": plain_decimal(r.price),
             "order_type": str(r.order_type),
             "status": str(r.status),
-            "filled_size": money(r.filled_size),
-            "avg_price": money(r.avg_price),
-            "fee": money(r.fee),
+            "filled_size": plain_decimal(r.filled_size),
+            "avg_price": plain_decimal(r.avg_price),
+            "fee": plain_decimal(r.fee),
             "created_at": r.created_at.isoformat(timespec="seconds"),
         }
         for r in rows
@@ -83,30 +84,50 @@ def orders(
     _emit(out, f"{mode} orders", as_json)
 
 
+def _portfolio(mode: str) -> Portfolio:
+    """The stored account now (positions at their last trusted marks; reads only)."""
+    if mode not in ("paper", "live"):
+        raise typer.BadParameter(f"--mode must be paper or live, not {mode!r}")
+    chosen: Mode = "live" if mode == "live" else "paper"
+    return stored_portfolio(_engine(), chosen, datetime.now(UTC), Settings())
+
+
 def positions(mode: ModeOption = "paper", as_json: JsonOption = False) -> None:
-    """Positions derived from the stored fills (average cost, realised P&L, fees)."""
-    with session_scope(_engine()) as session:
-        ledger = replay(fills(session, mode))  # type: ignore[arg-type]
-    out = [
-        {
-            "token_id": p.token_id,
-            "condition_id": p.condition_id,
-            "size": money(p.size),
-            "avg_price": money(p.avg_price),
-            "realised_pnl": money(p.realised_pnl),
-            "fees_paid": money(p.fees_paid),
-        }
-        for p in ledger.positions.values()
-        if p.size != 0 or p.realised_pnl != 0
-    ]
-    _emit(out, f"{mode} positions (cash flow {money(ledger.cash_delta)} pUSD)", as_json)
+    """Positions from the stored fills (average cost, realised P&L, fees) valued by the
+    portfolio's marking rule (executable bids after fees, as of the last scan's marks)."""
+    portfolio = _portfolio(mode)
+    valued = {v.token_id: v for v in portfolio.valuation.positions}
+    out = []
+    for p in portfolio.ledger.positions.values():
+        if p.size == 0 and p.realised_pnl == 0:
+            continue
+        v = valued.get(p.token_id)
+        out.append(
+            {
+                "token_id": p.token_id,
+                "condition_id": p.condition_id,
+                "size": plain_decimal(p.size),
+                "avg_price": plain_decimal(p.avg_price),
+                "realised_pnl": plain_decimal(p.realised_pnl),
+                "fees_paid": plain_decimal(p.fees_paid),
+                "value": plain_decimal(v.value) if v else "0",
+                "unrealised_pnl": plain_decimal(v.unrealised) if v else "0",
+                "marked_from": _marked_from(v.source, v.marked_at) if v else "",
+            }
+        )
+    cash = "unknown" if portfolio.cash is None else plain_decimal(portfolio.cash)
+    equity = "unknown" if portfolio.equity is None else plain_decimal(portfolio.equity)
+    _emit(out, f"{mode} positions (cash {cash} pUSD, equity {equity} pUSD)", as_json)
+
+
+def _marked_from(source: str, at: datetime | None) -> str:
+    return source if at is None else f"{source} {at.isoformat(timespec='seconds')}"
 
 
 def pnl(mode: ModeOption = "paper", as_json: JsonOption = False) -> None:
-    """P&L per UTC day (realised and fees) from the stored fills."""
-    with session_scope(_engine()) as session:
-        all_fills = fills(session, mode)  # type: ignore[arg-type]
-    days = daily_pnl(all_fills)
+    """P&L per UTC day: realised and fees from the fills, today's row with the open positions'
+    unrealised P&L at their last trusted marks (the figure the risk gate uses)."""
+    report = daily_report_of(_portfolio(mode))
     if as_json:
         typer.echo(
             json.dumps(
@@ -114,18 +135,18 @@ def pnl(mode: ModeOption = "paper", as_json: JsonOption = False) -> None:
                     {
                         "day": d.day.isoformat(),
                         "fills": d.fills,
-                        "realised": money(d.realised),
-                        "fees": money(d.fees),
-                        "net": money(d.net),
+                        "realised": plain_decimal(d.realised),
+                        "fees": plain_decimal(d.fees),
+                        "unrealised": plain_decimal(d.unrealised),
+                        "net": plain_decimal(d.net),
                     }
-                    for d in days
+                    for d in report.days
                 ],
                 indent=2,
             )
         )
         return
-    positions_open = sum(1 for p in replay(all_fills).positions.values() if p.size != 0)
-    console.print(daily_report_markdown(days, mode=mode, positions=positions_open))
+    console.print(daily_report_markdown(report))
 
 
 def halt(

@@ -1,4 +1,4 @@
-"""Execution: one ``Executor`` interface, paper and live behind it, and the ledger.
+"""Execution: one ``Executor`` interface, paper and live behind it.
 
     base        Executor protocol, OrderSnapshot, run_off_loop (blocking calls off the loop)
     factory     make_executor: paper unless live is configured, armed and keyed
@@ -8,9 +8,8 @@
     intents     request -> stored intent -> result
     multileg    baskets of FOK legs, leg risk and the unwind policy
     reconcile   DB against venue: unknown intents, missed fills, cancels, discrepancies
-    ledger      positions, cash and P&L from fills; load_portfolio_state for the risk gate
-                (also importable from ``portfolio``)
     heartbeat   keeps resting live orders alive (the venue cancels after 10 s of silence)
 
-Modules are imported where used, so paper runs never import the SDK.
+Positions, cash and P&L from the fills are ``pm_lib.portfolio``'s. Modules are imported where
+used, so paper runs never import the SDK.
 """

@@ -30,7 +30,6 @@ from pm_lib.book_math import is_valid_price, precision_problem
 from pm_lib.execution.base import ExecutionMode, OrderSnapshot
 from pm_lib.execution.heartbeat import Heartbeat
 from pm_lib.execution.intents import already_exists_result, intent_spec, result_from_row
-from pm_lib.execution.ledger import LIVE_BALANCE_CURSOR, counts, replay
 from pm_lib.execution.live_fills import FillSync
 from pm_lib.models import (
     ZERO,
@@ -42,6 +41,7 @@ from pm_lib.models import (
     Position,
     Side,
 )
+from pm_lib.portfolio.ledger import counts, replay
 from pm_lib.settings import Settings
 from pm_lib.store import (
     IntentAlreadyExists,
@@ -53,7 +53,6 @@ from pm_lib.store import (
     intent_by_order_id,
     open_intents,
     session_scope,
-    set_cursor,
     set_signed,
     update_intent,
 )
@@ -376,10 +375,8 @@ class LiveExecutor:
         )
 
     def balance(self) -> Decimal:
-        """pUSD at the venue (also stored for the risk gate's portfolio state)."""
+        """pUSD at the venue (read only: reconcile stores it, ``pm_lib.store.account``)."""
         balance, _ = self._client.collateral()
-        with session_scope(self._engine) as session:
-            set_cursor(session, LIVE_BALANCE_CURSOR, str(balance), at=self._clock())
         return balance
 
     def holdings(self, token_ids: Iterable[str]) -> dict[str, Decimal]:

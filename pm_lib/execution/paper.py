@@ -12,7 +12,7 @@
   fee, against whatever the new books show through its limit; resting orders go first because
   they were on the book first.
 - Paper fills are ``fill`` rows with status CONFIRMED, so positions and P&L come from the same
-  ledger as live (``pm_lib.execution.ledger``).
+  ledger as live (``pm_lib.portfolio.ledger``).
 
 Limitation: the intent table has no expiry column, so a resting paper GTD order behaves as GTC.
 """
@@ -34,7 +34,6 @@ from pm_lib.execution.intents import (
     paper_order_id,
     result_from_row,
 )
-from pm_lib.execution.ledger import replay
 from pm_lib.execution.liquidity import RunLiquidity
 from pm_lib.execution.paper_rules import NO_BOOK, NOT_ENOUGH_BALANCE, fill_refusal, order_refusal
 from pm_lib.models import (
@@ -49,6 +48,7 @@ from pm_lib.models import (
     Side,
     TradeStatus,
 )
+from pm_lib.portfolio.ledger import replay
 from pm_lib.settings import Settings
 from pm_lib.store import (
     IntentAlreadyExists,

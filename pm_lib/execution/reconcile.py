@@ -11,7 +11,7 @@ One pass, in this order:
    CANCELED; a lookup whose answer cannot be read changes nothing and is a discrepancy;
 3. the venue's open orders that no intent owns are listed;
 4. shares held per token at the venue are compared with the ledger's positions;
-5. the pUSD balance is read (live: stored for the risk gate's portfolio state).
+5. the pUSD balance is read (live: stored in ``account_balance`` for readers of the account).
 
 The report is frozen; ``discrepancies`` says in words what did not match.
 """
@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from pm_lib.execution.base import Executor
 from pm_lib.models import OrderStatus
 from pm_lib.store import get_cursor, intent_by_order_id, open_intents, session_scope, set_cursor
+from pm_lib.store.account import record_balance
 from pm_lib.venue.errors import BadVenueData, VenueError
 
 __all__ = ["SYNC_OVERLAP", "IntentChange", "ReconcileReport", "reconcile", "trades_cursor_key"]
@@ -135,6 +136,8 @@ def reconcile(
     balance = executor.balance()
     with session_scope(engine) as session:
         set_cursor(session, trades_cursor_key(mode), now.isoformat(), at=now)
+        if mode == "live":  # the paper balance is the ledger's; only the venue's is stored
+            record_balance(session, mode, balance, now)
     discrepancies = [
         *(f"fill {t} belongs to no intent (adopted)" for t in adopted),
         *(f"venue order {o} has no intent" for o in stray),

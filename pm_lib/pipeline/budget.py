@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from pm_lib.execution.ledger import LIVE_BALANCE_CURSOR, load_portfolio_state
-from pm_lib.models import ZERO, Market, Opportunity, OrderBook, OrderResult, PortfolioState
+from pm_lib.models import ZERO, Catalogue, Opportunity, OrderBook, OrderResult
 from pm_lib.pipeline.context import RunContext
+from pm_lib.portfolio import Portfolio, read_portfolio
 from pm_lib.risk import RiskContext, RiskLimits, RunConsumption, recheck_budget
+from pm_lib.store.account import stored_balance
 from pm_lib.store.engine import session_scope
 from pm_lib.store.leases import MarketLeased, acquire_markets
 from pm_lib.store.reservations import (
     BudgetExhausted,
-    buys_stored_since_cursor,
+    buys_stored_since,
     lock_budget,
     outstanding,
     release,
@@ -32,7 +34,7 @@ from pm_lib.store.reservations import (
 )
 from pm_lib.store.trades import fills_for_intent
 
-__all__ = ["claim", "committed_state", "release_claim", "reserved"]
+__all__ = ["claim", "committed_portfolio", "release_claim", "reserved"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,22 +55,32 @@ def reserved(session: Session, ctx: RunContext, *, others_only: bool) -> RunCons
     return total
 
 
-def committed_state(
-    session: Session, ctx: RunContext, books: Mapping[str, OrderBook]
-) -> PortfolioState:
-    """The portfolio as committed now; live cash also net of BUY fills stored after the
-    venue balance was read (another run's, typically)."""
-    state = load_portfolio_state(session, ctx.mode, ctx.now(), books, ctx.settings)
-    if ctx.mode != "live":
-        return state
-    spent = buys_stored_since_cursor(session, ctx.mode, LIVE_BALANCE_CURSOR)
-    return state.model_copy(update={"cash": state.cash - spent}) if spent else state
+def committed_portfolio(
+    session: Session, ctx: RunContext, books: Mapping[str, OrderBook], catalogue: Catalogue
+) -> Portfolio:
+    """The account as committed now (``pm_lib.portfolio``, valued at ``books``); live cash is
+    the last balance the venue reported less the BUY fills stored since (another run's,
+    typically: that balance does not show them yet)."""
+    portfolio = read_portfolio(
+        session,
+        ctx.mode,
+        ctx.now(),
+        ctx.settings,
+        books=books,
+        markets=catalogue.market_by_condition(),
+        events=catalogue.events,
+    )
+    if ctx.mode != "live" or portfolio.cash is None:
+        return portfolio
+    observed = stored_balance(session, ctx.mode)
+    spent = buys_stored_since(session, ctx.mode, observed[1]) if observed else ZERO
+    return replace(portfolio, cash=portfolio.cash - spent) if spent else portfolio
 
 
 def claim(
     ctx: RunContext,
     opportunity: Opportunity,
-    markets: Mapping[str, Market],
+    catalogue: Catalogue,
     books: Mapping[str, OrderBook],
 ) -> str | None:
     """Lease the opportunity's markets and reserve its budget, or why not (nothing taken)."""
@@ -86,7 +98,8 @@ def claim(
                 now=now,
             )
             lock_budget(session, ctx.mode, now)
-            state = committed_state(session, ctx, books)
+            state = committed_portfolio(session, ctx, books, catalogue).state()
+            markets = catalogue.market_by_condition()
             context = RiskContext(
                 markets=markets, books=books, reserved=reserved(session, ctx, others_only=False)
             )

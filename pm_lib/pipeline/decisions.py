@@ -18,20 +18,23 @@ from pm_lib.models import (
     RiskDecision,
     SkippedItem,
 )
-from pm_lib.pipeline.budget import committed_state, reserved
+from pm_lib.pipeline.budget import committed_portfolio, reserved
 from pm_lib.pipeline.context import RunContext
+from pm_lib.portfolio import record_valuation
 from pm_lib.risk import RiskContext, RiskLimits, apply_risk
+from pm_lib.store.account import record_balance
 from pm_lib.store.engine import session_scope
 from pm_lib.store.signals import record_decisions, record_opportunities
 from pm_lib.strategy.fair_values import parse_fair_values
 from pm_lib.strategy.registry import build_strategies, find_opportunities
 
-__all__ = ["Signals", "decide", "find_signals", "portfolio_state"]
+__all__ = ["Signals", "find_signals", "portfolio_state", "risk_decisions"]
 
 
 @dataclass(frozen=True)
 class Signals:
-    """What the strategies found and (after ``decide``) what the risk gate said of each."""
+    """What the strategies found and (after ``risk_decisions``) what the risk gate said of
+    each."""
 
     opportunities: tuple[Opportunity, ...] = ()
     skipped: tuple[SkippedItem, ...] = ()
@@ -43,20 +46,32 @@ class Signals:
         return tuple(o for o in self.opportunities if o.id in ok)
 
 
-def portfolio_state(ctx: RunContext, books: Mapping[str, OrderBook]) -> PortfolioState:
-    """The account as the DB knows it now: positions, open orders, today's P&L, kill switch.
+def portfolio_state(
+    ctx: RunContext, books: Mapping[str, OrderBook], catalogue: Catalogue
+) -> PortfolioState:
+    """The account now (``pm_lib.portfolio``): positions valued at this run's books (the last
+    trusted mark where a book is missing), open orders, today's P&L, kill switch, breaker.
 
-    Live: the venue's pUSD balance is read first (and stored), so the cash rule of the risk
-    gate sees this run's balance, not the one of the last reconcile.
+    The fresh marks are stored, and the daily-loss breaker trips (for the rest of the UTC day)
+    once today's loss reaches ``max_daily_loss``. Live: the venue's pUSD balance is read first
+    and stored as the account's latest observation (``account_balance``), so the cash rule, and
+    every budget claim after it, sees this run's balance.
     """
+    balance: Decimal | None = None
     if ctx.mode == "live":
         executor = ctx.executor()
         try:
-            executor.balance()
+            balance = executor.balance()
         finally:
             executor.close()
-    with session_scope(ctx.engine, read_only=True) as session:
-        return committed_state(session, ctx, books)
+    with session_scope(ctx.engine) as session:
+        if balance is not None:
+            # The scan's own observation of the venue, stored for the budget claims of this and
+            # other runs (``pm_lib.pipeline.budget``); the read itself wrote nothing.
+            record_balance(session, ctx.mode, balance, ctx.now())
+        portfolio = committed_portfolio(session, ctx, books, catalogue)
+        portfolio = record_valuation(session, portfolio, ctx.settings.max_daily_loss, ctx.run_id)
+    return portfolio.state()
 
 
 def find_signals(
@@ -77,7 +92,7 @@ def find_signals(
     return Signals(opportunities=found.opportunities, skipped=found.skipped)
 
 
-def decide(
+def risk_decisions(
     ctx: RunContext,
     catalogue: Catalogue,
     books: Mapping[str, OrderBook],

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
-from pm_lib.execution.ledger import unrealised_pnl
 from pm_lib.models import OrderStatus, PortfolioState
 from pm_lib.pipeline.context import RunContext, StageClock
 from pm_lib.pipeline.decisions import Signals
 from pm_lib.pipeline.market_data import CatalogueLoad
 from pm_lib.pipeline.report import ScanReport
 from pm_lib.pipeline.trading import Execution
+from pm_lib.portfolio import total_cost_basis
 from pm_lib.reporting.summary import RunSummary
-from pm_lib.risk.portfolio import cost_basis
 from pm_lib.store.engine import session_scope
 from pm_lib.store.runs import finish_run
 from pm_lib.venue.books import BookBatch
@@ -35,13 +33,9 @@ def summarise(
     execution: Execution,
     clock: StageClock,
 ) -> RunSummary:
-    """The run's figures: what it scanned, found, approved and placed, and the account."""
+    """The run's figures: what it scanned, found, approved and placed, and the account (today's
+    P&L is the portfolio's, the very figure the risk gate decided with)."""
     filled = sum(1 for r in execution.results if r.filled_size > 0)
-    pnl_today = (
-        portfolio.realised_pnl_today
-        - portfolio.fees_today
-        + unrealised_pnl(portfolio.positions, books.books)
-    )
     return RunSummary(
         run_id=ctx.run_id,
         mode=ctx.mode,
@@ -56,9 +50,11 @@ def summarise(
         catalogue_refresh=loaded.refresh,
         catalogue_requests=loaded.requests,
         stage_seconds=dict(clock.seconds),
-        pnl_today=pnl_today,
-        exposure=sum((cost_basis(p) for p in portfolio.positions.values()), Decimal(0))
-        + portfolio.open_order_notional,
+        pnl_today=portfolio.pnl_today,
+        unrealised_pnl=portfolio.unrealised_pnl,
+        cash=portfolio.cash,
+        exposure=total_cost_basis(portfolio) + portfolio.open_order_notional,
+        daily_loss_tripped=portfolio.daily_loss_tripped_at is not None,
         open_orders=portfolio.open_orders,
         halted=portfolio.halted,
         halted_reason=portfolio.halted_reason,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pm_lib.models import Opportunity, OrderResult, RiskDecision
 from pm_lib.reporting.summary import RunSummary
-from pm_lib.reporting.tables import money
+from pm_lib.reporting.tables import plain_decimal
 
 __all__ = ["ScanReport"]
 
@@ -43,7 +43,7 @@ class ScanReport(BaseModel):
             "catalogue_refresh": s.catalogue_refresh,
             "requests": s.requests,
             "rate_limited": s.rate_limited,
-            "stage_seconds": {k: money(v, 4) for k, v in s.stage_seconds.items()},
+            "stage_seconds": {k: plain_decimal(v, 4) for k, v in s.stage_seconds.items()},
             "opportunities": [_opportunity(o) for o in self.opportunities],
             "decisions": [
                 {
@@ -63,17 +63,17 @@ def _opportunity(o: Opportunity) -> dict[str, Any]:
         "id": o.id,
         "strategy": o.strategy,
         "market": o.market,
-        "edge": money(o.edge),
-        "cost": money(o.cost),
-        "fees": money(o.fees),
+        "edge": plain_decimal(o.edge),
+        "cost": plain_decimal(o.cost),
+        "fees": plain_decimal(o.fees),
         "reason": o.reason,
         "legs": [
             {
                 "token_id": leg.token_id,
                 "side": str(leg.side),
-                "size": money(leg.size),
-                "limit_price": money(leg.limit_price),
-                "vwap": money(leg.expected_vwap),
+                "size": plain_decimal(leg.size),
+                "limit_price": plain_decimal(leg.limit_price),
+                "vwap": plain_decimal(leg.expected_vwap),
             }
             for leg in o.legs
         ],
@@ -90,9 +90,9 @@ def _order(r: OrderResult, request: dict[str, str]) -> dict[str, Any]:
         "size": request.get("size", ""),
         "price": request.get("price", ""),
         "status": str(r.status),
-        "filled_size": money(r.filled_size),
-        "avg_price": money(r.avg_price),
-        "fee": money(r.fee),
+        "filled_size": plain_decimal(r.filled_size),
+        "avg_price": plain_decimal(r.avg_price),
+        "fee": plain_decimal(r.fee),
         "error": r.error or "",
     }
 
@@ -104,8 +104,8 @@ def request_index(requests: Sequence[Any]) -> dict[str, dict[str, str]]:
         r.intent_key: {
             "token_id": r.token_id,
             "side": str(r.side),
-            "size": money(r.size),
-            "price": money(r.price),
+            "size": plain_decimal(r.size),
+            "price": plain_decimal(r.price),
         }
         for r in requests
     }

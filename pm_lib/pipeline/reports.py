@@ -1,55 +1,52 @@
-"""The daily report's figures: P&L per UTC day and open positions, from the stored fills."""
+"""The daily report's figures, from ``pm_lib.portfolio``: P&L per UTC day (unrealised on today's
+row), the open positions valued by the one marking rule, cash and equity."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
-from pm_lib.execution.ledger import replay
-from pm_lib.models import Fill
-from pm_lib.reporting.summary import DailyPnl
+from pm_lib.portfolio import Portfolio, read_portfolio
+from pm_lib.reporting.summary import DailyReport
+from pm_lib.settings import Settings
+from pm_lib.store.catalogue import load_catalogue
 from pm_lib.store.engine import session_scope
-from pm_lib.store.trades import fills
+from pm_lib.store.rows import Mode
 
-__all__ = ["DailyReport", "build_daily_report", "daily_pnl"]
-
-
-class DailyReport(BaseModel):
-    """What the daily report shows."""
-
-    model_config = ConfigDict(frozen=True)
-
-    mode: str
-    days: tuple[DailyPnl, ...]
-    positions: int
+__all__ = ["build_daily_report", "daily_report_of", "stored_portfolio"]
 
 
-def daily_pnl(all_fills: list[Fill]) -> list[DailyPnl]:
-    """Realised P&L (average cost) and fees per UTC day, replaying every fill in order."""
-    by_day: dict[date, int] = defaultdict(int)
-    for f in all_fills:
-        by_day[f.matched_at.astimezone(UTC).date()] += 1
-    out = []
-    for day in sorted(by_day):
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        window = replay(all_fills, window=(start, start + timedelta(days=1)))
-        out.append(
-            DailyPnl(
-                day=day,
-                realised=window.realised_in_window,
-                fees=window.fees_in_window,
-                fills=by_day[day],
-            )
+def stored_portfolio(engine: Engine, mode: Mode, now: datetime, settings: Settings) -> Portfolio:
+    """The account as the store knows it at ``now``: no books, so every position is valued at
+    its last trusted mark (the one a scan took), sets found in the stored catalogue. Reads only."""
+    with session_scope(engine, read_only=True) as session:
+        catalogue = load_catalogue(session)
+        return read_portfolio(
+            session,
+            mode,
+            now,
+            settings,
+            markets=catalogue.market_by_condition() if catalogue is not None else None,
+            events=catalogue.events if catalogue is not None else (),
         )
-    return out
 
 
-def build_daily_report(engine: Engine, mode: str) -> DailyReport:
-    """The report of ``mode`` from the fills stored in ``engine``."""
-    with session_scope(engine) as session:
-        all_fills = fills(session, mode)  # type: ignore[arg-type]
-    open_positions = sum(1 for p in replay(all_fills).positions.values() if p.size != 0)
-    return DailyReport(mode=mode, days=tuple(daily_pnl(all_fills)), positions=open_positions)
+def daily_report_of(portfolio: Portfolio) -> DailyReport:
+    """The daily report of one portfolio."""
+    return DailyReport(
+        mode=portfolio.mode,
+        as_of=portfolio.as_of,
+        days=portfolio.days,
+        positions=portfolio.valuation.positions,
+        cash=portfolio.cash,
+        cash_source=portfolio.cash_source,
+        daily_loss_tripped_at=portfolio.breaker.tripped_at if portfolio.breaker else None,
+    )
+
+
+def build_daily_report(
+    engine: Engine, mode: Mode, now: datetime, settings: Settings
+) -> DailyReport:
+    """The report of ``mode`` at ``now`` from what ``engine`` stores."""
+    return daily_report_of(stored_portfolio(engine, mode, now, settings))

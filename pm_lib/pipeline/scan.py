@@ -21,7 +21,7 @@ import httpx
 
 from pm_lib.models import Catalogue, PortfolioState
 from pm_lib.pipeline.context import RunContext, StageClock
-from pm_lib.pipeline.decisions import Signals, decide, find_signals, portfolio_state
+from pm_lib.pipeline.decisions import Signals, find_signals, portfolio_state, risk_decisions
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue
 from pm_lib.pipeline.records import fail_scan, finish_scan
 from pm_lib.pipeline.report import ScanReport
@@ -115,9 +115,12 @@ async def fetch_books_stage(
     return await load_books(ctx, client, catalogue, limiter=limiter)
 
 
-async def portfolio_stage(ctx: RunContext, books: BookBatch) -> PortfolioState:
-    """Positions, open orders, today's P&L and the kill switch, from the DB."""
-    return portfolio_state(ctx, books.books)
+async def portfolio_stage(
+    ctx: RunContext, books: BookBatch, catalogue: Catalogue
+) -> PortfolioState:
+    """The account now (``pm_lib.portfolio``): positions valued at this scan's books, open
+    orders, today's P&L, the kill switch and the daily-loss breaker."""
+    return portfolio_state(ctx, books.books, catalogue)
 
 
 async def signals_stage(
@@ -139,7 +142,7 @@ async def risk_stage(
     signals: Signals,
 ) -> Signals:
     """A risk decision for every opportunity (approved or not, with its reason), stored."""
-    return decide(ctx, catalogue, books.books, portfolio, signals)
+    return risk_decisions(ctx, catalogue, books.books, portfolio, signals)
 
 
 async def execute_stage(
@@ -193,7 +196,7 @@ async def _run_stages(
         "books", fetch_books_stage, ctx, venue.client, catalogue, venue.books_limiter
     )
     t = _timed(clock, "books", t)
-    portfolio = await runner("portfolio", portfolio_stage, ctx, books)
+    portfolio = await runner("portfolio", portfolio_stage, ctx, books, catalogue)
     signals = await runner("signals", signals_stage, ctx, catalogue, books, portfolio, fair_values)
     t = _timed(clock, "signals", t)
     decided = await runner("risk", risk_stage, ctx, catalogue, books, portfolio, signals)

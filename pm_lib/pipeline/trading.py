@@ -72,7 +72,7 @@ def execute_approved(
             refusal = (
                 f"trading halted: {reason}"
                 if reason is not None
-                else claim(ctx, opportunity, markets, books)
+                else claim(ctx, opportunity, catalogue, books)
             )
             if refusal is not None:
                 skipped.append((opportunity.id, refusal))

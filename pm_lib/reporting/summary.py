@@ -1,16 +1,28 @@
-"""Markdown a person reads in the Prefect UI: the run summary and the daily P&L report."""
+"""Markdown a person reads in the Prefect UI: the run summary and the daily P&L report.
+
+Every P&L figure here comes from ``pm_lib.portfolio`` (one marking rule: executable bids after
+fees, last trusted mark when a book is gone, complete sets at 1 pUSD when merging beats selling),
+so the summary, the report and the risk gate agree.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pm_lib.reporting.tables import money
+from pm_lib.portfolio import DayPnl, PositionValue
+from pm_lib.reporting.tables import plain_decimal
 
-__all__ = ["DailyPnl", "RunSummary", "daily_report_markdown", "pnl_bar_chart", "summary_markdown"]
+__all__ = [
+    "DailyReport",
+    "RunSummary",
+    "daily_report_markdown",
+    "pnl_bar_chart",
+    "summary_markdown",
+]
 
 _BAR_WIDTH = 30
 
@@ -34,7 +46,10 @@ class RunSummary(BaseModel):
     catalogue_requests: int = 0
     stage_seconds: dict[str, Decimal] = Field(default_factory=dict)
     pnl_today: Decimal = Decimal(0)
+    unrealised_pnl: Decimal = Decimal(0)
+    cash: Decimal = Decimal(0)
     exposure: Decimal = Decimal(0)
+    daily_loss_tripped: bool = False
     open_orders: int = 0
     halted: bool = False
     halted_reason: str = ""
@@ -47,26 +62,41 @@ class RunSummary(BaseModel):
         return self.catalogue_refresh != "none"
 
 
-class DailyPnl(BaseModel):
-    """One UTC day of the ledger."""
+class DailyReport(BaseModel):
+    """What the daily report shows: P&L per UTC day (unrealised on today's row), the open
+    positions with their values, cash and equity (``pm_lib.pipeline.reports`` builds it)."""
 
     model_config = ConfigDict(frozen=True)
 
-    day: date
-    realised: Decimal
-    fees: Decimal
-    unrealised: Decimal = Decimal(0)
-    fills: int = 0
+    mode: str
+    as_of: datetime
+    days: tuple[DayPnl, ...]
+    positions: tuple[PositionValue, ...] = ()
+    cash: Decimal | None = None
+    cash_source: str = ""
+    daily_loss_tripped_at: datetime | None = None
 
     @property
-    def net(self) -> Decimal:
-        return self.realised - self.fees + self.unrealised
+    def value(self) -> Decimal:
+        return sum((p.value for p in self.positions), Decimal(0))
+
+    @property
+    def equity(self) -> Decimal | None:
+        return None if self.cash is None else self.cash + self.value
 
 
 def _catalogue_line(s: RunSummary) -> str:
     if not s.catalogue_refreshed:
         return "from cache"
     return f"refreshed from Gamma ({s.catalogue_refresh}, {s.catalogue_requests} requests)"
+
+
+def _cents(value: Decimal) -> str:
+    return plain_decimal(value, 2)
+
+
+def _breaker_line(s: RunSummary) -> str:
+    return "TRIPPED: no new buying until the UTC day ends" if s.daily_loss_tripped else "armed"
 
 
 def summary_markdown(s: RunSummary) -> str:
@@ -83,8 +113,11 @@ def summary_markdown(s: RunSummary) -> str:
         f"| opportunities | {s.opportunities} |",
         f"| approved by risk | {s.approved} |",
         f"| orders placed | {s.orders} (filled {s.filled_orders}) |",
-        f"| P&L today (pUSD) | {money(s.pnl_today, 2)} |",
-        f"| exposure (pUSD) | {money(s.exposure, 2)} |",
+        f"| P&L today (pUSD) | {plain_decimal(s.pnl_today, 2)} (unrealised "
+        f"{plain_decimal(s.unrealised_pnl, 2)}; positions at executable bids after fees) |",
+        f"| daily-loss breaker | {_breaker_line(s)} |",
+        f"| cash (pUSD) | {plain_decimal(s.cash, 2)} |",
+        f"| exposure (pUSD) | {plain_decimal(s.exposure, 2)} |",
         f"| open orders | {s.open_orders} |",
         f"| kill switch | {state} |",
         f"| HTTP requests | {s.requests} (429s: {s.rate_limited}) |",
@@ -94,12 +127,12 @@ def summary_markdown(s: RunSummary) -> str:
         lines += ["", "| stage | seconds | share |", "|---|---|---|"]
         for stage, secs in s.stage_seconds.items():
             share = (secs / total * 100) if total else Decimal(0)
-            lines.append(f"| {stage} | {money(secs, 3)} | {money(share, 1)}% |")
-        lines.append(f"| **total** | **{money(total, 3)}** | |")
+            lines.append(f"| {stage} | {plain_decimal(secs, 3)} | {plain_decimal(share, 1)}% |")
+        lines.append(f"| **total** | **{plain_decimal(total, 3)}** | |")
     return "\n".join(lines)
 
 
-def pnl_bar_chart(days: Sequence[DailyPnl]) -> str:
+def pnl_bar_chart(days: Sequence[DayPnl]) -> str:
     """A text bar chart of net P&L per day: green-right for gains, red-left for losses."""
     if not days:
         return "_no fills yet_"
@@ -108,13 +141,15 @@ def pnl_bar_chart(days: Sequence[DailyPnl]) -> str:
     for d in days:
         width = int((abs(d.net) / peak * _BAR_WIDTH).to_integral_value())
         bar = ("🟩" if d.net >= 0 else "🟥") * max(width // 3, 1 if d.net else 0)
-        out.append(f"{d.day.isoformat()} {money(d.net, 2):>10} {bar}")
+        out.append(f"{d.day.isoformat()} {plain_decimal(d.net, 2):>10} {bar}")
     return "```\n" + "\n".join(out) + "\n```"
 
 
-def daily_report_markdown(days: Sequence[DailyPnl], *, mode: str, positions: int) -> str:
-    """The daily report: a P&L table per UTC day, the cumulative figure and a chart."""
-    lines = [f"# pm-agent daily report ({mode})", ""]
+def daily_report_markdown(report: DailyReport) -> str:
+    """The daily report: a P&L table per UTC day, the cumulative figure, the open positions
+    valued by the portfolio's marking rule, cash and equity, and a chart."""
+    days = report.days
+    lines = [f"# pm-agent daily report ({report.mode})", ""]
     lines += [
         "| day (UTC) | fills | realised | fees | unrealised | net | cumulative |",
         "|---|---|---|---|---|---|---|",
@@ -123,8 +158,40 @@ def daily_report_markdown(days: Sequence[DailyPnl], *, mode: str, positions: int
     for d in days:
         cumulative += d.net
         lines.append(
-            f"| {d.day.isoformat()} | {d.fills} | {money(d.realised, 2)} | {money(d.fees, 2)}"
-            f" | {money(d.unrealised, 2)} | {money(d.net, 2)} | {money(cumulative, 2)} |"
+            f"| {d.day.isoformat()} | {d.fills} | {_cents(d.realised)} | {_cents(d.fees)}"
+            f" | {_cents(d.unrealised)} | {_cents(d.net)} | {_cents(cumulative)} |"
         )
-    lines += ["", f"Open positions: {positions}", "", "## Net P&L by day", pnl_bar_chart(days)]
+    lines += ["", *_positions_markdown(report), "", "## Net P&L by day", pnl_bar_chart(days)]
     return "\n".join(lines)
+
+
+def _positions_markdown(report: DailyReport) -> list[str]:
+    """Open positions, their cost and value now (and where the value came from), cash, equity."""
+    cash = "unknown" if report.cash is None else plain_decimal(report.cash, 2)
+    equity = "unknown" if report.equity is None else plain_decimal(report.equity, 2)
+    lines = [
+        f"Open positions: {len(report.positions)}, worth {plain_decimal(report.value, 2)} pUSD "
+        "(sold into the bids after fees; last trusted mark where the book is gone; complete "
+        "sets at 1 pUSD when merging beats selling)",
+        f"Cash: {cash} pUSD ({report.cash_source}); equity: {equity} pUSD",
+    ]
+    if report.daily_loss_tripped_at is not None:
+        lines.append(
+            f"Daily-loss breaker: tripped at {report.daily_loss_tripped_at.isoformat()}, "
+            "no new buying until the UTC day ends"
+        )
+    if report.positions:
+        lines += [
+            "",
+            "| token | size | cost | value | unrealised | marked from |",
+            "|---|---|---|---|---|---|",
+        ]
+        for p in report.positions:
+            source = p.source if p.marked_at is None else f"{p.source} {p.marked_at:%H:%M:%S}"
+            if p.merged:
+                source += f", {plain_decimal(p.merged, 2)} in complete sets"
+            lines.append(
+                f"| {p.token_id[-10:]} | {plain_decimal(p.size, 2)} | {plain_decimal(p.cost, 2)}"
+                f" | {plain_decimal(p.value, 2)} | {plain_decimal(p.unrealised, 2)} | {source} |"
+            )
+    return lines

@@ -14,15 +14,15 @@ from pm_lib.models import Fill, Opportunity, OrderResult, RiskDecision
 __all__ = [
     "decision_rows",
     "fill_rows",
-    "money",
     "opportunity_rows",
     "order_rows",
+    "plain_decimal",
 ]
 
 Row = dict[str, str]
 
 
-def money(value: Decimal | None, places: int = 6) -> str:
+def plain_decimal(value: Decimal | None, places: int = 6) -> str:
     """A Decimal as a plain decimal string with at most ``places`` decimals, no exponent."""
     if value is None:
         return ""
@@ -38,8 +38,9 @@ def opportunity_rows(opportunities: Iterable[Opportunity]) -> list[Row]:
     rows = []
     for o in opportunities:
         legs = "; ".join(
-            f"{leg.side} {money(leg.size, 2)} {leg.token_id[-8:]} <= {money(leg.limit_price)}"
-            f" (vwap {money(leg.expected_vwap)})"
+            f"{leg.side} {plain_decimal(leg.size, 2)} {leg.token_id[-8:]}"
+            f" <= {plain_decimal(leg.limit_price)}"
+            f" (vwap {plain_decimal(leg.expected_vwap)})"
             for leg in o.legs
         )
         rows.append(
@@ -47,9 +48,9 @@ def opportunity_rows(opportunities: Iterable[Opportunity]) -> list[Row]:
                 "id": o.id,
                 "strategy": o.strategy,
                 "market": o.market,
-                "edge_pusd": money(o.edge),
-                "cost_pusd": money(o.cost),
-                "fees_pusd": money(o.fees),
+                "edge_pusd": plain_decimal(o.edge),
+                "cost_pusd": plain_decimal(o.cost),
+                "fees_pusd": plain_decimal(o.fees),
                 "legs": legs,
                 "reason": o.reason,
             }
@@ -84,9 +85,9 @@ def order_rows(results: Sequence[OrderResult]) -> list[Row]:
             "intent_key": r.intent_key,
             "order_id": r.order_id or "",
             "status": str(r.status),
-            "filled": money(r.filled_size, 2),
-            "avg_price": money(r.avg_price),
-            "fee_pusd": money(r.fee),
+            "filled": plain_decimal(r.filled_size, 2),
+            "avg_price": plain_decimal(r.avg_price),
+            "fee_pusd": plain_decimal(r.fee),
             "error": r.error or "",
         }
         for r in results
@@ -101,9 +102,9 @@ def fill_rows(fills: Iterable[Fill]) -> list[Row]:
             "order_id": f.order_id,
             "token": f.token_id[-8:],
             "side": str(f.side),
-            "size": money(f.size, 2),
-            "price": money(f.price),
-            "fee_pusd": money(f.fee),
+            "size": plain_decimal(f.size, 2),
+            "price": plain_decimal(f.price),
+            "fee_pusd": plain_decimal(f.fee),
             "status": str(f.status),
             "matched_at": f.matched_at.isoformat(timespec="seconds"),
         }

@@ -7,7 +7,8 @@ when the opportunity adds exposure in that dimension, so a SELL that reduces a p
 blocked by a limit the book already exceeds. The cash rule counts reservations' notional and
 fees, the open-order rule their resting legs. The daily-loss rule blocks risk-increasing
 opportunities (any BUY leg) once today's loss, plus the fees other runs' reservations will pay,
-reaches ``max_daily_loss``.
+reaches ``max_daily_loss``, or once the breaker has tripped today; it reads today's P&L from the
+portfolio (``pm_lib.portfolio``: one marking rule for the gate, the run summary and the report).
 
 Slippage guard: walk each leg's current book for the leg's size. A BUY slips by
 ``max(0, cost - limit x size)``, a SELL by ``max(0, limit x size - proceeds)``; the opportunity
@@ -21,10 +22,10 @@ from datetime import datetime
 
 from pm_lib.book_math import walk_buy, walk_sell
 from pm_lib.models import ZERO, Opportunity, PortfolioState, Side
+from pm_lib.portfolio.exposure import cost_basis, group_cost_basis, market_cost_basis
 from pm_lib.risk.check import Check, fail, pass_, per_share
 from pm_lib.risk.context import RiskContext, buy_exposure, leg_notional, resting_legs
 from pm_lib.risk.limits import RiskLimits
-from pm_lib.risk.portfolio import cost_basis, daily_pnl, group_cost_basis, market_cost_basis
 
 __all__ = [
     "max_daily_loss",
@@ -206,26 +207,36 @@ def max_daily_loss(
     opp: Opportunity, state: PortfolioState, limits: RiskLimits, now: datetime, ctx: RiskContext
 ) -> Check:
     """No new risk (any BUY leg) once today's loss, plus the fees other runs' reservations
-    will pay, reaches ``max_daily_loss``."""
-    pnl = daily_pnl(state, ctx.books, ctx.markets)
+    will pay, reaches ``max_daily_loss``, or once the breaker tripped today (it holds until the
+    UTC day ends)."""
     others = ctx.reserved.fees
-    loss = pnl.loss + others
+    loss = state.loss_today + others
     facts = {
-        "realised_pnl_today": pnl.realised,
-        "fees_today": pnl.fees,
-        "unrealised_pnl": pnl.unrealised,
-        "unmarked_positions": pnl.unmarked_positions,
-        "loss": pnl.loss,
+        "realised_pnl_today": state.realised_pnl_today,
+        "fees_today": state.fees_today,
+        "unrealised_pnl": state.unrealised_pnl,
+        "unmarked_positions": state.unmarked_positions,
+        "loss": state.loss_today,
         "reserved_fees_of_other_runs": others,
         "limit": limits.max_daily_loss,
+        "tripped_at": state.daily_loss_tripped_at or "",
     }
     adds_risk = any(leg.side is Side.BUY for leg in opp.legs)
+    if adds_risk and state.daily_loss_tripped_at is not None:
+        return fail(
+            "max_daily_loss",
+            f"the daily-loss breaker tripped at {state.daily_loss_tripped_at.isoformat()} and "
+            f"holds until the UTC day ends (today's loss now {state.loss_today} pUSD, limit "
+            f"{limits.max_daily_loss}); no new buying today",
+            **facts,
+        )
     if adds_risk and loss >= limits.max_daily_loss:
         return fail(
             "max_daily_loss",
-            f"today's loss {pnl.loss} pUSD (realised {pnl.realised} - fees {pnl.fees} + "
-            f"unrealised {pnl.unrealised}){_others(others, label='fees reserved by other runs')}"
-            f" has reached the {limits.max_daily_loss} limit; no new buying today",
+            f"today's loss {state.loss_today} pUSD (realised {state.realised_pnl_today} - fees "
+            f"{state.fees_today} + unrealised {state.unrealised_pnl})"
+            f"{_others(others, label='fees reserved by other runs')} has reached the "
+            f"{limits.max_daily_loss} limit; no new buying today",
             **facts,
         )
     return pass_("max_daily_loss", **facts)

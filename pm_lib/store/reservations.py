@@ -35,13 +35,13 @@ from sqlalchemy.orm import Session
 from pm_lib.store.dialect import conflict_insert
 from pm_lib.store.errors import StoreError
 from pm_lib.store.rows import Mode
-from pm_lib.store.tables import BudgetLock, BudgetReservationRecord, FillRecord, SyncCursor
+from pm_lib.store.tables import BudgetLock, BudgetReservationRecord, FillRecord
 
 __all__ = [
     "RESERVATION_TTL",
     "BudgetExhausted",
     "BudgetReservationRow",
-    "buys_stored_since_cursor",
+    "buys_stored_since",
     "lock_budget",
     "outstanding",
     "release",
@@ -53,7 +53,6 @@ RESERVATION_TTL = timedelta(minutes=10)
 
 _LOCK = BudgetLock.__table__  # type: ignore[attr-defined]
 _FILL = FillRecord.__table__  # type: ignore[attr-defined]
-_CURSOR = SyncCursor.__table__  # type: ignore[attr-defined]
 _RESERVATION = BudgetReservationRecord.__table__  # type: ignore[attr-defined]
 
 
@@ -163,18 +162,13 @@ def release(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def buys_stored_since_cursor(session: Session, mode: Mode, cursor_key: str) -> Decimal:
-    """pUSD (notional + fees) of ``mode``'s BUY fills stored or updated after cursor
-    ``cursor_key`` was (a balance the venue reported before them does not show them yet).
+def buys_stored_since(session: Session, mode: Mode, since: datetime) -> Decimal:
+    """pUSD (notional + fees) of ``mode``'s BUY fills stored or updated after ``since`` (a
+    balance the venue reported at ``since`` does not show them yet).
 
-    FAILED fills are left out; a fill whose status changed after the cursor counts again,
-    which can only make the cash figure lower. 0 when the cursor was never stored.
+    FAILED fills are left out; a fill whose status changed after ``since`` counts again, which
+    can only make the cash figure lower.
     """
-    since = session.execute(
-        select(_CURSOR.c.updated_at).where(_CURSOR.c.key == cursor_key)
-    ).scalar_one_or_none()
-    if since is None:
-        return Decimal(0)
     rows = session.execute(
         select(_FILL.c.size, _FILL.c.price, _FILL.c.fee).where(
             _FILL.c.mode == mode,

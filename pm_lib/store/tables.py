@@ -20,17 +20,20 @@ from sqlmodel import Field, SQLModel
 from pm_lib.store.types import Money, Price, UTCDateTime
 
 __all__ = [
+    "AccountBalanceRecord",
     "BudgetLock",
     "BudgetReservationRecord",
     "CatalogueEvent",
     "CatalogueMarket",
     "CatalogueRefresh",
     "ControlFlag",
+    "DailyLossBreakerRecord",
     "FillRecord",
     "LegRiskRecord",
     "MarketLeaseRecord",
     "OpportunityRecord",
     "OrderIntentRecord",
+    "PositionMarkRecord",
     "RiskDecisionRecord",
     "RunRecord",
     "SyncCursor",
@@ -350,3 +353,43 @@ class BudgetReservationRecord(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = None
+
+
+# --- 0008 portfolio: last trusted marks, the daily-loss breaker, the live balance -----------
+
+
+class PositionMarkRecord(SQLModel, table=True):
+    """The last trusted mark of one held token: what ``size`` shares sold into a fresh book's
+    bids would have paid after the taker fee (``value``), and when (``pm_lib.portfolio``)."""
+
+    __tablename__ = "position_mark"
+
+    mode: str = Field(primary_key=True)
+    token_id: str = Field(primary_key=True)
+    condition_id: str
+    size: Decimal = Field(sa_type=Money)
+    value: Decimal = Field(sa_type=Money)
+    marked_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DailyLossBreakerRecord(SQLModel, table=True):
+    """A UTC day on which the daily-loss breaker tripped: no new buying until the day ends."""
+
+    __tablename__ = "daily_loss_breaker"
+
+    mode: str = Field(primary_key=True)
+    day: str = Field(primary_key=True)  # ISO date, UTC
+    tripped_at: datetime = Field(sa_type=UTCDateTime)
+    loss: Decimal = Field(sa_type=Money)
+    limit: Decimal = Field(sa_type=Money)
+    run_id: str | None = None
+
+
+class AccountBalanceRecord(SQLModel, table=True):
+    """The last pUSD balance the venue reported for a mode's account (written by reconcile)."""
+
+    __tablename__ = "account_balance"
+
+    mode: str = Field(primary_key=True)
+    balance: Decimal = Field(sa_type=Money)
+    read_at: datetime = Field(sa_type=UTCDateTime)

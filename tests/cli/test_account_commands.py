@@ -12,11 +12,19 @@ from typer.testing import CliRunner
 
 from pm_lib.cli import app
 from pm_lib.models import Fill, Side, TradeStatus
+from pm_lib.store.account import (
+    PositionMark,
+    breaker_trip,
+    position_marks,
+    save_position_marks,
+)
 from pm_lib.store.control import is_halted
 from pm_lib.store.engine import make_engine, session_scope, upgrade
 from pm_lib.store.trades import upsert_fill
 
 runner = CliRunner()
+D = Decimal
+MARKED = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)
 
 
 @pytest.fixture()
@@ -58,17 +66,22 @@ def test_halt_sets_the_flag_the_gate_reads_and_resume_clears_it(db: str) -> None
         assert is_halted(session)[0] is False
 
 
-def test_positions_and_pnl_json_are_exact_decimal_strings(db: str) -> None:
+def test_positions_and_pnl_json_are_exact_decimal_strings_with_unrealised_pnl(db: str) -> None:
     engine = make_engine(db)
     upgrade(engine)
     with session_scope(engine) as session:
         upsert_fill(session, _fill("t1", Side.BUY, "10", "0.40", "0.024"), mode="paper")
         upsert_fill(session, _fill("t2", Side.SELL, "4", "0.55", "0.0099"), mode="paper")
+        # the last scan saw 6 shares worth 2.7 pUSD in the bids after fees (its trusted mark)
+        mark = PositionMark(
+            token_id="111", condition_id="0xc1", size=D("6"), value=D("2.7"), marked_at=MARKED
+        )
+        save_position_marks(session, "paper", [mark])
 
     positions = json.loads(runner.invoke(app, ["positions", "--json"]).output)
     pnl = json.loads(runner.invoke(app, ["pnl", "--json"]).output)
 
-    # bought 10 @ 0.40, sold 4 @ 0.55: 6 left at 0.40; realised 4 x 0.15 = 0.6
+    # bought 10 @ 0.40, sold 4 @ 0.55: 6 left at 0.40 (cost 2.4); realised 4 x 0.15 = 0.6
     assert positions == [
         {
             "token_id": "111",
@@ -77,12 +90,36 @@ def test_positions_and_pnl_json_are_exact_decimal_strings(db: str) -> None:
             "avg_price": "0.4",
             "realised_pnl": "0.6",
             "fees_paid": "0.0339",
+            "value": "2.7",
+            "unrealised_pnl": "0.3",
+            "marked_from": "mark 2026-11-23T12:30:00+00:00",
         }
     ]
-    # net = 0.6 - (0.024 + 0.0099) = 0.5661
+    # the fills' day: net = 0.6 - (0.024 + 0.0099) = 0.5661; today: unrealised 2.7 - 2.4
+    today = datetime.now(UTC).date().isoformat()
     assert pnl == [
-        {"day": "2026-11-23", "fills": 2, "realised": "0.6", "fees": "0.0339", "net": "0.5661"}
+        {
+            "day": "2026-11-23",
+            "fills": 2,
+            "realised": "0.6",
+            "fees": "0.0339",
+            "unrealised": "0",
+            "net": "0.5661",
+        },
+        {"day": today, "fills": 0, "realised": "0", "fees": "0", "unrealised": "0.3", "net": "0.3"},
     ]
+
+
+def test_pnl_and_positions_read_without_writing(db: str) -> None:
+    engine = make_engine(db)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        upsert_fill(session, _fill("t1", Side.BUY, "10", "0.40", "0.024"), mode="paper")
+    for command in (["positions"], ["pnl"], ["positions", "--json"]):
+        assert runner.invoke(app, command).exit_code == 0
+    with session_scope(engine, read_only=True) as session:
+        assert position_marks(session, "paper") == {}
+        assert breaker_trip(session, "paper", datetime.now(UTC).date()) is None
 
 
 def test_orders_json_lists_stored_intents(db: str) -> None:

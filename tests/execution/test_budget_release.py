@@ -16,16 +16,19 @@ from sqlalchemy import Engine
 from pm_lib.auth import Credentials
 from pm_lib.execution.multileg import execute_opportunity
 from pm_lib.execution.reconcile import reconcile
-from pm_lib.models import OrderStatus
-from pm_lib.pipeline.budget import claim, committed_state, release_claim
+from pm_lib.models import Catalogue, OrderStatus
+from pm_lib.pipeline.budget import claim, committed_portfolio, release_claim
 from pm_lib.pipeline.context import RunContext
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store import session_scope
+from pm_lib.store.account import record_balance
 from pm_lib.store.reservations import outstanding
 from tests.execution.builders import basket
 from tests.execution.conftest import connected
 from tests.execution.emulator import MARKETS, NEG_RISK, control
+
+CATALOGUE = Catalogue(markets=tuple(MARKETS.values()), fetched_at=datetime.now(UTC))
 
 ASKS = ("0.30", "0.31", "0.32")
 LEGS = tuple((yes, cond, "10", ask) for (cond, yes, _), ask in zip(NEG_RISK, ASKS, strict=True))
@@ -44,8 +47,9 @@ def test_a_fill_not_stored_yet_keeps_the_budget_reserved_until_reconcile(
     )
     opportunity = basket("opp-1", *LEGS)
     executor = connected(live_settings, engine, credentials)
-    executor.balance()  # as the run's portfolio stage does: the cash rule needs it
-    assert claim(ctx, opportunity, MARKETS, {}) is None
+    with session_scope(engine) as session:  # as the run's portfolio stage does: cash rule
+        record_balance(session, "live", executor.balance(), ctx.now())
+    assert claim(ctx, opportunity, CATALOGUE, {}) is None
     assert open_claims(engine) == ["opp-1"]
     control(running, "POST", "/faults", {"kind": "error", "path": "/data/trades", "status": 503})
     outcome = execute_opportunity(
@@ -74,6 +78,8 @@ def test_live_cash_under_the_lock_is_net_of_fills_stored_after_the_balance_was_r
     )
     executor = connected(live_settings, engine, credentials, run_id="r1")
     balance = executor.balance()
+    with session_scope(engine) as session:  # as the scan's portfolio stage stores it
+        record_balance(session, "live", balance, ctx.now())
     outcome = execute_opportunity(
         executor,
         basket("opp-1", *LEGS),
@@ -87,4 +93,4 @@ def test_live_cash_under_the_lock_is_net_of_fills_stored_after_the_balance_was_r
     spent = sum((r.filled_size * (r.avg_price or 0) + r.fee for r in outcome.results), Decimal(0))
     assert spent > 0
     with session_scope(engine, read_only=True) as session:
-        assert committed_state(session, ctx, {}).cash == balance - spent
+        assert committed_portfolio(session, ctx, {}, CATALOGUE).cash == balance - spent

@@ -1,13 +1,15 @@
-"""The ledger: positions, cash and P&L from fills; a FAILED fill counts for nothing."""
+"""The ledger: positions, cash and P&L from fills; a FAILED fill counts for nothing.
+
+(Marks are ``tests/portfolio/test_marks.py``'s.)"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
 
-from pm_lib.execution.ledger import cash_flow, marked_value, replay, unrealised_pnl
 from pm_lib.models import Fill, Side, TradeStatus
-from tests.execution.builders import COND, NO, NOW, YES, book
+from pm_lib.portfolio.ledger import DayFlows, cash_flow, replay
+from tests.execution.builders import COND, NOW, YES
 
 
 def fill(
@@ -68,34 +70,13 @@ def test_provisional_fills_count_until_they_fail() -> None:
     assert replay([matched]).positions[YES].size == Decimal("10")
 
 
-def test_window_sums_only_the_day_asked_for() -> None:
+def test_flows_are_kept_per_utc_day() -> None:
     result = replay(
         [
             fill("t1", Side.BUY, "10", "0.50", fee="0.1", minutes=-60 * 24),
             fill("t2", Side.SELL, "10", "0.40", fee="0.1"),
-        ],
-        window=(NOW - timedelta(hours=1), NOW + timedelta(hours=1)),
-    )
-    assert (result.realised_in_window, result.fees_in_window) == (Decimal("-1.00"), Decimal("0.1"))
-
-
-def test_complete_yes_no_pair_is_marked_at_one() -> None:
-    positions = replay(
-        [
-            fill("t1", Side.BUY, "10", "0.45"),
-            fill("t2", Side.BUY, "10", "0.50", token=NO),
         ]
-    ).positions
-    books = {
-        YES: book(YES, bids=[("0.40", "100")]),
-        NO: book(NO, bids=[("0.45", "100")]),
-    }
-    assert marked_value(positions, books) == Decimal("10")
-    assert unrealised_pnl(positions, books) == Decimal("0.50")  # 10 - 4.50 - 5.00
-
-
-def test_single_side_is_marked_at_what_the_bids_would_pay() -> None:
-    positions = replay([fill("t1", Side.BUY, "10", "0.45")]).positions
-    books = {YES: book(YES, bids=[("0.44", "6"), ("0.40", "100")])}
-    # 6 x 0.44 + 4 x 0.40 = 2.64 + 1.60 = 4.24; cost 4.50
-    assert unrealised_pnl(positions, books) == Decimal("-0.26")
+    )
+    assert result.day(NOW.date()) == DayFlows(Decimal("-1.00"), Decimal("0.1"), 1)
+    assert result.day((NOW - timedelta(days=1)).date()) == DayFlows(Decimal(0), Decimal("0.1"), 1)
+    assert result.day((NOW + timedelta(days=1)).date()) == DayFlows()

@@ -18,9 +18,11 @@ from pm_lib.execution.base import run_off_loop
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderStatus, OrderType, Side
+from pm_lib.portfolio import read_portfolio
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store import fills, intent_by_key, session_scope
+from pm_lib.store.account import stored_balance
 from pm_lib.venue.trading import SignedOrder, TradingClient, derive_api_credentials
 from pm_lib.venue.wire import PostOrderAck, normalise_order_status
 from tests.execution.builders import request
@@ -180,3 +182,21 @@ def test_post_only_order_that_would_cross_is_refused_by_the_venue(live: LiveExec
     [result] = live.place([crossing])
     assert result.status is OrderStatus.REJECTED
     assert result.error == "post order: invalid post-only order: order crosses book"
+
+
+def test_reading_the_balance_writes_nothing_and_reconcile_stores_it_for_the_portfolio(
+    live: LiveExecutor, live_settings: Settings, engine: Engine
+) -> None:
+    assert live.balance() == START
+    with session_scope(engine, read_only=True) as session:
+        assert stored_balance(session, "live") is None
+        before = read_portfolio(session, "live", datetime.now(UTC), live_settings)
+    assert (before.cash, before.cash_source) == (None, "unknown (no reconcile yet)")
+
+    report = reconcile(live, engine)
+
+    with session_scope(engine, read_only=True) as session:
+        stored = stored_balance(session, "live")
+        after = read_portfolio(session, "live", datetime.now(UTC), live_settings)
+    assert stored is not None and stored[0] == report.balance == START
+    assert after.cash == START and after.cash_source.startswith("venue at ")

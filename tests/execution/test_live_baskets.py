@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials
-from pm_lib.execution.ledger import replay
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.multileg import execute_opportunity
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import Catalogue, OrderStatus, PortfolioState
+from pm_lib.portfolio.ledger import replay
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store import fills, intents_for_run, leg_risks_for_run, session_scope

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from pm_lib.execution.paper import PaperExecutor
-from pm_lib.execution.portfolio import load_portfolio_state
 from pm_lib.models import Leg, Market, Opportunity, OrderType, Outcome, Side
+from pm_lib.portfolio import read_portfolio
 from pm_lib.risk import RiskContext, RiskLimits, decide
 from pm_lib.settings import Settings
 from pm_lib.store import halt, make_engine, session_scope
@@ -71,7 +71,7 @@ def test_todays_losses_are_read_back_from_a_fresh_engine(
     fresh = make_engine(db_url(tmp_path))
     try:
         with session_scope(fresh) as session:
-            state = load_portfolio_state(session, "paper", NOW, BOOKS, settings)
+            state = read_portfolio(session, "paper", NOW, settings, books=BOOKS).state()
     finally:
         fresh.dispose()
     assert (state.realised_pnl_today, state.fees_today) == (Decimal("-1.00"), Decimal("0.196"))
@@ -90,7 +90,7 @@ def test_risk_gate_rejects_new_buys_after_a_restart_once_the_day_lost_too_much(
     fresh = make_engine(db_url(tmp_path))
     try:
         with session_scope(fresh) as session:
-            state = load_portfolio_state(session, "paper", NOW, BOOKS, settings)
+            state = read_portfolio(session, "paper", NOW, settings, books=BOOKS).state()
     finally:
         fresh.dispose()
     decision = decide(
@@ -111,6 +111,6 @@ def test_kill_switch_and_resting_orders_are_in_the_state(
     with session_scope(engine) as session:
         halt(session, "operator says stop", "test", at=NOW)
     with session_scope(engine) as session:
-        state = load_portfolio_state(session, "paper", NOW, BOOKS, settings)
+        state = read_portfolio(session, "paper", NOW, settings, books=BOOKS).state()
     assert (state.open_orders, state.open_order_notional) == (1, Decimal("4.50"))
     assert (state.halted, state.halted_reason) == (True, "operator says stop")

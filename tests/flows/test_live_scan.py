@@ -9,7 +9,7 @@ import pytest
 
 from flows.reconcile import reconcile
 from flows.scan_and_trade import scan_and_trade
-from pm_lib.execution.ledger import replay
+from pm_lib.portfolio.ledger import replay
 from pm_lib.sim.scenarios import plant_negrisk_arbitrage
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store.engine import make_engine, session_scope

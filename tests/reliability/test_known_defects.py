@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine
 
 from pm_lib.auth import credentials_from_mapping
-from pm_lib.execution.ledger import load_portfolio_state
 from pm_lib.models import OrderType, Side
+from pm_lib.portfolio import read_portfolio
 from pm_lib.settings import Settings
 from pm_lib.sim.server import running_venue
 from pm_lib.store import make_engine, session_scope, upgrade
@@ -73,7 +73,7 @@ def test_an_order_posted_by_a_killed_worker_counts_as_exposure_before_reconcile(
         with pytest.raises(SystemExit):
             doomed.place([order])
     with session_scope(engine, read_only=True) as session:
-        state = load_portfolio_state(session, "live", datetime.now(UTC), {}, settings)
+        state = read_portfolio(session, "live", datetime.now(UTC), settings)
     assert state.open_order_notional == Decimal("5.5")
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from pm_lib.models import Catalogue, Leg, Opportunity, OrderBook, OrderType, Side
-from pm_lib.pipeline.decisions import Signals, decide, find_signals, portfolio_state
+from pm_lib.pipeline.decisions import Signals, find_signals, portfolio_state, risk_decisions
 from pm_lib.pipeline.market_data import load_books, load_market_catalogue
 from pm_lib.pipeline.trading import execute_approved
 from pm_lib.settings import Settings
@@ -135,7 +135,7 @@ def test_no_leg_of_a_basket_with_a_leg_under_a_dollar_reaches_the_venue(
         return loaded.catalogue, dict(books.books)
 
     catalogue, books = asyncio.run(market_data())
-    portfolio = portfolio_state(ctx, books)
+    portfolio = portfolio_state(ctx, books, catalogue)
     legs = set(priced.event.condition_ids)
 
     # the strategy does not propose it
@@ -146,7 +146,7 @@ def test_no_leg_of_a_basket_with_a_leg_under_a_dollar_reaches_the_venue(
 
     # the gate refuses the basket whole when a strategy does propose it
     basket = basket_at_limits(priced, books, datetime.now(UTC))
-    decided = decide(ctx, catalogue, books, portfolio, Signals(opportunities=(basket,)))
+    decided = risk_decisions(ctx, catalogue, books, portfolio, Signals(opportunities=(basket,)))
     (decision,) = decided.decisions
     assert (decision.approved, decision.rule) == (False, "venue_rules")
     assert "executes 0.66 pUSD along the book (size x limit 1.2" in decision.reason

@@ -6,14 +6,15 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pm_lib.models import Leg, Opportunity, OrderResult, OrderStatus, RiskDecision, Side
+from pm_lib.portfolio import DayPnl, PositionValue
 from pm_lib.reporting.summary import (
-    DailyPnl,
+    DailyReport,
     RunSummary,
     daily_report_markdown,
     pnl_bar_chart,
     summary_markdown,
 )
-from pm_lib.reporting.tables import decision_rows, money, opportunity_rows, order_rows
+from pm_lib.reporting.tables import decision_rows, opportunity_rows, order_rows, plain_decimal
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -42,11 +43,11 @@ def _opportunity() -> Opportunity:
 
 
 def test_money_is_a_plain_decimal_string_without_exponent() -> None:
-    assert money(Decimal("1E-7")) == "0"
-    assert money(Decimal("0.1234567")) == "0.123457"
-    assert money(Decimal("1200.50")) == "1200.5"
-    assert money(Decimal("5"), 2) == "5"
-    assert money(None) == ""
+    assert plain_decimal(Decimal("1E-7")) == "0"
+    assert plain_decimal(Decimal("0.1234567")) == "0.123457"
+    assert plain_decimal(Decimal("1200.50")) == "1200.5"
+    assert plain_decimal(Decimal("5"), 2) == "5"
+    assert plain_decimal(None) == ""
 
 
 def test_opportunity_rows_show_legs_and_net_edge() -> None:
@@ -106,11 +107,38 @@ def test_summary_lists_stage_shares_and_kill_switch() -> None:
 
 
 def test_daily_report_accumulates_net_pnl() -> None:
-    days = [
-        DailyPnl(day=date(2026, 11, 21), realised=Decimal("2"), fees=Decimal("0.5")),
-        DailyPnl(day=date(2026, 11, 22), realised=Decimal("-1"), fees=Decimal("0.5")),
-    ]
-    text = daily_report_markdown(days, mode="paper", positions=3)
+    days = (
+        DayPnl(day=date(2026, 11, 21), realised=Decimal("2"), fees=Decimal("0.5")),
+        DayPnl(day=date(2026, 11, 22), realised=Decimal("-1"), fees=Decimal("0.5")),
+    )
+    text = daily_report_markdown(DailyReport(mode="paper", as_of=NOW, days=days))
     assert "| 2026-11-22 | 0 | -1 | 0.5 | 0 | -1.5 | 0 |" in text
     chart = pnl_bar_chart(days)
     assert "🟩" in chart and "🟥" in chart
+
+
+def test_daily_report_shows_unrealised_pnl_values_and_equity() -> None:
+    held = PositionValue(
+        token_id="9001",
+        condition_id="0xc1",
+        size=Decimal("10"),
+        cost=Decimal("5"),
+        value=Decimal("3.5"),
+        source="mark",
+        marked_at=NOW,
+    )
+    today = DayPnl(day=NOW.date(), fees=Decimal("0.1"), unrealised=Decimal("-1.5"), fills=1)
+    report = DailyReport(
+        mode="paper",
+        as_of=NOW,
+        days=(today,),
+        positions=(held,),
+        cash=Decimal("94.9"),
+        cash_source="paper ledger",
+        daily_loss_tripped_at=NOW,
+    )
+    text = daily_report_markdown(report)
+    assert "| 2026-11-23 | 1 | 0 | 0.1 | -1.5 | -1.6 | -1.6 |" in text
+    assert "Cash: 94.9 pUSD (paper ledger); equity: 98.4 pUSD" in text
+    assert "| 9001 | 10 | 5 | 3.5 | -1.5 | mark 12:00:00 |" in text
+    assert "Daily-loss breaker: tripped" in text

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pm_lib.models import Level, OrderType, ProtocolVersion, Side
+from pm_lib.portfolio import value_positions
 from pm_lib.risk import RiskContext, apply_risk, decide
 from tests.risk.scenario import context, leg, limits, opportunity
 from tests.strategy.builders import (
@@ -202,15 +203,30 @@ def test_open_order_limit_counts_only_resting_legs() -> None:
 
 def test_daily_loss_at_the_limit_blocks_buying_but_not_selling() -> None:
     # realised -90 - fees 5 + unrealised (100 sold into 0.49 bids = 49.00 - cost 100 * 0.54 =
-    # 54.00 -> -5.00) = -100.00: loss 100.00 >= 100
+    # 54.00 -> -5.00, as pm_lib.portfolio marks it) = -100.00: loss 100.00 >= 100
+    held = {"y1": position("y1", 100, "0.54")}
+    unrealised = value_positions(held, now=NOW, books=ctx().books).unrealised
     state = portfolio(
-        positions={"y1": position("y1", 100, "0.54")},
+        positions=held,
         realised_pnl_today=D(-90),
         fees_today=D(5),
+        unrealised_pnl=unrealised,
     )
     buy = decide(opportunity(), state, limits(), NOW, ctx())
     sell = opportunity(leg(size=50, limit_price="0.49", side=Side.SELL), edge="0.5")
-    assert buy.rule == "max_daily_loss" and buy.inputs["max_daily_loss.loss"] == "100.00"
+    assert buy.rule == "max_daily_loss" and D(buy.inputs["max_daily_loss.loss"]) == 100
+    assert decide(sell, state, limits(), NOW, ctx()).approved
+
+
+def test_a_tripped_daily_loss_breaker_blocks_buying_for_the_day_even_in_profit() -> None:
+    state = portfolio(
+        positions={"y1": position("y1", 100, "0.40")},
+        realised_pnl_today=D(20),
+        daily_loss_tripped_at=NOW - timedelta(hours=1),
+    )
+    buy = decide(opportunity(), state, limits(), NOW, ctx())
+    sell = opportunity(leg(size=50, limit_price="0.49", side=Side.SELL), edge="0.5")
+    assert buy.rule == "max_daily_loss" and "holds until the UTC day ends" in buy.reason
     assert decide(sell, state, limits(), NOW, ctx()).approved
 
 

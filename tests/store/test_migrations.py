@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
+from pm_lib.store import get_cursor, set_cursor
+from pm_lib.store.account import stored_balance
 from pm_lib.store.engine import (
     MIGRATIONS_DIR,
     current_revision,
     head_revision,
     make_engine,
+    session_scope,
     upgrade,
 )
 from pm_lib.store.tables import metadata
@@ -119,3 +124,24 @@ def test_two_threads_migrating_at_once_both_succeed(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert results == [head_revision(), head_revision()]
+
+
+def test_0008_moves_the_live_balance_from_its_cursor_to_a_money_column(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'balance.db'}")
+    upgrade(engine, "0007")
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    with session_scope(engine) as session:
+        set_cursor(session, "live:balance", "1234.567891", at=at)
+    upgrade(engine)
+    with session_scope(engine, read_only=True) as session:
+        assert stored_balance(session, "live") == (Decimal("1234.567891"), at)
+        assert get_cursor(session, "live:balance") is None
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+        connection.commit()
+    with session_scope(engine, read_only=True) as session:
+        assert get_cursor(session, "live:balance") == "1234.567891"
+    engine.dispose()
