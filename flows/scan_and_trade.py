@@ -42,12 +42,12 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 
-from flows.runtime import open_run, read_fair_values  # noqa: E402
+from flows.runtime import open_run, read_fair_values, retry_unless_misconfigured  # noqa: E402
 from pm_lib.models import Catalogue, PortfolioState  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.decisions import Signals, decide, find_signals, portfolio_state  # noqa: E402
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue  # noqa: E402
-from pm_lib.pipeline.records import fail_scan, finish_scan  # noqa: E402
+from pm_lib.pipeline.records import fail_run, finish_scan  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.pipeline.trading import Execution, execute_approved  # noqa: E402
@@ -80,6 +80,7 @@ _READ = {
     "retries": 3,
     "retry_delay_seconds": exponential_backoff(backoff_factor=0.5),
     "retry_jitter_factor": 0.5,
+    "retry_condition_fn": retry_unless_misconfigured,
     "cache_policy": NO_CACHE,
 }
 
@@ -231,7 +232,7 @@ async def scan_stages(
     try:
         return await _scan_stages(ctx, clock, venue, stages)
     except Exception as error:
-        fail_scan(ctx, error, clock)
+        fail_run(ctx, error, clock)
         raise
 
 

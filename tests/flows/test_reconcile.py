@@ -30,7 +30,7 @@ def test_a_reconcile_that_fails_marks_its_run_failed_with_the_error(
 ) -> None:
     monkeypatch.setenv("PM_MODE", "live")
     monkeypatch.setenv("POLYMARKET_PRIVATE_KEY", TEST_KEY)
-    down = flow_venue.venue.faults.add(kind="error", path="^/data/", status=503)
+    down = flow_venue.venue.faults.add(kind="error", path="/data/.*", status=503)
     try:
         with pytest.raises(Exception, match="503"):
             asyncio.run(reconcile(live=True))
