@@ -148,10 +148,14 @@ def redact_exception(error: BaseException) -> BaseException:
         return error
     for e in _chain(error):
         try:
-            e.args = tuple(_redact_value(a) for a in e.args)
-            for attribute in ("msg", "error_msg"):
-                if attribute in vars(e):
-                    setattr(e, attribute, _redact_value(getattr(e, attribute)))
+            args = tuple(_redact_value(a) for a in e.args)
+            if args != e.args:
+                e.args = args
+            for attribute in ("msg", "error_msg"):  # the SDK's PolyException/PolyApiException
+                value = vars(e).get(attribute)
+                masked = _redact_value(value)
+                if masked != value:
+                    setattr(e, attribute, masked)
         except Exception:  # an exception type that refuses new args keeps them
             continue
     return error
