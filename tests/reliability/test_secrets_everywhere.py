@@ -110,7 +110,11 @@ def test_the_session_reached_every_place_it_should_write_to(
             prefect.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("artifact", "log")
         )
+        quoted = prefect.execute(
+            "SELECT count(*) FROM log WHERE message LIKE '%Illegal header value%'"
+        ).fetchone()[0]
     assert artifacts >= 8 and logs >= 1
+    assert quoted >= 1, "Prefect logged the traceback quoting the refused header"
 
 
 def test_no_secret_in_output_logs_databases_or_artifacts(
