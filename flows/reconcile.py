@@ -1,7 +1,10 @@
 """reconcile: the DB against the venue. Unknown orders resolved by lookup, missed fills adopted.
 
 Runs every 5 minutes (prefect.yaml) and on demand (`pm-agent reconcile`). It never places an
-order: it only reads the venue and corrects pm-agent's records, so its read task may retry.
+order: it only reads the venue and corrects pm-agent's records, so its read task may retry
+(never on a ``ConfigurationError``). A run whose arming is wrong refuses before it starts
+(``flows.runtime.open_run``); a reconcile that fails closes its run row as failed, with the
+error, before the error goes on.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from prefect.artifacts import acreate_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
 
-from flows.runtime import open_run  # noqa: E402
+from flows.runtime import open_run, retry_unless_misconfigured  # noqa: E402
 from pm_lib.execution.reconcile import ReconcileReport  # noqa: E402
 from pm_lib.execution.reconcile import reconcile as reconcile_account  # noqa: E402
 from pm_lib.pipeline.context import RunContext  # noqa: E402
+from pm_lib.pipeline.records import fail_run  # noqa: E402
 from pm_lib.reporting.tables import plain_decimal  # noqa: E402
 from pm_lib.store.engine import session_scope  # noqa: E402
 from pm_lib.store.runs import finish_run  # noqa: E402
@@ -33,6 +37,7 @@ __all__ = ["reconcile"]
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=1),
     retry_jitter_factor=0.5,
+    retry_condition_fn=retry_unless_misconfigured,
     timeout_seconds=300,
     cache_policy=NO_CACHE,
 )
@@ -65,7 +70,11 @@ def _markdown(report: ReconcileReport) -> str:
 async def reconcile(live: bool = False) -> dict[str, Any]:
     """Reconcile the paper account, or the live one when ``live`` arms it (PM_MODE=live)."""
     ctx = open_run("reconcile", live=live)
-    report = reconcile_task(ctx)
+    try:
+        report = reconcile_task(ctx)
+    except Exception as error:
+        fail_run(ctx, error)
+        raise
     with session_scope(ctx.engine) as session:
         finish_run(session, ctx.run_id, status="completed", finished_at=ctx.now())
     await acreate_markdown_artifact(_markdown(report), key="reconcile", description="Reconcile")

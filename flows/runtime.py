@@ -11,14 +11,21 @@ from prefect.runtime import flow_run
 from prefect.variables import Variable
 from sqlalchemy.engine import Engine
 
-from pm_lib.execution.factory import live_credentials
+from pm_lib.execution.factory import run_credentials
 from pm_lib.pipeline.context import RunContext, new_run_id
 from pm_lib.settings import Settings
 from pm_lib.store.engine import make_engine, session_scope, upgrade
 from pm_lib.store.runs import start_run
 from pm_lib.venue.errors import ConfigurationError
 
-__all__ = ["next_run", "open_run", "read_fair_values", "run_settings", "store_engine"]
+__all__ = [
+    "next_run",
+    "open_run",
+    "read_fair_values",
+    "retry_unless_misconfigured",
+    "run_settings",
+    "store_engine",
+]
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -57,14 +64,15 @@ def open_run(
     strategies: Sequence[str] | None = None,
     limits: Mapping[str, Any] | None = None,
 ) -> RunContext:
-    """Start a run: validate settings, refuse an armed live run that cannot trade, store the row.
+    """Start a run: validate settings, refuse a run whose arming is wrong, store the row.
 
-    An armed run (``live=True``) with ``PM_MODE`` not live, or without loadable credentials,
-    raises ``ConfigurationError`` here, before anything is fetched or sent.
+    A run whose mode and arming disagree (``PM_MODE=live`` without ``live``, ``live`` with
+    ``PM_MODE=paper``), or an armed one whose credentials are missing or malformed, raises
+    ``ConfigurationError`` here, before anything is fetched or stored: a misconfigured
+    scheduled deployment fails its first run instead of scanning without being able to trade.
     """
     settings = run_settings(strategies, limits)
-    if live:
-        live_credentials(settings, live_armed=True)
+    run_credentials(settings, live_armed=live)
     engine = store_engine(settings)
     flow_run_id = flow_run.get_id()
     ctx = RunContext(
@@ -76,6 +84,12 @@ def open_run(
         flow_run_id=str(flow_run_id) if flow_run_id else None,
     )
     return _started(ctx)
+
+
+def retry_unless_misconfigured(task: Any, task_run: Any, state: Any) -> bool:
+    """A task's ``retry_condition_fn``: retry anything but a ``ConfigurationError``, which
+    fails the same way every time (a retry would only delay the refusal)."""
+    return not isinstance(getattr(state, "data", None), ConfigurationError)
 
 
 def next_run(ctx: RunContext) -> RunContext:

@@ -14,6 +14,11 @@ Sources, in the order ``load_credentials`` tries them:
 Secrets are ``SecretStr`` and print as ``**********``. Validation messages name the variable and
 the rule it broke, never the value; exceptions are raised ``from None`` so no chained pydantic or
 eth-account error carries the value either. Nothing here logs.
+
+A value with a control character (a newline, a tab, ...) is refused: the HTTP library would
+refuse it as a header value and quote it in its error. Every credential value read here (refused
+ones included) or built (derived API credentials) is remembered by ``pm_lib.redaction``, which
+masks it in SDK/HTTP errors and in every log record of the process.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 from eth_account import Account
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from pm_lib.redaction import has_control_character, remember
 from pm_lib.venue.errors import ConfigurationError
 
 __all__ = [
@@ -65,6 +71,9 @@ class ApiCredentials(BaseModel):
     secret: SecretStr
     passphrase: SecretStr
 
+    def model_post_init(self, context: Any, /) -> None:
+        remember(s.get_secret_value() for s in (self.api_key, self.secret, self.passphrase))
+
     def __str__(self) -> str:
         return "ApiCredentials(api_key=**********, secret=**********, passphrase=**********)"
 
@@ -80,6 +89,9 @@ class Credentials(BaseModel):
     api: ApiCredentials | None = None
     funder: str | None = None
     signature_type: int = 0
+
+    def model_post_init(self, context: Any, /) -> None:
+        remember([self.private_key.get_secret_value()])
 
     @property
     def address(self) -> str:
@@ -110,6 +122,11 @@ def _text(source: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
+    if has_control_character(text):
+        raise ConfigurationError(
+            f"{name} contains a control character (a newline, tab or similar): "
+            "set it to the one-line value alone"
+        )
     return text or None
 
 
@@ -177,6 +194,7 @@ def credentials_from_mapping(source: Mapping[str, Any]) -> Credentials:
 
     Raises ``ConfigurationError`` naming the variable and the rule, never the value.
     """
+    remember(str(source.get(name) or "") for name in (PRIVATE_KEY, *API_CREDENTIAL_VARIABLES))
     private_key = _private_key(source)
     signature_type = _signature_type(source)
     return Credentials(

@@ -3,6 +3,8 @@
 Live needs all three of: ``PM_MODE=live`` in the settings, an explicit arming for this run
 (``--live`` / ``live=True``), and credentials that load and validate. Each missing catch has its
 own message, so an operator sees exactly which one held. Paper never needs credentials.
+``run_credentials`` is the one check; flows call it when a run starts (``flows.runtime.open_run``)
+so a misconfigured run refuses before it scans, and ``make_executor`` calls it again.
 """
 
 from __future__ import annotations
@@ -22,28 +24,32 @@ __all__ = [
     "ARMED_IN_PAPER_MODE",
     "LIVE_NOT_ARMED",
     "NO_CREDENTIALS",
-    "live_credentials",
     "make_executor",
+    "run_credentials",
 ]
 
 ARMED_IN_PAPER_MODE = (
-    "live trading was armed for this run but PM_MODE is 'paper': set PM_MODE=live to trade live"
+    "live trading was armed for this run but PM_MODE is 'paper': set PM_MODE=live to trade "
+    "live, or run without --live (live=False)"
 )
 LIVE_NOT_ARMED = (
-    "PM_MODE=live but this run is not armed: pass --live (live=True) to trade live; "
-    "nothing was sent"
+    "PM_MODE=live but this run is not armed: pass --live (live=True) to trade live, or set "
+    "PM_MODE=paper; nothing was sent"
 )
 NO_CREDENTIALS = "live trading needs credentials, and they did not load"
 
 
-def live_credentials(
+def run_credentials(
     settings: Settings,
     *,
     live_armed: bool,
     credentials: Credentials | None = None,
     environ: Mapping[str, str] | None = None,
-) -> Credentials:
-    """The credentials of an armed live run, or ``ConfigurationError`` naming the missing catch."""
+) -> Credentials | None:
+    """``None`` for a paper run, the credentials of an armed live run, or ``ConfigurationError``
+    naming the catch that held (mode and arming disagree, credentials missing or malformed)."""
+    if settings.mode == "paper" and not live_armed:
+        return None
     if settings.mode != "live":
         raise ConfigurationError(ARMED_IN_PAPER_MODE)
     if not live_armed:
@@ -76,7 +82,10 @@ def make_executor(
     them); ``book_source`` fetches books paper was not given. ``run_id`` scopes intent keys;
     ``flow_run_id`` (the Prefect flow run) is stored with every intent and fill it writes.
     """
-    if settings.mode == "paper" and not live_armed:
+    keys = run_credentials(
+        settings, live_armed=live_armed, credentials=credentials, environ=environ
+    )
+    if keys is None:
         from pm_lib.execution.paper import PaperExecutor
 
         return PaperExecutor(
@@ -88,9 +97,6 @@ def make_executor(
             flow_run_id=flow_run_id,
             clock=clock,
         )
-    keys = live_credentials(
-        settings, live_armed=live_armed, credentials=credentials, environ=environ
-    )
     from pm_lib.execution.live import LiveExecutor
 
     return LiveExecutor.connect(

@@ -11,6 +11,7 @@ from pm_lib.pipeline.market_data import CatalogueLoad
 from pm_lib.pipeline.report import ScanReport
 from pm_lib.pipeline.trading import Execution
 from pm_lib.portfolio import total_cost_basis
+from pm_lib.redaction import redact
 from pm_lib.reporting.summary import RunSummary
 from pm_lib.store.engine import session_scope
 from pm_lib.store.runs import finish_run
@@ -21,7 +22,7 @@ _log = logging.getLogger(__name__)
 # The run row keeps the start of a long error message (a chained or wrapped one can be long).
 _ERROR_CHARS = 500
 
-__all__ = ["fail_scan", "finish_scan", "summarise"]
+__all__ = ["fail_run", "finish_scan", "summarise"]
 
 
 def summarise(
@@ -96,13 +97,15 @@ def finish_scan(
     )
 
 
-def fail_scan(ctx: RunContext, error: Exception, clock: StageClock) -> None:
-    """Close the run row as ``failed`` with the error and the stages that finished.
+def fail_run(ctx: RunContext, error: Exception, clock: StageClock | None = None) -> None:
+    """Close the run row (a scan's, a reconcile's) as ``failed`` with the error, credentials
+    masked (``pm_lib.redaction``), and the stages that finished (``clock``).
 
     Best effort: the caller re-raises ``error`` whatever happens here, so a store that is down
-    too is logged, never allowed to hide why the scan failed.
+    too is logged, never allowed to hide why the run failed.
     """
-    message = f"{type(error).__name__}: {error}"[:_ERROR_CHARS]
+    message = redact(f"{type(error).__name__}: {error}")[:_ERROR_CHARS]
+    timings = None if clock is None else {k: str(v) for k, v in clock.seconds.items()}
     try:
         with session_scope(ctx.engine) as session:
             finish_run(
@@ -110,7 +113,7 @@ def fail_scan(ctx: RunContext, error: Exception, clock: StageClock) -> None:
                 ctx.run_id,
                 status="failed",
                 error=message,
-                stage_timings={k: str(v) for k, v in clock.seconds.items()},
+                stage_timings=timings,
                 finished_at=ctx.now(),
             )
     except Exception:

@@ -23,7 +23,7 @@ from pm_lib.models import Catalogue, PortfolioState
 from pm_lib.pipeline.context import RunContext, StageClock
 from pm_lib.pipeline.decisions import Signals, find_signals, portfolio_state, risk_decisions
 from pm_lib.pipeline.market_data import CatalogueLoad, load_books, load_market_catalogue
-from pm_lib.pipeline.records import fail_scan, finish_scan
+from pm_lib.pipeline.records import fail_run, finish_scan
 from pm_lib.pipeline.report import ScanReport
 from pm_lib.pipeline.trading import Execution, execute_approved
 from pm_lib.venue.books import BookBatch
@@ -176,7 +176,7 @@ async def run_scan(
     try:
         return await _run_stages(ctx, venue, runner, clock, fair_values, hooks or ScanHooks())
     except Exception as error:
-        fail_scan(ctx, error, clock)
+        fail_run(ctx, error, clock)
         raise
 
 

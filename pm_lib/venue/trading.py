@@ -60,6 +60,7 @@ from pm_lib.book_math import (
     to_micro_units,
 )
 from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
+from pm_lib.redaction import redact_exception
 from pm_lib.venue.errors import (
     BadVenueData,
     InsufficientFunds,
@@ -167,7 +168,13 @@ def _retry_after(e: PolyApiException) -> float | None:
 
 
 def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
-    """The ``pm_lib.venue.errors`` exception for an SDK/httpx failure of ``action``."""
+    """The ``pm_lib.venue.errors`` exception for an SDK/httpx failure of ``action``.
+
+    ``e`` and every exception chained under it are scrubbed of credentials first (the HTTP
+    library quotes an illegal header value): the message built here, and any traceback of the
+    error raised ``from e``, never carry one (``pm_lib.redaction``).
+    """
+    redact_exception(e)
     if isinstance(e, PolyApiException):
         status = e.status_code
         text = _error_text(e)

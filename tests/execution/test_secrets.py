@@ -9,15 +9,18 @@ and the CLI output are searched for the secrets.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
+import traceback
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from pm_lib.auth import credentials_from_mapping
+from pm_lib.auth import ApiCredentials, Credentials, credentials_from_mapping, load_credentials
 from pm_lib.cli import app
 from pm_lib.execution.factory import make_executor
 from pm_lib.execution.live import LiveExecutor
@@ -25,8 +28,8 @@ from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderType, Side
 from pm_lib.settings import Settings, get_settings
 from pm_lib.sim.server import RunningVenue
-from pm_lib.venue.errors import ConfigurationError
-from pm_lib.venue.trading import derive_api_credentials
+from pm_lib.venue.errors import ConfigurationError, VenueError
+from pm_lib.venue.trading import TradingClient, derive_api_credentials, install_http_client
 from tests.execution.builders import request
 from tests.execution.emulator import COND, FEES, KEY, YES, control
 
@@ -101,3 +104,77 @@ def test_no_secret_reaches_logs_rows_errors_or_cli_output(
     assert "RemoteProtocolError" in everything or "no response" in everything  # faults ran
     leaked = [s for s in secrets if s in everything]
     assert leaked == []
+
+
+# --- credentials with control characters (a passphrase with a newline was quoted by the HTTP
+# library in SDK log lines, the traceback and Prefect's log table) --------------------------
+
+CONTROL_CHARACTERS = ["\n", "\r\n", "\t", "\x1b", "\x7f", "\x85", "\u2028"]
+
+
+@pytest.mark.parametrize(
+    "name", ["POLYMARKET_API_KEY", "POLYMARKET_SECRET", "POLYMARKET_PASSPHRASE"]
+)
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=repr)
+def test_a_credential_with_a_control_character_is_refused_naming_the_variable_not_the_value(
+    name: str, char: str
+) -> None:
+    environ = {"POLYMARKET_PRIVATE_KEY": KEY, **MARKERS, name: f"ctl-head-3f9a{char}ctl-tail-8b2c"}
+
+    with pytest.raises(ConfigurationError) as refused:
+        load_credentials(environ)
+
+    message = str(refused.value)
+    assert name in message and "control character" in message
+    assert "ctl-head" not in message and "ctl-tail" not in message and "\n" not in message
+    error = refused.value
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+
+
+def test_an_sdk_error_quoting_a_credential_is_scrubbed_from_logs_and_raised_errors(
+    live_settings: Settings, credentials: Credentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Credentials that did not come through ``load_credentials`` (derived, or built in code)
+    are scrubbed too: the HTTP layer quotes an illegal header value in its error, the SDK logs
+    that error at ERROR and chains it under its own."""
+    caplog.set_level(logging.DEBUG)
+    install_http_client(live_settings.http_timeout_seconds)
+    api = derive_api_credentials(live_settings.clob_url, live_settings.chain_id, credentials)
+    pieces = ("ctl-pass-93e1d0", "ctl-tail-55b7a2")
+    broken = ApiCredentials(
+        api_key=api.api_key, secret=api.secret, passphrase=SecretStr("\n".join(pieces))
+    )
+    client = TradingClient(
+        live_settings.clob_url, live_settings.chain_id, credentials.with_api(broken)
+    )
+    errors: list[BaseException] = []
+    for call in (client.open_orders, lambda: client.cancel("0x" + "ab" * 32)):
+        with pytest.raises(VenueError) as failed:
+            call()
+        errors.append(failed.value)
+
+    texts = ["".join(traceback.format_exception(e)) for e in errors]
+    texts += [str(e) for e in errors] + [repr(e) for e in errors]
+    texts += [logging.Formatter().format(r) for r in caplog.records]
+    everything = "\n".join(texts)
+    assert "Illegal header value" in everything, "the HTTP layer refused the header"
+    assert [p for p in pieces if p in everything or p.upper() in everything] == []
+
+
+def test_every_logger_writes_a_loaded_secret_masked(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "redact-me-6d1e90aa"
+    credentials_from_mapping(
+        {"POLYMARKET_PRIVATE_KEY": KEY, **MARKERS, "POLYMARKET_API_KEY": secret}
+    )
+
+    for name in ("py_clob_client_v2.http_helpers.helpers", "hpack.hpack", "httpcore.http11"):
+        logging.getLogger(name).error("header value %r (%s)", secret.encode(), secret)
+    logging.warning("root logger: %s", json.dumps({"key": secret}))
+    try:
+        raise ValueError(f"quoted {secret!r}") from OSError(secret.upper())
+    except ValueError:
+        logging.getLogger("anything").exception("failed")
+
+    assert "header value" in caplog.text and "failed" in caplog.text
+    assert secret not in caplog.text and secret.upper() not in caplog.text

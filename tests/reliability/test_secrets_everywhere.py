@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -28,9 +29,14 @@ pytestmark = pytest.mark.skipif(
 
 def spellings(secret: str) -> list[str]:
     """How a secret could show up: as is, without ``0x``, in either case; for a private key
-    also every 24-character run of it (a truncated or partly masked key is still a leak)."""
+    also every 24-character run of it (a truncated or partly masked key is still a leak); for
+    one with control characters also quoted (``repr``, as bytes) and each piece between them
+    (a log line may be split there)."""
     bare = secret.removeprefix("0x")
     runs = [bare[i : i + 24] for i in range(len(bare) - 23)] if len(bare) == 64 else [bare]
+    if any(ch in bare for ch in "\t\r\n"):
+        pieces = [p for p in re.split(r"[\t\r\n]+", bare) if len(p) >= 8]
+        runs += [repr(bare)[1:-1], repr(bare.encode())[2:-1], *pieces]
     return sorted({secret, *runs, *(r.upper() for r in runs), *(r.lower() for r in runs)})
 
 
@@ -43,6 +49,16 @@ def leaks(places: dict[str, bytes], secrets: list[str]) -> list[tuple[str, str]]
         for place, data in places.items()
         if spelling.encode() in data
     ]
+
+
+def test_a_secret_with_a_newline_is_found_quoted_or_in_pieces() -> None:
+    secret = "ctl-pass-93e1d0\nctl-pass-tail-55b7a2"
+    places = {
+        "quoted": b"Illegal header value b'ctl-pass-93e1d0\\nctl-pass-tail-55b7a2'",
+        "split": b"...ctl-pass-93e1d0\n",
+        "clean": b"Illegal header value b'**********'",
+    }
+    assert {place for place, _ in leaks(places, [secret])} == {"quoted", "split"}
 
 
 def test_a_leaked_piece_of_a_key_is_found_in_any_case() -> None:
@@ -85,13 +101,20 @@ def test_the_session_reached_every_place_it_should_write_to(
     assert "Unauthorized" in output  # the marker API credentials were sent and refused
     assert "no response" in output and '"status": "MATCHED"' in output  # faults, then trades
     assert "refused: live trading needs credentials" in output  # the truncated key
+    for name in ("POLYMARKET_API_KEY", "POLYMARKET_SECRET", "POLYMARKET_PASSPHRASE"):
+        assert f"{name} contains a control character" in output  # refused when loaded
+    assert "Illegal header value" in output  # sent past the loader: refused by the HTTP layer
     assert {"demo/pm_agent.db", "live/pm_agent.db", "pm-agent.log"} <= set(written_files(work))
     with sqlite3.connect(work / "prefect" / "prefect.db") as prefect:
         artifacts, logs = (
             prefect.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("artifact", "log")
         )
+        quoted = prefect.execute(
+            "SELECT count(*) FROM log WHERE message LIKE '%Illegal header value%'"
+        ).fetchone()[0]
     assert artifacts >= 8 and logs >= 1
+    assert quoted >= 1, "Prefect logged the traceback quoting the refused header"
 
 
 def test_no_secret_in_output_logs_databases_or_artifacts(
