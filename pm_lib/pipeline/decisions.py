@@ -24,8 +24,9 @@ from pm_lib.portfolio import record_valuation
 from pm_lib.risk import RiskContext, RiskLimits, apply_risk
 from pm_lib.store.account import record_balance
 from pm_lib.store.engine import session_scope
-from pm_lib.store.signals import record_decisions, record_opportunities
+from pm_lib.store.signals import record_decisions, record_opportunities, record_refusals
 from pm_lib.strategy.fair_values import parse_fair_values
+from pm_lib.strategy.negrisk import REFUSED_BASKET
 from pm_lib.strategy.registry import build_strategies, find_opportunities
 
 __all__ = ["Signals", "find_signals", "portfolio_state", "risk_decisions"]
@@ -81,14 +82,17 @@ def find_signals(
     portfolio: PortfolioState,
     fair_values: Mapping[str, str] | None = None,
 ) -> Signals:
-    """Run the configured strategies (pure) and store every opportunity they propose."""
+    """Run the configured strategies (pure) and store every opportunity they propose, and every
+    basket refused because its outcome set could not be trusted (``basket_refusal``)."""
     values: dict[str, Decimal] | None = (
         parse_fair_values(fair_values) if fair_values is not None else None
     )
     strategies = build_strategies(ctx.settings, values)
     found = find_opportunities(catalogue, books, portfolio, strategies, ctx.now())
+    refused = [item for item in found.skipped if item.kind == REFUSED_BASKET]
     with session_scope(ctx.engine) as session:
         record_opportunities(session, ctx.run_id, ctx.flow_run_id, found.opportunities)
+        record_refusals(session, ctx.mode, ctx.run_id, refused, ctx.now())
     return Signals(opportunities=found.opportunities, skipped=found.skipped)
 
 

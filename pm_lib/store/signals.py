@@ -7,25 +7,29 @@ Both are written in bulk and idempotently (a retried task stores nothing twice):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pm_lib.models import Leg, Opportunity, RiskDecision
+from pm_lib.models import Leg, Opportunity, RiskDecision, SkippedItem
 from pm_lib.store.dialect import conflict_insert
-from pm_lib.store.tables import OpportunityRecord, RiskDecisionRecord
+from pm_lib.store.tables import BasketRefusalRecord, OpportunityRecord, RiskDecisionRecord
 
 __all__ = [
+    "basket_refusals",
     "decisions_for_run",
     "opportunities_for_run",
     "record_decisions",
     "record_opportunities",
+    "record_refusals",
 ]
 
 _OPPORTUNITY = OpportunityRecord.__table__  # type: ignore[attr-defined]
 _DECISION = RiskDecisionRecord.__table__  # type: ignore[attr-defined]
+_REFUSAL = BasketRefusalRecord.__table__  # type: ignore[attr-defined]
 _LEGS = TypeAdapter(tuple[Leg, ...])
 
 
@@ -126,3 +130,44 @@ def decisions_for_run(session: Session, run_id: str) -> list[RiskDecision]:
         )
         for r in records
     ]
+
+
+def record_refusals(
+    session: Session, mode: str, run_id: str, refused: Sequence[SkippedItem], at: datetime
+) -> None:
+    """Store each refused basket (one row per event: latest reason, first/last seen, count)."""
+    rows = [
+        {
+            "mode": mode,
+            "ident": item.ident,
+            "reason": item.reason,
+            "first_seen_at": at,
+            "last_seen_at": at,
+            "last_run_id": run_id,
+            "times": 1,
+        }
+        for item in {i.ident: i for i in refused}.values()
+    ]
+    if not rows:
+        return
+    insert = conflict_insert(session, _REFUSAL)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["mode", "ident"],
+            set_={
+                "reason": insert.excluded.reason,
+                "last_seen_at": insert.excluded.last_seen_at,
+                "last_run_id": insert.excluded.last_run_id,
+                "times": _REFUSAL.c.times + 1,
+            },
+        ),
+        rows,
+    )
+
+
+def basket_refusals(session: Session, mode: str) -> list[dict[str, Any]]:
+    """The stored refusals of ``mode``, most recently seen first."""
+    rows = session.execute(
+        select(_REFUSAL).where(_REFUSAL.c.mode == mode).order_by(_REFUSAL.c.last_seen_at.desc())
+    )
+    return [dict(r._mapping) for r in rows]

@@ -21,6 +21,7 @@ from pm_lib.store.types import Money, Price, UTCDateTime
 
 __all__ = [
     "AccountBalanceRecord",
+    "BasketRefusalRecord",
     "BudgetLock",
     "BudgetReservationRecord",
     "CatalogueEvent",
@@ -393,3 +394,23 @@ class AccountBalanceRecord(SQLModel, table=True):
     mode: str = Field(primary_key=True)
     balance: Decimal = Field(sa_type=Money)
     read_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- 0010 refused baskets (pm_lib.store.signals.record_refusals) ------------------------------
+
+
+class BasketRefusalRecord(SQLModel, table=True):
+    """An event whose basket a strategy refused because its outcome set cannot be trusted (the
+    sources disagree, it may gain outcomes, an outcome lacks a trusted book): one row per
+    mode, strategy item kind and event, with the latest reason and when it was first and last
+    seen (a loop refusing the same event every scan updates one row)."""
+
+    __tablename__ = "basket_refusal"
+
+    mode: str = Field(primary_key=True)
+    ident: str = Field(primary_key=True)
+    reason: str
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_run_id: str
+    times: int

@@ -53,7 +53,20 @@ from pm_lib.strategy.base import (
 )
 from pm_lib.strategy.basket import BasketFill, BasketLeg, fill_basket
 
-__all__ = ["NegRiskArbitrage", "group_members"]
+__all__ = ["REFUSED_BASKET", "NegRiskArbitrage", "group_members"]
+
+REFUSED_BASKET = "refused_basket"
+"""The ``SkippedItem`` kind of an event whose basket is refused because its outcome set cannot
+be trusted (the sources disagree, it may gain outcomes, or an outcome lacks a trusted book);
+stored (``pm_lib.store.signals.record_refusals``), unlike routine skips."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Skip:
+    """Why an event gives no opportunity; ``refused``: its outcome set cannot be trusted."""
+
+    reason: str
+    refused: bool = False
 
 
 def group_members(markets: Iterable[Market]) -> dict[str, frozenset[str]]:
@@ -88,10 +101,11 @@ class NegRiskArbitrage:
             if not event.neg_risk:
                 continue
             outcome = self._evaluate(event, by_condition, groups, books, now)
-            if isinstance(outcome, str):
+            if isinstance(outcome, _Skip):
+                kind = REFUSED_BASKET if outcome.refused else "event"
                 skipped.append(
                     SkippedItem(
-                        kind="event", ident=event.event_id, reason=f"{self.name}: {outcome}"
+                        kind=kind, ident=event.event_id, reason=f"{self.name}: {outcome.reason}"
                     )
                 )
             elif outcome is not None:
@@ -105,43 +119,51 @@ class NegRiskArbitrage:
         groups: Mapping[str, frozenset[str]],
         books: Mapping[str, OrderBook],
         now: datetime,
-    ) -> list[tuple[Market, OrderBook]] | str:
+    ) -> list[tuple[Market, OrderBook]] | _Skip:
         """Every outcome's market and YES book, or why the set is not complete and tradable."""
         if event.neg_risk_augmented:
-            return "augmented neg-risk event: outcomes may be added (placeholder legs)"
+            return _Skip("augmented neg-risk event: outcomes may be added (placeholder legs)", True)
         if event.closed:
-            return "event is closed"
+            return _Skip("event is closed")
         if len(event.market_condition_ids) < 2:
-            return f"only {len(event.market_condition_ids)} market(s) listed for the event"
+            return _Skip(f"only {len(event.market_condition_ids)} market(s) listed for the event")
         group = event.neg_risk_market_id
         if not group:
-            return "no negRiskMarketID on the event: its outcome set cannot be cross-checked"
+            return _Skip(
+                "no negRiskMarketID on the event: its outcome set cannot be cross-checked", True
+            )
         unlisted = sorted(groups.get(group, frozenset()) - set(event.market_condition_ids))
         if unlisted:
-            return (
+            return _Skip(
                 f"incomplete outcome set: the catalogue holds {len(unlisted)} market(s) under "
-                f"negRiskMarketID {group} that the event does not list: {', '.join(unlisted)}"
+                f"negRiskMarketID {group} that the event does not list: {', '.join(unlisted)}",
+                True,
             )
         members: list[tuple[Market, OrderBook]] = []
         for condition_id in event.market_condition_ids:
             market = by_condition.get(condition_id)
             if market is None:
-                return f"incomplete outcome set: market {condition_id} is not in the catalogue"
+                return _Skip(
+                    f"incomplete outcome set: market {condition_id} is not in the catalogue", True
+                )
             if market.neg_risk_market_id != group:
-                return (
+                return _Skip(
                     f"incomplete outcome set: market {condition_id} is listed by the event but "
-                    f"carries negRiskMarketID {market.neg_risk_market_id}, not {group}"
+                    f"carries negRiskMarketID {market.neg_risk_market_id}, not {group}",
+                    True,
                 )
             problem = market_problem(market)
             if problem:
-                return f"incomplete outcome set: {problem}"
+                return _Skip(f"incomplete outcome set: {problem}", True)
             if not market.is_binary:
-                return f"market {condition_id} has {len(market.outcomes)} outcomes, not YES/NO"
+                return _Skip(
+                    f"market {condition_id} has {len(market.outcomes)} outcomes, not YES/NO", True
+                )
             token_id = market.yes.token_id
             book = books.get(token_id)
             problem = book_problem(book, token_id, now, self.params.max_book_age)
             if problem or book is None:
-                return problem or f"no book for token {token_id}"
+                return _Skip(problem or f"no book for token {token_id}", True)
             members.append((market, book))
         return members
 
@@ -152,9 +174,9 @@ class NegRiskArbitrage:
         groups: Mapping[str, frozenset[str]],
         books: Mapping[str, OrderBook],
         now: datetime,
-    ) -> Opportunity | str | None:
+    ) -> Opportunity | _Skip | None:
         members = self._outcome_set(event, by_condition, groups, books, now)
-        if isinstance(members, str):
+        if isinstance(members, _Skip):
             return members
         if any(not book.asks for _, book in members):
             return None  # an outcome has no sellers: nothing to buy, not an error
@@ -177,7 +199,7 @@ class NegRiskArbitrage:
             self.params.min_marketable_notional,
         )
         if isinstance(fill, str):
-            return fill
+            return _Skip(fill)
         group = event.neg_risk_market_id or event.event_id
         order_legs = tuple(
             Leg(

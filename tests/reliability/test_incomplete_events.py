@@ -27,6 +27,7 @@ from pm_lib.sim.server import RunningVenue, running_venue
 from pm_lib.sim.state import SimEvent
 from pm_lib.sim.venue import SimConfig, SimVenue
 from pm_lib.store import intents_by_status, make_engine, session_scope, upgrade
+from pm_lib.store.signals import basket_refusals
 from pm_lib.strategy import NegRiskArbitrage
 from tests.reliability.scan import ScanOutcome, open_context, run_scan
 from tests.strategy.builders import params, portfolio
@@ -80,7 +81,7 @@ def spoiled() -> Iterator[Spoiled]:
         yield Spoiled(running, event, favourite, clean)
 
 
-def scan(spoiled: Spoiled) -> tuple[ScanOutcome, set[str]]:
+def scan(spoiled: Spoiled) -> tuple[ScanOutcome, set[str], list[dict[str, object]]]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'pm.db'}"
         engine = make_engine(url)
@@ -96,8 +97,9 @@ def scan(spoiled: Spoiled) -> tuple[ScanOutcome, set[str]]:
         outcome = run_scan(open_context(config, engine, live=False))
         with session_scope(engine, read_only=True) as session:
             traded = {r.condition_id for r in intents_by_status(session, list(OrderStatus))}
+            refusals = basket_refusals(session, "paper")
         engine.dispose()
-    return outcome, traded
+    return outcome, traded, refusals
 
 
 def test_the_emulator_leaves_the_favourite_out_of_the_event_only(spoiled: Spoiled) -> None:
@@ -115,7 +117,7 @@ def test_the_emulator_leaves_the_favourite_out_of_the_event_only(spoiled: Spoile
 def test_a_basket_without_the_favourite_is_refused_and_the_scan_goes_on(
     spoiled: Spoiled,
 ) -> None:
-    outcome, traded = scan(spoiled)
+    outcome, traded, refusals = scan(spoiled)
     legs = set(spoiled.event.condition_ids)
     catalogue = outcome.loaded.catalogue
     assert spoiled.favourite in catalogue.market_by_condition()  # the catalogue holds it
@@ -128,4 +130,7 @@ def test_a_basket_without_the_favourite_is_refused_and_the_scan_goes_on(
     found = NegRiskArbitrage(params()).find(catalogue, outcome.books.books, portfolio(), now)
     (reason,) = [s.reason for s in found.skipped if s.ident == spoiled.event.event_id]
     assert f"the event does not list: {spoiled.favourite}" in reason
+    # ... and it is stored, once per event, with that reason
+    (stored,) = [r for r in refusals if r["ident"] == spoiled.event.event_id]
+    assert stored["reason"] == reason and stored["times"] == 1
     assert set(spoiled.clean.condition_ids) <= traded  # the clean basket still trades

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from pm_lib.models import SkippedItem
 from pm_lib.store.engine import session_scope
 from pm_lib.store.runs import start_run
 from pm_lib.store.signals import (
+    basket_refusals,
     decisions_for_run,
     opportunities_for_run,
     record_decisions,
     record_opportunities,
+    record_refusals,
 )
 from tests.store.samples import NOW, decision, opportunity
 
@@ -76,3 +81,17 @@ def test_recording_a_decision_twice_keeps_the_first(engine: Engine, run_id: str)
         record_decisions(session, run_id, None, [decision(approved=False)])
     with session_scope(engine) as session:
         assert [d.approved for d in decisions_for_run(session, run_id)] == [True]
+
+
+def test_a_basket_refused_every_scan_is_one_row_with_its_latest_reason(engine: Engine) -> None:
+    first = SkippedItem(kind="refused_basket", ident="ev-1", reason="negrisk: no book for t1")
+    later = SkippedItem(kind="refused_basket", ident="ev-1", reason="negrisk: incomplete set")
+    with session_scope(engine) as session:
+        record_refusals(session, "paper", "run-1", [first], NOW)
+    with session_scope(engine) as session:
+        record_refusals(session, "paper", "run-2", [later, later], NOW + timedelta(seconds=5))
+    with session_scope(engine) as session:
+        (row,) = basket_refusals(session, "paper")
+        assert basket_refusals(session, "live") == []
+    assert row["reason"] == later.reason and row["times"] == 2 and row["last_run_id"] == "run-2"
+    assert row["first_seen_at"] == NOW and row["last_seen_at"] == NOW + timedelta(seconds=5)
