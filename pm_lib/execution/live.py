@@ -186,8 +186,6 @@ class LiveExecutor:
         key = signed.request.intent_key
         if ack.status is None:
             return self._resolve(key, keep_alive=True)
-        if ack.status is OrderStatus.LIVE:
-            self.heartbeat.start()
         note = None
         try:
             self._fills.store(self._fills.fetch(ack.trade_ids))
@@ -200,9 +198,15 @@ class LiveExecutor:
             filled = ack.taking_amount if request.side is Side.BUY else ack.making_amount
         status = ack.status
         got = filled if filled is not None else sum((f.size for f in made if counts(f)), ZERO)
-        if request.order_type is OrderType.FAK and status is OrderStatus.MATCHED:
-            # The venue says "matched" for a partly filled FAK; the rest was killed.
-            status = OrderStatus.MATCHED if got >= request.size else OrderStatus.CANCELED
+        if status is OrderStatus.MATCHED and request.order_type is not OrderType.FOK:
+            # "matched" means something traded, not everything: a FAK's rest was killed, a
+            # marketable GTC/GTD's rest now rests on the book (open, its filled part kept; an
+            # unread count leaves it open too, for the lookup to settle).
+            rests = request.order_type in (OrderType.GTC, OrderType.GTD)
+            if got < request.size or (rests and filled is None and not made):
+                status = OrderStatus.LIVE if rests else OrderStatus.CANCELED
+        if status is OrderStatus.LIVE:
+            self.heartbeat.start()
         return self._settle(key, status, filled=filled, fills_made=made, error=note, raw=ack)
 
     def _settle(
