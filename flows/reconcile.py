@@ -40,7 +40,7 @@ def reconcile_task(ctx: RunContext) -> ReconcileReport:
     """Compare the stored orders, fills and balance with the venue's, and correct the DB."""
     executor = ctx.executor()
     try:
-        return reconcile_account(executor, ctx.engine)
+        return reconcile_account(executor, ctx.engine, settings=ctx.settings)
     finally:
         executor.close()
 

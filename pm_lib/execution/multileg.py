@@ -46,7 +46,7 @@ from pm_lib.store import (
     session_scope,
 )
 
-__all__ = ["BasketOutcome", "execute_opportunity", "order_requests", "unwind_limit"]
+__all__ = ["BasketOutcome", "execute_opportunity", "order_requests", "sell_back", "unwind_limit"]
 
 
 @dataclass(frozen=True)
@@ -143,15 +143,17 @@ def execute_opportunity(
         results.append(result)
         if result.status is not OrderStatus.MATCHED and len(requests) > 1:
             break
-    pairs = list(zip(requests, results, strict=False))
+    pairs = list(enumerate(zip(requests, results, strict=False)))
     failed = [r for r in results if r.status is not OrderStatus.MATCHED]
     unknown = any(r.status is OrderStatus.UNKNOWN for r in results)
-    at_risk = [(q, r) for q, r in pairs if r.filled_size > ZERO or r.status is OrderStatus.UNKNOWN]
+    at_risk = [
+        (i, q, r) for i, (q, r) in pairs if r.filled_size > ZERO or r.status is OrderStatus.UNKNOWN
+    ]
     if len(requests) == 1 or not failed or not at_risk:
         return BasketOutcome(opportunity.id, tuple(requests), tuple(results))
     risks: list[LegRiskRow] = []
     budget = settings.unwind_max_loss
-    for index, (request, result) in enumerate(at_risk):
+    for index, request, result in at_risk:
         status: LegRiskStatus
         if unknown:
             # The unknown leg may have filled (an answer lost after the match): unwinding now
@@ -164,7 +166,7 @@ def execute_opportunity(
             detail = f"leg {request.intent_key} filled {result.filled_size}; basket stopped "
             detail += f"at {failed[0].intent_key} ({failed[0].status}): held and flagged"
         else:
-            unwind, status, detail, loss = _sell_back(
+            unwind, status, detail, loss = sell_back(
                 executor, request, result, budget, run_id, opportunity.id, index
             )
             budget -= loss
@@ -186,7 +188,7 @@ def execute_opportunity(
     return BasketOutcome(opportunity.id, tuple(requests), tuple(results), tuple(risks))
 
 
-def _sell_back(
+def sell_back(
     executor: Executor,
     request: OrderRequest,
     filled: OrderResult,
@@ -195,7 +197,8 @@ def _sell_back(
     opportunity_id: str,
     index: int,
 ) -> tuple[OrderResult | None, LegRiskStatus, str, Decimal]:
-    """Close one filled leg within ``budget``: (unwind result, leg-risk status, detail, loss)."""
+    """Close filled leg ``index`` within ``budget``: (unwind result, leg-risk status, detail,
+    loss). The unwind's intent key is the basket's ``:unwind`` key of the same leg index."""
     limit = unwind_limit(filled, request, budget)
     if limit is None:
         return None, "held", f"no price closes {filled.filled_size} within {budget} pUSD", ZERO

@@ -9,9 +9,14 @@ One pass, in this order:
    intents get their real outcome (or REJECTED once the venue has not heard of them for a
    minute), LIVE ones that the venue cancelled (heartbeat expiry, market resolved) become
    CANCELED;
-3. the venue's open orders that no intent owns are listed;
-4. shares held per token at the venue are compared with the ledger's positions;
-5. the pUSD balance is read (live: stored for the risk gate's portfolio state).
+3. intents whose fills changed (a ghost fill gone FAILED) get their filled size, average price
+   and fee re-derived from the fills that did not fail; baskets are reviewed
+   (``pm_lib.execution.leg_review``): a basket left lopsided (a run killed half-way, a leg's
+   fill reverted) gets its leg risk rebuilt and ``PM_UNWIND_POLICY`` applied (with
+   ``settings``; without, it is held), and every incomplete basket is a discrepancy;
+4. the venue's open orders that no intent owns are listed;
+5. shares held per token at the venue are compared with the ledger's positions;
+6. the pUSD balance is read (live: stored for the risk gate's portfolio state).
 
 The report is frozen; ``discrepancies`` says in words what did not match.
 """
@@ -26,7 +31,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
 
 from pm_lib.execution.base import Executor
+from pm_lib.execution.leg_review import refresh_filled, review_baskets
 from pm_lib.models import OrderStatus
+from pm_lib.settings import Settings
 from pm_lib.store import get_cursor, intent_by_order_id, open_intents, session_scope, set_cursor
 
 __all__ = ["SYNC_OVERLAP", "IntentChange", "ReconcileReport", "reconcile", "trades_cursor_key"]
@@ -62,6 +69,7 @@ class ReconcileReport(BaseModel):
     adopted_fills: tuple[str, ...] = ()
     changes: tuple[IntentChange, ...] = ()
     still_open: tuple[str, ...] = ()
+    leg_risks: tuple[str, ...] = ()
     venue_orders_without_intent: tuple[str, ...] = ()
     position_mismatches: dict[str, tuple[Decimal, Decimal]] = {}
     balance: Decimal
@@ -84,8 +92,10 @@ def reconcile(
     *,
     clock: Callable[[], datetime] | None = None,
     overlap: timedelta = SYNC_OVERLAP,
+    settings: Settings | None = None,
 ) -> ReconcileReport:
-    """One reconcile pass of ``executor``'s account (module docstring)."""
+    """One reconcile pass of ``executor``'s account (module docstring); ``settings`` give the
+    unwind policy for lopsided baskets."""
     now = (clock or (lambda: datetime.now(UTC)))()
     mode = executor.mode
     with session_scope(engine) as session:
@@ -112,6 +122,12 @@ def reconcile(
                 )
             )
     with session_scope(engine) as session:
+        for fill in seen:
+            touched = intent_by_order_id(session, fill.order_id)
+            if touched is not None:
+                refresh_filled(session, touched)
+    baskets = review_baskets(executor, engine, settings=settings, now=now)
+    with session_scope(engine) as session:
         after = open_intents(session, mode)
     unresolved = [r.intent_key for r in after if r.status is not OrderStatus.LIVE]
     stray = tuple(o.order_id for o in executor.open_orders() if o.intent_key is None)
@@ -134,6 +150,7 @@ def reconcile(
             for t, (db, venue) in mismatches.items()
         ),
         *(f"intent {k} is still unresolved" for k in unresolved),
+        *baskets.discrepancies,
     ]
     return ReconcileReport(
         mode=mode,
@@ -142,6 +159,7 @@ def reconcile(
         adopted_fills=adopted,
         changes=tuple(changes),
         still_open=tuple(r.intent_key for r in after),
+        leg_risks=tuple(f"{r.intent_key}: {r.status} ({r.detail})" for r in baskets.leg_risks),
         venue_orders_without_intent=stray,
         position_mismatches=mismatches,
         balance=balance,

@@ -73,6 +73,7 @@ class Exchange:
         self.pending_trades: dict[str, TradeRecord] = {}
         self.heartbeats = HeartbeatBook()
         self.rng = random.Random(config.seed)
+        self.ghost_targets: dict[str, int] = {}  # token id -> next trades that will revert
 
     def reset(self) -> None:
         """Forget orders, trades, heartbeats and wallets (``POST /_sim/reset``); API keys stay,
@@ -83,6 +84,7 @@ class Exchange:
             self.trades.clear()
             self.pending_trades.clear()
             self.heartbeats = HeartbeatBook()
+            self.ghost_targets.clear()
             self.accounts.wallets.clear()
             self.accounts.autofund = self.config.autofund
             self.accounts.autofund_pusd = self.config.autofund_pusd
@@ -231,6 +233,7 @@ class Exchange:
         trade = None
         if fills:
             ghost = self.rng.random() < self.config.ghost_fill_rate
+            ghost = self._take_ghost_target(order.token_id) or ghost
             execution = Execution(record, market, is_yes, fills, fee, exchange, now, ghost)
             trade = settle(execution, self.accounts, self.orders, self.open_orders)
             apply_fills(ladder, fills)
@@ -254,6 +257,24 @@ class Exchange:
         else:
             record.status = ORDER_MATCHED
         return post_response(record, trade)
+
+    def target_ghost_fills(self, token_id: str, count: int) -> None:
+        """Make the next ``count`` trades taken on ``token_id`` ghost fills (control API)."""
+        with self.state.lock:
+            if count > 0:
+                self.ghost_targets[token_id] = count
+            else:
+                self.ghost_targets.pop(token_id, None)
+
+    def _take_ghost_target(self, token_id: str) -> bool:
+        left = self.ghost_targets.get(token_id, 0)
+        if left <= 0:
+            return False
+        if left == 1:
+            del self.ghost_targets[token_id]
+        else:
+            self.ghost_targets[token_id] = left - 1
+        return True
 
     def _reserved(self, wallet: str, asset: str) -> int:
         """Units of ``asset`` that ``wallet``'s open orders hold back."""

@@ -11,6 +11,9 @@
                                         address (as API-key owner or maker wallet)
     GET  /_sim/trades?address=          every trade, optionally involving one address
     POST /_sim/ghost-fill-rate          {"rate": 0.25}: share of new trades that will revert
+    POST /_sim/ghost-fills              {"token_id": "<token>", "count": 1}: the next ``count``
+                                        trades taken on that token (one basket leg, say) are
+                                        ghost fills: MATCHED, then RETRYING, then FAILED
     POST /_sim/trades/{id}/status       {"status": "TRADE_STATUS_FAILED"}: force a status
                                         (FAILED undoes the trade's balance effects)
 
@@ -139,6 +142,18 @@ def exchange_control_routes(venue: SimVenue) -> list[BaseRoute]:
             venue.config.ghost_fill_rate = rate
         return JSONResponse({"ghost_fill_rate": rate})
 
+    async def ghost_fills(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        token_id = str(body.get("token_id", ""))
+        try:
+            count = int(body.get("count", 1))
+        except (TypeError, ValueError):
+            return JSONResponse({"error": "count must be an integer"}, 400)
+        if not token_id:
+            return JSONResponse({"error": "token_id is required"}, 400)
+        exchange.target_ghost_fills(token_id, count)
+        return JSONResponse({"token_id": token_id, "count": max(count, 0)})
+
     async def force_status(request: Request) -> JSONResponse:
         body = await _json_body(request)
         status = str(body.get("status", ""))
@@ -156,5 +171,6 @@ def exchange_control_routes(venue: SimVenue) -> list[BaseRoute]:
         Route("/orders", list_orders, methods=["GET"]),
         Route("/trades", list_trades, methods=["GET"]),
         Route("/ghost-fill-rate", ghost_fill_rate, methods=["POST"]),
+        Route("/ghost-fills", ghost_fills, methods=["POST"]),
         Route("/trades/{trade_id}/status", force_status, methods=["POST"]),
     ]

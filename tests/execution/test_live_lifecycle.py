@@ -6,20 +6,44 @@ Neg-risk event: YES asks 0.30, 0.31, 0.32 (x 50 each), YES bids 0.28 x 50 each.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials
+from pm_lib.execution.multileg import execute_opportunity
 from pm_lib.execution.reconcile import reconcile
-from pm_lib.models import OrderRequest, OrderStatus, OrderType, Side
+from pm_lib.models import Catalogue, Opportunity, OrderRequest, OrderStatus, OrderType, Side
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
-from pm_lib.store import intent_by_key, open_intents, session_scope
-from pm_lib.venue.wire import normalise_order_status
-from tests.execution.builders import request
+from pm_lib.store import (
+    intent_by_key,
+    leg_risks_for_run,
+    open_intents,
+    record_opportunities,
+    save_catalogue,
+    session_scope,
+    start_run,
+)
+from pm_lib.venue.trading import SignedOrder, TradingClient
+from pm_lib.venue.wire import PostOrderAck, normalise_order_status
+from tests.execution.builders import basket, request
 from tests.execution.conftest import connected
-from tests.execution.emulator import COND, FEES, YES, control, venue_orders
+from tests.execution.emulator import (
+    COND,
+    FEES,
+    MARKETS,
+    NEG_RISK,
+    NEG_RISK_ASKS,
+    YES,
+    control,
+    venue_orders,
+    venue_trades,
+    venue_wallet,
+)
 
 
 def buy_yes(key: str, size: str, price: str, order_type: OrderType) -> OrderRequest:
@@ -82,3 +106,128 @@ def test_a_resting_remainder_left_by_a_dead_run_is_cancelled_by_the_venue_and_re
         row = intent_by_key(session, "r1:fv:0")
     assert row is not None and row.filled_size == Decimal("100")
     assert _open_at_venue(running, credentials.address) == set()
+
+
+# --- baskets whose legs fail later, or whose run died half-way (issues 16.2, 15.6) ----------
+
+
+def _negrisk_basket(opportunity_id: str, size: str = "10") -> Opportunity:
+    return basket(
+        opportunity_id,
+        *((y, c, size, ask) for (c, y, _), ask in zip(NEG_RISK, NEG_RISK_ASKS, strict=True)),
+    )
+
+
+def _store_plan(engine: Engine, run_id: str, opportunity: Opportunity) -> None:
+    """What a run stores before it executes: its opportunities (legs included)."""
+    with session_scope(engine) as session:
+        start_run(
+            session,
+            run_id=run_id,
+            flow_name="scan",
+            mode="live",
+            flow_run_id=None,
+            started_at=datetime.now(UTC),
+        )
+        record_opportunities(session, run_id, None, [opportunity])
+        save_catalogue(
+            session, Catalogue(markets=tuple(MARKETS.values()), fetched_at=datetime.now(UTC))
+        )
+
+
+def _positions(running: RunningVenue, address: str) -> dict[str, Decimal]:
+    wallet = venue_wallet(running, address)
+    return {t: Decimal(u) / 1_000_000 for t, u in wallet["positions"].items()}
+
+
+def test_a_ghost_fill_on_one_leg_makes_the_complete_basket_a_leg_risk_that_reconcile_unwinds(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    executor = connected(live_settings, engine, credentials)
+    opportunity = _negrisk_basket("opp-ghost")
+    _store_plan(engine, "r1", opportunity)
+    _, (_, y2, _), _ = NEG_RISK
+    control(running, "POST", "/ghost-fills", {"token_id": y2, "count": 1})  # leg 1 will revert
+    outcome = execute_opportunity(
+        executor, opportunity, MARKETS, {}, settings=live_settings, engine=engine, run_id="r1"
+    )
+    assert outcome.complete  # judged complete: every leg answered "matched"
+    control(running, "POST", "/clock", {"advance": 4})  # the ghost trade goes FAILED on chain
+    [ghost] = [t for t in venue_trades(running, credentials.address) if t["ghost"]]
+    assert ghost["asset_id"] == y2 and ghost["status"] == "TRADE_STATUS_FAILED"
+
+    report = reconcile(executor, engine, settings=live_settings)
+    executor.close()
+    with session_scope(engine) as session:
+        leg = intent_by_key(session, "r1:opp-ghost:1")
+        risks = leg_risks_for_run(session, "r1")
+    assert leg is not None and (leg.filled_size, leg.fee) == (Decimal(0), Decimal(0))
+    assert [(r.intent_key, r.policy, r.status) for r in risks] == [
+        ("r1:opp-ghost:0", "sell_back", "unwound"),
+        ("r1:opp-ghost:2", "sell_back", "unwound"),
+    ]
+    assert not report.clean
+    assert any("opp-ghost" in d and "incomplete" in d for d in report.discrepancies)
+    assert not any(_positions(running, credentials.address).values())  # flat again
+    again = reconcile(connected(live_settings, engine, credentials, run_id="r3"), engine)
+    assert again.clean, again.discrepancies
+
+
+class _DiesBeforePosting(TradingClient):
+    """The process is killed (SIGKILL) right after leg ``dies_at`` is signed and stored."""
+
+    dies_at = 1
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.posts = 0
+
+    def post(self, signed: SignedOrder) -> PostOrderAck:
+        if self.posts == self.dies_at:
+            raise _Killed
+        self.posts += 1
+        return super().post(signed)
+
+
+class _Killed(BaseException):
+    pass
+
+
+@pytest.mark.parametrize(("policy", "risk_status"), [("sell_back", "unwound"), ("hold", "held")])
+def test_reconcile_rebuilds_the_leg_risk_of_a_basket_whose_run_was_killed_half_way(
+    policy: str,
+    risk_status: str,
+    live_settings: Settings,
+    engine: Engine,
+    running: RunningVenue,
+    credentials: Credentials,
+) -> None:
+    settings = live_settings.model_copy(update={"unwind_policy": policy})
+    executor = connected(settings, engine, credentials, _DiesBeforePosting)
+    opportunity = _negrisk_basket("opp-kill")
+    _store_plan(engine, "r1", opportunity)
+    with pytest.raises(_Killed):
+        execute_opportunity(
+            executor, opportunity, MARKETS, {}, settings=settings, engine=engine, run_id="r1"
+        )
+    executor.heartbeat.stop()
+    (_, y1, _), _, _ = NEG_RISK
+    assert _positions(running, credentials.address) == {y1: Decimal(10)}  # 1 of 3 legs
+    with session_scope(engine) as session:
+        assert leg_risks_for_run(session, "r1") == []
+
+    later = connected(settings, engine, credentials, run_id="r2", unknown_grace=timedelta(0))
+    report = reconcile(later, engine, settings=settings)
+    with session_scope(engine) as session:
+        risks = leg_risks_for_run(session, "r1")
+    assert [(r.intent_key, r.status) for r in risks] == [("r1:opp-kill:0", risk_status)]
+    assert not report.clean
+    assert any("opp-kill" in d and "incomplete" in d for d in report.discrepancies)
+    again = reconcile(later, engine, settings=settings)
+    later.close()
+    if policy == "hold":  # held: loud until an operator acts
+        assert _positions(running, credentials.address) == {y1: Decimal(10)}
+        assert any("opp-kill" in d and "held" in d for d in again.discrepancies)
+    else:
+        assert not any(_positions(running, credentials.address).values())
+        assert again.clean, again.discrepancies
