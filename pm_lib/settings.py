@@ -223,6 +223,14 @@ class Settings(BaseSettings):
         description="PM_HEARTBEAT_INTERVAL_SECONDS: live heartbeats while orders rest "
         "(the venue cancels everything after 10 s without one).",
     )
+    delayed_order_wait_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="PM_DELAYED_ORDER_WAIT_SECONDS: how long a marketable order the venue "
+        "answered 'delayed' (sports ~1 s, some crypto up/down ~0.25 s) is awaited before its "
+        "outcome counts as unknown for reconcile to settle.",
+    )
 
     @field_validator("strategies", mode="before")
     @classmethod

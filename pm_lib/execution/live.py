@@ -17,6 +17,7 @@ FAILED reversed in positions and P&L (``ledger``). Heartbeats run while an order
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -70,7 +71,10 @@ from pm_lib.venue.trading import (
 )
 from pm_lib.venue.wire import PostOrderAck, VenueOrder
 
-__all__ = ["UNKNOWN_GRACE", "LiveExecutor", "local_refusal"]
+__all__ = ["DELAYED_POLL_SECONDS", "UNKNOWN_GRACE", "LiveExecutor", "local_refusal"]
+
+DELAYED_POLL_SECONDS = 0.2
+"""How often an order held in the venue's taker delay is looked up."""
 
 UNKNOWN_GRACE = timedelta(seconds=60)
 """How long an order the venue does not know may still be in flight before it counts as never
@@ -205,9 +209,34 @@ class LiveExecutor:
             rests = request.order_type in (OrderType.GTC, OrderType.GTD)
             if got < request.size or (rests and filled is None and not made):
                 status = OrderStatus.LIVE if rests else OrderStatus.CANCELED
+        if status is OrderStatus.LIVE and request.order_type.is_marketable_only:
+            # A FOK/FAK never rests: "live" here is the venue's "delayed" (a taker delay).
+            self._settle(key, OrderStatus.LIVE, error="delayed by the venue", raw=ack)
+            return self._await_delayed(key)
         if status is OrderStatus.LIVE:
             self.heartbeat.start()
         return self._settle(key, status, filled=filled, fills_made=made, error=note, raw=ack)
+
+    def _await_delayed(self, key: str) -> OrderResult:
+        """Wait for a marketable order held in the venue's taker delay to match or die.
+
+        It cannot be cancelled while held, so nothing is decided before the venue's answer: the
+        order is looked up until it leaves the delay, for at most
+        ``PM_DELAYED_ORDER_WAIT_SECONDS``; still held then, it is UNKNOWN for reconcile.
+        """
+        deadline = time.monotonic() + self._settings.delayed_order_wait_seconds
+        while True:
+            time.sleep(DELAYED_POLL_SECONDS)
+            result = self._resolve(key, keep_alive=False)
+            if result.status is not OrderStatus.LIVE:
+                return result
+            if time.monotonic() >= deadline:
+                wait = self._settings.delayed_order_wait_seconds
+                return self._settle(
+                    key,
+                    OrderStatus.UNKNOWN,
+                    error=f"still held in the venue's taker delay after {wait} s",
+                )
 
     def _settle(
         self,

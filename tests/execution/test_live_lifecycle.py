@@ -231,3 +231,66 @@ def test_reconcile_rebuilds_the_leg_risk_of_a_basket_whose_run_was_killed_half_w
     else:
         assert not any(_positions(running, credentials.address).values())
         assert again.clean, again.discrepancies
+
+
+# --- a "delayed" answer: a marketable order held in the venue's taker delay (issue 16.3) ----
+
+
+def test_a_delayed_leg_is_awaited_and_the_basket_completes_without_unwinding(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    _, (c2, _, _), _ = NEG_RISK
+    control(running, "PATCH", f"/markets/{c2}", {"taker_delay_seconds": 1})  # a sports market
+    answers: list[str] = []
+
+    class Watching(TradingClient):
+        def post(self, signed: SignedOrder) -> PostOrderAck:
+            ack = super().post(signed)
+            [order] = [
+                o for o in venue_orders(running, credentials.address) if o["id"] == ack.order_id
+            ]
+            answers.append(order["status"])
+            if order["status"] == "ORDER_STATUS_DELAYED":  # it cannot be cancelled while held
+                assert not executor.cancel(signed.order_id)
+            return ack
+
+    executor = connected(live_settings, engine, credentials, Watching)
+    opportunity = _negrisk_basket("opp-delay")
+    outcome = execute_opportunity(
+        executor, opportunity, MARKETS, {}, settings=live_settings, engine=engine, run_id="r1"
+    )
+    executor.close()
+    assert answers[1] == "ORDER_STATUS_DELAYED"
+    assert outcome.complete, outcome.results
+    assert [r.filled_size for r in outcome.results] == [Decimal(10)] * 3
+    with session_scope(engine) as session:
+        assert leg_risks_for_run(session, "r1") == []
+    assert len(venue_orders(running, credentials.address)) == 3  # no unwind was sent
+    report = reconcile(executor, engine, settings=live_settings)
+    assert report.clean, report.discrepancies
+
+
+def test_a_delayed_leg_killed_when_its_delay_ends_is_handled_with_the_truth_in_hand(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    _, (c2, y2, _), _ = NEG_RISK
+    control(running, "PATCH", f"/markets/{c2}", {"taker_delay_seconds": 1})
+
+    class BookMovesDuringTheDelay(TradingClient):
+        def post(self, signed: SignedOrder) -> PostOrderAck:
+            ack = super().post(signed)
+            if signed.request.token_id == y2:  # another taker empties the ask while we wait
+                control(running, "POST", "/book", {"token_id": y2, "bids": [], "asks": []})
+            return ack
+
+    executor = connected(live_settings, engine, credentials, BookMovesDuringTheDelay)
+    opportunity = _negrisk_basket("opp-dead")
+    outcome = execute_opportunity(
+        executor, opportunity, MARKETS, {}, settings=live_settings, engine=engine, run_id="r1"
+    )
+    executor.close()
+    assert [r.status for r in outcome.results[:2]] == [OrderStatus.MATCHED, OrderStatus.CANCELED]
+    with session_scope(engine) as session:
+        [risk] = leg_risks_for_run(session, "r1")
+    assert (risk.intent_key, risk.status) == ("r1:opp-dead:0", "unwound")
+    assert not any(_positions(running, credentials.address).values())
