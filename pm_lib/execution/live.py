@@ -17,6 +17,7 @@ FAILED reversed in positions and P&L (``ledger``). Heartbeats run while an order
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -73,6 +74,8 @@ from pm_lib.venue.wire import PostOrderAck, VenueOrder
 
 __all__ = ["DELAYED_POLL_SECONDS", "UNKNOWN_GRACE", "LiveExecutor", "local_refusal"]
 
+logger = logging.getLogger(__name__)
+
 DELAYED_POLL_SECONDS = 0.2
 """How often an order held in the venue's taker delay is looked up."""
 
@@ -119,6 +122,7 @@ class LiveExecutor:
             client, engine, run_id=self._run_id, flow_run_id=flow_run_id, clock=self._clock
         )
         self.heartbeat = Heartbeat(client.heartbeat, settings.heartbeat_interval_seconds)
+        self._resting: set[str] = set()  # orders this executor placed that rest on the book
 
     @classmethod
     def connect(
@@ -215,6 +219,7 @@ class LiveExecutor:
             return self._await_delayed(key)
         if status is OrderStatus.LIVE:
             self.heartbeat.start()
+            self._resting.add(signed.order_id)
         return self._settle(key, status, filled=filled, fills_made=made, error=note, raw=ack)
 
     def _await_delayed(self, key: str) -> OrderResult:
@@ -401,5 +406,16 @@ class LiveExecutor:
             return open_intents(session, "live")
 
     def close(self) -> None:
-        """Stop heartbeats (resting orders are then cancelled by the venue within ~10 s)."""
+        """Cancel what this executor left resting (a marketable GTC/GTD's remainder, say) and
+        stop heartbeats, so the DB's open orders equal the venue's when the run ends. A cancel
+        that fails is left to the venue: without heartbeats it cancels within ~10 s, and
+        reconcile records it."""
+        for order_id in sorted(self._resting):
+            try:
+                self.cancel(order_id)
+            except (VenueError, BadVenueData) as e:
+                logger.warning(
+                    "run %s: cancelling %s at close failed: %s", self._run_id, order_id, e
+                )
+        self._resting.clear()
         self.heartbeat.stop()

@@ -79,8 +79,7 @@ def test_a_marketable_gtc_that_fills_in_part_rests_its_remainder_and_stays_open(
     assert report.still_open == ("r1:fv:0",)
     assert _open_at_venue(running, credentials.address) == {result.order_id}
 
-    # The run ends: its resting orders are cancelled and the DB says so, filled part kept.
-    executor.cancel_all()
+    # The run ends: its resting remainder is cancelled and the DB says so, filled part kept.
     executor.close()
     with session_scope(engine) as session:
         row = intent_by_key(session, "r1:fv:0")
