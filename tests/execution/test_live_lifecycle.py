@@ -293,3 +293,29 @@ def test_a_delayed_leg_killed_when_its_delay_ends_is_handled_with_the_truth_in_h
         [risk] = leg_risks_for_run(session, "r1")
     assert (risk.intent_key, risk.status) == ("r1:opp-dead:0", "unwound")
     assert not any(_positions(running, credentials.address).values())
+
+
+def test_a_held_basket_halts_new_buying_on_its_neg_risk_group(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    settings = live_settings.model_copy(update={"unwind_policy": "hold"})
+    executor = connected(settings, engine, credentials)
+    (c1, y1, _), (c2, y2, _), _ = NEG_RISK
+    lopsided = basket("opp-lop", (y1, c1, "10", "0.30"), (y2, c2, "10", "0.29"))  # ask is 0.31
+    execute_opportunity(
+        executor, lopsided, MARKETS, {}, settings=settings, engine=engine, run_id="r1"
+    )
+    placed = len(venue_orders(running, credentials.address))
+    outcome = execute_opportunity(
+        executor,
+        _negrisk_basket("opp-next"),
+        MARKETS,
+        {},
+        settings=settings,
+        engine=engine,
+        run_id="r1",
+    )
+    executor.close()
+    assert not outcome.complete and outcome.results == ()
+    assert outcome.refused is not None and "r1:opp-lop:0" in outcome.refused
+    assert len(venue_orders(running, credentials.address)) == placed  # nothing sent
