@@ -57,6 +57,7 @@ def _markdown(report: ReconcileReport) -> str:
         f"- discrepancies: {len(report.discrepancies)}",
     ]
     lines += [f"  - {d}" for d in report.discrepancies]
+    lines += [f"- leg risk {r}" for r in report.leg_risks]
     lines += [f"- {c.intent_key}: {c.before} -> {c.after} {c.note}" for c in report.changes]
     return "\n".join(lines)
 
@@ -86,4 +87,5 @@ async def reconcile(live: bool = False) -> dict[str, Any]:
         "still_open": list(report.still_open),
         "balance": money(report.balance),
         "discrepancies": list(report.discrepancies),
+        "leg_risks": list(report.leg_risks),
     }

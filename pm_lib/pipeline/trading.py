@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 class Execution:
     """What the execute stage placed: one result per leg, and the requests by intent key.
 
-    ``skipped`` holds (opportunity id, reason) for approved opportunities another run holds.
+    ``skipped`` holds (opportunity id, reason) for approved opportunities another run holds or
+    that a held leg risk keeps from buying.
     """
 
     results: tuple[OrderResult, ...] = ()
@@ -99,6 +100,9 @@ def execute_approved(
                     run_id=ctx.run_id,
                     at=ctx.now(),
                 )
+            if outcome.refused is not None:
+                skipped.append((opportunity.id, outcome.refused))
+                continue
             results.extend(outcome.results)
             requests.extend(outcome.requests)
     finally:
