@@ -147,7 +147,9 @@ class Exchange:
                 for record in [r for r in self.open_orders.values() if r.user == user]:
                     self._cancel_record(record)
             for record in [r for r in self.open_orders.values() if r.expiration]:
-                if now >= record.expiration and record.order_type == "GTD":
+                # The venue expires a GTD order one minute before its stated expiration.
+                cutoff = record.expiration - cfg.gtd_security_threshold_seconds
+                if now >= cutoff and record.order_type == "GTD":
                     self._cancel_record(record)
 
     def set_trade_status(self, trade: TradeRecord, status: str, now: float) -> None:
