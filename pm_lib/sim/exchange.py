@@ -14,6 +14,7 @@ reservations, then applies fills, settles balances and rests any GTC/GTD remaind
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -65,7 +66,13 @@ from pm_lib.sim.state import RestingOrder, SimMarket, VenueState, yes_terms
 if TYPE_CHECKING:
     from pm_lib.sim.venue import SimConfig
 
-__all__ = ["Exchange"]
+__all__ = ["POST_ONLY_MODE", "RESTARTING", "Exchange"]
+
+RESTARTING = "Too Early: the matching engine is restarting"
+POST_ONLY_MODE = (
+    "the exchange is in post-only mode after a restart: only post-only orders and cancels are "
+    "accepted"
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ class Exchange:
         self.rng = random.Random(config.seed)
         self.ghost_targets: dict[str, int] = {}  # token id -> next trades that will revert
         self.delayed: dict[str, tuple[_Taker, float]] = {}  # held in a taker delay, until
+        self.restart_until = 0.0  # venue clock: the matching engine restarts until then (425)
+        self.post_only_until = 0.0  # then only post-only orders and cancels (503) until this
 
     def reset(self) -> None:
         """Forget orders, trades, heartbeats and wallets (``POST /_sim/reset``); API keys stay,
@@ -107,6 +116,7 @@ class Exchange:
             self.heartbeats = HeartbeatBook()
             self.ghost_targets.clear()
             self.delayed.clear()
+            self.restart_until = self.post_only_until = 0.0
             self.accounts.wallets.clear()
             self.accounts.autofund = self.config.autofund
             self.accounts.autofund_pusd = self.config.autofund_pusd
@@ -182,8 +192,29 @@ class Exchange:
             self.advance()
             return self._place(key, payload)
 
+    def restart_engine(self, restart_seconds: float, post_only_seconds: float) -> None:
+        """Start a matching-engine restart now (control API): every order and cancel answers
+        425 for ``restart_seconds``, then only post-only orders and cancels are taken (others
+        503 ``post_only_mode``) for ``post_only_seconds``. Books and resting orders persist."""
+        with self.state.lock:
+            now = self.now()
+            self.restart_until = now + restart_seconds
+            self.post_only_until = self.restart_until + post_only_seconds
+
+    def check_engine(self, *, post_only: bool, cancel: bool = False) -> None:
+        """Refuse what the matching engine does not take now (a restart, the post-only window)."""
+        now = self.now()
+        if now < self.restart_until:
+            raise CodedRejection(
+                RESTARTING, "MATCHING_ENGINE_RESTARTING", 425, math.ceil(self.restart_until - now)
+            )
+        if not (post_only or cancel) and now < self.post_only_until:
+            left = math.ceil(self.post_only_until - now)
+            raise CodedRejection(POST_ONLY_MODE, "post_only_mode", 503, left)
+
     def _place(self, key: ApiKey, payload: OrderPayload) -> dict[str, Any]:
         order = payload.order
+        self.check_engine(post_only=payload.post_only)
         if payload.owner != key.api_key:
             raise OrderRejected("the order owner has to be the owner of the API KEY")
         found = self.state.market_for_token(order.token_id)
@@ -391,6 +422,7 @@ class Exchange:
         """Cancel ``user``'s orders by id; the live ``{"canceled", "not_canceled"}`` body."""
         with self.state.lock:
             self.advance()
+            self.check_engine(post_only=False, cancel=True)
             canceled: list[str] = []
             not_canceled: dict[str, str] = {}
             for order_id in order_ids:

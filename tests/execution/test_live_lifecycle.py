@@ -319,3 +319,28 @@ def test_a_held_basket_halts_new_buying_on_its_neg_risk_group(
     assert not outcome.complete and outcome.results == ()
     assert outcome.refused is not None and "r1:opp-lop:0" in outcome.refused
     assert len(venue_orders(running, credentials.address)) == placed  # nothing sent
+
+
+# --- the weekly matching-engine restart, then its post-only window ---------------------------
+
+
+def test_orders_during_an_engine_restart_and_its_post_only_window_are_not_taken(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    executor = connected(live_settings, engine, credentials)
+    control(running, "POST", "/engine-restart", {"restart_seconds": 90, "post_only_seconds": 120})
+    [during] = executor.place([buy_yes("r1:a:0", "10", "0.55", OrderType.FOK)])
+    assert during.status is OrderStatus.REJECTED and "restarting" in (during.error or "")
+    control(running, "POST", "/clock", {"advance": 90})
+    [taker] = executor.place([buy_yes("r1:b:0", "10", "0.55", OrderType.FOK)])
+    assert taker.status is OrderStatus.REJECTED and "post-only" in (taker.error or "")
+    maker = request("r1:c:0", Side.BUY, "10", "0.40", OrderType.GTC, token=YES, condition=COND)
+    [resting] = executor.place([maker.model_copy(update={"post_only": True})])
+    assert resting.status is OrderStatus.LIVE
+    assert executor.cancel(resting.order_id or "")  # cancels are taken in the window
+    control(running, "POST", "/clock", {"advance": 120})
+    [after] = executor.place([buy_yes("r1:d:0", "10", "0.55", OrderType.FOK)])
+    executor.close()
+    assert after.status is OrderStatus.MATCHED
+    assert len(venue_orders(running, credentials.address)) == 2  # the refused ones never existed
+    assert reconcile(executor, engine).clean
