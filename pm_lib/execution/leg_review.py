@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from pm_lib.execution.base import Executor
 from pm_lib.execution.ledger import counts
+from pm_lib.execution.multileg import sell_back
 from pm_lib.models import ZERO, Fill, OrderRequest, OrderResult, OrderType
 from pm_lib.settings import Settings
 from pm_lib.store import (
@@ -161,8 +162,11 @@ def _legs(session: Session, run_id: str, opportunity_id: str, planned: int) -> l
         for row in basket_intents(session, run_id=run_id, opportunity_id=opportunity_id)
         if row.intent_key == intent_key_for(run_id, opportunity_id, row.leg_index)
     }
+    count = max(planned, max(stored, default=-1) + 1)
+    if count < 2:  # a single-leg order, not a basket
+        return []
     legs = []
-    for index in range(max(planned, max(stored, default=-1) + 1)):
+    for index in range(count):
         row = stored.get(index)
         unwind = intent_by_key(session, intent_key_for(run_id, f"{opportunity_id}:unwind", index))
         legs.append(
@@ -238,8 +242,6 @@ class _Basket:
         return self.settings.unwind_policy if self.settings is not None else "hold"
 
     def _apply_policy(self, leg: _Leg, budget: Decimal) -> tuple[LegRiskStatus, str, Decimal]:
-        from pm_lib.execution.multileg import sell_back
-
         row = leg.row
         assert row is not None  # a leg holding shares was stored
         if self._policy() == "hold":
