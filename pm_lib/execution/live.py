@@ -11,8 +11,13 @@ For each request, in this order (the DB write of each step commits before the ne
    dropped connection, 5xx, unreadable answer) is UNKNOWN and resolved by looking the hash up
    (``/data/order``, then trades), never by signing or posting again.
 
+Answers in more than one step: ``matched`` for a GTC/GTD that filled in part leaves it LIVE
+(the remainder rests, its filled part stored); ``delayed`` (a taker delay; for a FOK/FAK the
+only way it can be "live") is awaited up to ``PM_DELAYED_ORDER_WAIT_SECONDS``, then UNKNOWN.
+
 Fills come from the venue's trades: MATCHED/MINED/RETRYING are provisional, CONFIRMED final,
-FAILED reversed in positions and P&L (``ledger``). Heartbeats run while an order rests.
+FAILED reversed in positions and P&L (``ledger``). Heartbeats run while an order rests; ``close``
+cancels what this executor left resting.
 """
 
 from __future__ import annotations
