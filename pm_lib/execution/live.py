@@ -326,7 +326,10 @@ class LiveExecutor:
             status = order.status
             if status is OrderStatus.LIVE and keep_alive:
                 self.heartbeat.start()
-            return self._settle(intent_key, status, filled=order.size_matched, fills_made=made)
+            # The venue's size_matched still counts a trade that failed on chain: take it off.
+            failed = sum((f.size for f in made if not counts(f)), ZERO)
+            filled = max(order.size_matched - failed, ZERO)
+            return self._settle(intent_key, status, filled=filled, fills_made=made)
         if made:
             filled = sum((f.size for f in made), ZERO)
             done = OrderStatus.MATCHED if filled >= row.size else OrderStatus.CANCELED

@@ -107,6 +107,25 @@ def test_a_resting_remainder_left_by_a_dead_run_is_cancelled_by_the_venue_and_re
     assert _open_at_venue(running, credentials.address) == set()
 
 
+def test_a_resting_order_whose_fill_failed_on_chain_keeps_only_the_fills_that_did_not_fail(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    executor = connected(live_settings, engine, credentials)
+    control(running, "POST", "/ghost-fills", {"token_id": YES, "count": 1})
+    [result] = executor.place([buy_yes("r1:fv:0", "150", "0.55", OrderType.GTC)])
+    assert (result.status, result.filled_size) == (OrderStatus.LIVE, Decimal("100"))
+    control(running, "POST", "/clock", {"advance": 4})  # the trade goes FAILED on chain
+    [at_venue] = venue_orders(running, credentials.address)
+    assert Decimal(at_venue["size_matched"]) == Decimal("100")  # the venue still counts it
+    for later in (timedelta(0), timedelta(minutes=20), timedelta(minutes=40)):  # past the overlap
+        reconcile(executor, engine, clock=lambda later=later: datetime.now(UTC) + later)
+        with session_scope(engine) as session:
+            row = intent_by_key(session, "r1:fv:0")
+        assert row is not None and row.status is OrderStatus.LIVE
+        assert (row.filled_size, row.fee) == (Decimal(0), Decimal(0))
+    executor.close()
+
+
 # --- baskets whose legs fail later, or whose run died half-way (issues 16.2, 15.6) ----------
 
 
