@@ -18,7 +18,7 @@ with a leg risk still ``open`` or ``held``:
   (``multileg``): ``sell_back`` within ``PM_UNWIND_MAX_LOSS``, or ``hold``. Reconcile without
   settings holds (it never trades on a policy it was not given). Every incomplete basket is a
   discrepancy: reconcile is never clean while one exists; a ``held`` one stays reported until
-  an operator closes or completes it.
+  an operator takes it over (``pm-agent close-leg-risk``: ``closed``).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from pm_lib.store import (
     fills_for_intent,
     intent_by_key,
     intent_key_for,
+    leg_risks_for_run,
     opportunities_for_run,
     record_leg_risk,
     session_scope,
@@ -140,9 +141,7 @@ def review_baskets(
                 sizes[run_id] = {o.id: len(o.legs) for o in planned}
             legs = _legs(session, run_id, opportunity_id, sizes[run_id].get(opportunity_id, 0))
             existing = [
-                r
-                for r in leg_risks_to_review(session, run_id=run_id)
-                if r.opportunity_id == opportunity_id
+                r for r in leg_risks_for_run(session, run_id) if r.opportunity_id == opportunity_id
             ]
         if len(legs) < 2 or any(
             leg.row is not None and leg.row.mode != executor.mode for leg in legs
@@ -225,6 +224,8 @@ class _Basket:
         budget = self.settings.unwind_max_loss if self.settings is not None else ZERO
         for leg in held:
             risk = self.existing.get(leg.key)
+            if risk is not None and risk.status == "closed":
+                continue  # an operator took this leg over (pm-agent close-leg-risk)
             if risk is not None and risk.status == "held":
                 self.found.append(
                     f"{self.name} is incomplete ({summary}): {leg.key} holds {_shares(leg.held)}, "

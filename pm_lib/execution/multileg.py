@@ -7,9 +7,9 @@ a ``leg_risk`` row records each filled leg and ``PM_UNWIND_POLICY`` applies:
 - ``sell_back``: close each filled leg with the opposite FAK order, limited to the price at which
   closing loses at most the ``PM_UNWIND_MAX_LOSS`` budget left (fees included); what cannot be
   closed within it is held. Fully closed legs are ``unwound``, the rest ``held``.
-- ``hold``: keep the filled legs and flag them (``held``) for an operator; until one closes
-  or completes the basket, no opportunity buys on those markets or their neg-risk group
-  (``BasketOutcome.refused``), and reconcile reports the basket as incomplete.
+- ``hold``: keep the filled legs and flag them (``held``) for an operator; until one takes it
+  over (``pm-agent close-leg-risk``), no opportunity buys on those markets or their neg-risk
+  group (``BasketOutcome.refused``), and reconcile reports the basket as incomplete.
 
 A leg the venue answers ``delayed`` (a taker delay) is awaited by the executor, so the basket
 goes on with its real outcome. A leg whose outcome is UNKNOWN (ambiguous submit, or still

@@ -72,7 +72,8 @@ def resolve_leg_risk(
     detail: str,
     resolved_at: datetime,
 ) -> LegRiskRow:
-    """Close a leg risk as ``unwound`` or ``held`` with what was done."""
+    """Close a leg risk as ``unwound``, ``held``, ``complete`` or (an operator took it over)
+    ``closed``, with what was done."""
     if status == "open":
         raise ValueError("resolve a leg risk as 'unwound' or 'held', not 'open'")
     record = session.execute(

@@ -6,14 +6,18 @@ Neg-risk event: YES asks 0.30, 0.31, 0.32 (x 50 each), YES bids 0.28 x 50 each.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from pm_lib.auth import Credentials
+from pm_lib.cli import app
 from pm_lib.execution.multileg import execute_opportunity
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import Catalogue, Opportunity, OrderRequest, OrderStatus, OrderType, Side
@@ -31,7 +35,7 @@ from pm_lib.store import (
 from pm_lib.venue.trading import SignedOrder, TradingClient
 from pm_lib.venue.wire import PostOrderAck, normalise_order_status
 from tests.execution.builders import basket, request
-from tests.execution.conftest import connected
+from tests.execution.conftest import connected, db_url
 from tests.execution.emulator import (
     COND,
     FEES,
@@ -314,8 +318,13 @@ def test_a_delayed_leg_killed_when_its_delay_ends_is_handled_with_the_truth_in_h
     assert not any(_positions(running, credentials.address).values())
 
 
-def test_a_held_basket_halts_new_buying_on_its_neg_risk_group(
-    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+def test_a_held_basket_halts_new_buying_on_its_neg_risk_group_until_an_operator_closes_it(
+    live_settings: Settings,
+    engine: Engine,
+    running: RunningVenue,
+    credentials: Credentials,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = live_settings.model_copy(update={"unwind_policy": "hold"})
     executor = connected(settings, engine, credentials)
@@ -334,10 +343,31 @@ def test_a_held_basket_halts_new_buying_on_its_neg_risk_group(
         engine=engine,
         run_id="r1",
     )
-    executor.close()
     assert not outcome.complete and outcome.results == ()
     assert outcome.refused is not None and "r1:opp-lop:0" in outcome.refused
     assert len(venue_orders(running, credentials.address)) == placed  # nothing sent
+    report = reconcile(executor, engine, settings=settings)
+    assert any("opp-lop" in d and "held" in d for d in report.discrepancies)
+
+    # The operator sells the leg by hand and closes the leg risk: clean, buying allowed again.
+    monkeypatch.setenv("PM_DATABASE_URL", db_url(tmp_path))
+    listed = CliRunner().invoke(app, ["leg-risks", "--json"])
+    [held] = json.loads(listed.output)
+    assert (held["intent_key"], held["status"]) == ("r1:opp-lop:0", "held")
+    closed = CliRunner().invoke(app, ["close-leg-risk", held["id"], "--reason", "sold by hand"])
+    assert closed.exit_code == 0, closed.output
+    assert reconcile(executor, engine, settings=settings).clean
+    again = execute_opportunity(
+        executor,
+        _negrisk_basket("opp-next"),
+        MARKETS,
+        {},
+        settings=settings,
+        engine=engine,
+        run_id="r1",
+    )
+    executor.close()
+    assert again.refused is None and again.complete
 
 
 # --- the weekly matching-engine restart, then its post-only window ---------------------------
