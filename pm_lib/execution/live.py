@@ -329,6 +329,9 @@ class LiveExecutor:
             # The venue's size_matched still counts a trade that failed on chain: take it off.
             failed = sum((f.size for f in made if not counts(f)), ZERO)
             filled = max(order.size_matched - failed, ZERO)
+            if status is OrderStatus.MATCHED and row.order_type is OrderType.FAK:
+                # A FAK the venue calls matched may have filled in part; the rest was killed.
+                status = OrderStatus.MATCHED if filled >= row.size else OrderStatus.CANCELED
             return self._settle(intent_key, status, filled=filled, fills_made=made)
         if made:
             filled = sum((f.size for f in made), ZERO)

@@ -393,3 +393,16 @@ def test_orders_during_an_engine_restart_and_its_post_only_window_are_not_taken(
     assert after.status is OrderStatus.MATCHED
     assert len(venue_orders(running, credentials.address)) == 2  # the refused ones never existed
     assert reconcile(executor, engine).clean
+
+
+def test_a_delayed_fak_that_fills_in_part_ends_cancelled_with_its_filled_part(
+    live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
+) -> None:
+    _, (c2, y2, _), _ = NEG_RISK
+    control(running, "PATCH", f"/markets/{c2}", {"taker_delay_seconds": 1})
+    executor = connected(live_settings, engine, credentials)
+    fak = request("r1:fak:0", Side.BUY, "80", "0.31", OrderType.FAK, token=y2, condition=c2)
+    [result] = executor.place([fak.model_copy(update={"neg_risk": True})])  # 50 are offered
+    executor.close()
+    assert (result.status, result.filled_size) == (OrderStatus.CANCELED, Decimal(50))
+    assert reconcile(executor, engine).clean
