@@ -45,7 +45,7 @@ def reconcile_task(ctx: RunContext) -> ReconcileReport:
     """Compare the stored orders, fills and balance with the venue's, and correct the DB."""
     executor = ctx.executor()
     try:
-        return reconcile_account(executor, ctx.engine)
+        return reconcile_account(executor, ctx.engine, settings=ctx.settings)
     finally:
         executor.close()
 
@@ -62,6 +62,7 @@ def _markdown(report: ReconcileReport) -> str:
         f"- discrepancies: {len(report.discrepancies)}",
     ]
     lines += [f"  - {d}" for d in report.discrepancies]
+    lines += [f"- leg risk {r}" for r in report.leg_risks]
     lines += [f"- {c.intent_key}: {c.before} -> {c.after} {c.note}" for c in report.changes]
     return "\n".join(lines)
 
@@ -95,4 +96,5 @@ async def reconcile(live: bool = False) -> dict[str, Any]:
         "still_open": list(report.still_open),
         "balance": plain_decimal(report.balance),
         "discrepancies": list(report.discrepancies),
+        "leg_risks": list(report.leg_risks),
     }

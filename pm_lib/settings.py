@@ -233,6 +233,14 @@ class Settings(BaseSettings):
         description="PM_HEARTBEAT_TIMEOUT_SECONDS: timeout of one heartbeat request, well under "
         "the venue's 10 s window (a hung beat is cut and the next one sent).",
     )
+    delayed_order_wait_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="PM_DELAYED_ORDER_WAIT_SECONDS: how long a marketable order the venue "
+        "answered 'delayed' (sports ~1 s, some crypto up/down ~0.25 s) is awaited before its "
+        "outcome counts as unknown for reconcile to settle.",
+    )
 
     @field_validator("strategies", mode="before")
     @classmethod

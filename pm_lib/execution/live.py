@@ -12,12 +12,19 @@ For each request, in this order (the DB write of each step commits before the ne
    dropped connection, 5xx, unreadable answer) is UNKNOWN and resolved by looking the hash up
    (``/data/order``, then trades), never by signing or posting again.
 
+Answers in more than one step: ``matched`` for a GTC/GTD that filled in part leaves it LIVE
+(the remainder rests, its filled part stored); ``delayed`` (a taker delay; for a FOK/FAK the
+only way it can be "live") is awaited up to ``PM_DELAYED_ORDER_WAIT_SECONDS``, then UNKNOWN.
+
 Fills come from the venue's trades: MATCHED/MINED/RETRYING are provisional, CONFIRMED final,
-FAILED reversed in positions and P&L (``ledger``). Heartbeats run while an order rests.
+FAILED reversed in positions and P&L (``ledger``). Heartbeats run while an order rests; ``close``
+cancels what this executor left resting.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -71,7 +78,12 @@ from pm_lib.venue.trading import (
 )
 from pm_lib.venue.wire import PostOrderAck, VenueOrder
 
-__all__ = ["UNKNOWN_GRACE", "LiveExecutor", "local_refusal"]
+__all__ = ["DELAYED_POLL_SECONDS", "UNKNOWN_GRACE", "LiveExecutor", "local_refusal"]
+
+logger = logging.getLogger(__name__)
+
+DELAYED_POLL_SECONDS = 0.2
+"""How often an order held in the venue's taker delay is looked up."""
 
 UNKNOWN_GRACE = timedelta(seconds=60)
 """How long an order the venue does not know may still be in flight before it counts as never
@@ -116,6 +128,7 @@ class LiveExecutor:
             client, engine, run_id=self._run_id, flow_run_id=flow_run_id, clock=self._clock
         )
         self.heartbeat = Heartbeat(client.heartbeat, settings.heartbeat_interval_seconds)
+        self._resting: set[str] = set()  # orders this executor placed that rest on the book
 
     @classmethod
     def connect(
@@ -191,8 +204,6 @@ class LiveExecutor:
         key = signed.request.intent_key
         if ack.status is None:
             return self._resolve_after_post(key)
-        if ack.status is OrderStatus.LIVE:
-            self.heartbeat.start()
         note = None
         try:
             self._fills.store(self._fills.fetch(ack.trade_ids))
@@ -205,10 +216,45 @@ class LiveExecutor:
             filled = ack.taking_amount if request.side is Side.BUY else ack.making_amount
         status = ack.status
         got = filled if filled is not None else sum((f.size for f in made if counts(f)), ZERO)
-        if request.order_type is OrderType.FAK and status is OrderStatus.MATCHED:
-            # The venue says "matched" for a partly filled FAK; the rest was killed.
-            status = OrderStatus.MATCHED if got >= request.size else OrderStatus.CANCELED
+        if status is OrderStatus.MATCHED and request.order_type is not OrderType.FOK:
+            # "matched" means something traded, not everything: a FAK's rest was killed, a
+            # marketable GTC/GTD's rest now rests on the book (open, its filled part kept; an
+            # unread count leaves it open too, for the lookup to settle).
+            rests = request.order_type in (OrderType.GTC, OrderType.GTD)
+            if got < request.size or (rests and filled is None and not made):
+                status = OrderStatus.LIVE if rests else OrderStatus.CANCELED
+        if status is OrderStatus.LIVE and request.order_type.is_marketable_only:
+            # A FOK/FAK never rests: "live" here is the venue's "delayed" (a taker delay).
+            self._settle(key, OrderStatus.LIVE, error="delayed by the venue", raw=ack)
+            return self._await_delayed(key)
+        if status is OrderStatus.LIVE:
+            self.heartbeat.start()
+            self._resting.add(signed.order_id)
         return self._settle(key, status, filled=filled, fills_made=made, error=note, raw=ack)
+
+    def _await_delayed(self, key: str) -> OrderResult:
+        """Wait for a marketable order held in the venue's taker delay to match or die.
+
+        It cannot be cancelled while held, so nothing is decided before the venue's answer: the
+        order is looked up until it leaves the delay, for at most
+        ``PM_DELAYED_ORDER_WAIT_SECONDS``; still held then, it is UNKNOWN for reconcile.
+        """
+        deadline = time.monotonic() + self._settings.delayed_order_wait_seconds
+        while True:
+            time.sleep(DELAYED_POLL_SECONDS)
+            try:
+                result = self._resolve(key, keep_alive=False)
+            except (VenueError, BadVenueData):  # unreadable is not an answer: ask again
+                result = None
+            if result is not None and result.status is not OrderStatus.LIVE:
+                return result
+            if time.monotonic() >= deadline:
+                wait = self._settings.delayed_order_wait_seconds
+                return self._settle(
+                    key,
+                    OrderStatus.UNKNOWN,
+                    error=f"still held in the venue's taker delay after {wait} s",
+                )
 
     def _settle(
         self,
@@ -300,13 +346,17 @@ class LiveExecutor:
         self._fills.store(f for f in found if f.order_id == order_id)
         made = self._fills.of_intent(intent_key)
         counted = sum((f.size for f in made if counts(f)), ZERO)
-        failed = any(not counts(f) for f in made)
         if order is not None:
             status = order.status
             if status is OrderStatus.LIVE and keep_alive:
                 self.heartbeat.start()
-            # The venue's size_matched may still hold a trade that failed on chain.
-            filled = min(order.size_matched, counted) if failed else order.size_matched
+                self._resting.add(order_id)
+            # The venue's size_matched still counts a trade that failed on chain: take it off.
+            failed = sum((f.size for f in made if not counts(f)), ZERO)
+            filled = max(order.size_matched - failed, ZERO)
+            if status is OrderStatus.MATCHED and row.order_type is OrderType.FAK:
+                # A FAK the venue calls matched may have filled in part; the rest was killed.
+                status = OrderStatus.MATCHED if filled >= row.size else OrderStatus.CANCELED
             return self._settle(intent_key, status, filled=filled, fills_made=made)
         if made:  # in trades although the lookup missed it: the venue had it
             # Its status is the venue's (matched in full or not); the size filled never
@@ -394,5 +444,16 @@ class LiveExecutor:
             return open_intents(session, "live")
 
     def close(self) -> None:
-        """Stop heartbeats (resting orders are then cancelled by the venue within ~10 s)."""
+        """Cancel what this executor left resting (a marketable GTC/GTD's remainder, say) and
+        stop heartbeats, so the DB's open orders equal the venue's when the run ends. A cancel
+        that fails is left to the venue: without heartbeats it cancels within ~10 s, and
+        reconcile records it."""
+        for order_id in sorted(self._resting):
+            try:
+                self.cancel(order_id)
+            except (VenueError, BadVenueData) as e:
+                logger.warning(
+                    "run %s: cancelling %s at close failed: %s", self._run_id, order_id, e
+                )
+        self._resting.clear()
         self.heartbeat.stop()

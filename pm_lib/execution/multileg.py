@@ -7,15 +7,20 @@ a ``leg_risk`` row records each filled leg and ``PM_UNWIND_POLICY`` applies:
 - ``sell_back``: close each filled leg with the opposite FAK order, limited to the price at which
   closing loses at most the ``PM_UNWIND_MAX_LOSS`` budget left (fees included); what cannot be
   closed within it is held. Fully closed legs are ``unwound``, the rest ``held``.
-- ``hold``: keep the filled legs and flag them (``held``) for an operator.
+- ``hold``: keep the filled legs and flag them (``held``) for an operator; until one takes it
+  over (``pm-agent close-leg-risk``), no opportunity buys on those markets or their neg-risk
+  group (``BasketOutcome.refused``), and reconcile reports the basket as incomplete.
 
-A leg whose outcome is UNKNOWN (ambiguous submit) stops the basket too; its fills, if any, are
-for reconcile to find, so its leg risk stays ``open``. Single-leg opportunities are placed as
-their leg says (order type included).
+A leg the venue answers ``delayed`` (a taker delay) is awaited by the executor, so the basket
+goes on with its real outcome. A leg whose outcome is UNKNOWN (ambiguous submit, or still
+delayed past ``PM_DELAYED_ORDER_WAIT_SECONDS``) stops the basket too; its leg risk stays
+``open`` and reconcile decides (``pm_lib.execution.leg_review``) once the outcome is known.
+Single-leg opportunities are placed as their leg says (order type included).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,12 +46,17 @@ from pm_lib.settings import Settings
 from pm_lib.store import (
     LegRiskRow,
     LegRiskStatus,
+    intent_by_key,
     intent_key_for,
     record_leg_risk,
     session_scope,
+    stored_market,
 )
+from pm_lib.store.leg_risk import leg_risks_to_review
 
-__all__ = ["BasketOutcome", "execute_opportunity", "order_requests", "unwind_limit"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["BasketOutcome", "execute_opportunity", "order_requests", "sell_back", "unwind_limit"]
 
 
 @dataclass(frozen=True)
@@ -57,13 +67,16 @@ class BasketOutcome:
     requests: tuple[OrderRequest, ...]
     results: tuple[OrderResult, ...]
     leg_risks: tuple[LegRiskRow, ...] = ()
+    refused: str | None = None  # why nothing was placed (a held leg risk on its markets)
 
     @property
     def complete(self) -> bool:
         """True when every leg filled whole (no leg risk)."""
         legs = [r for r in self.results if ":unwind:" not in r.intent_key]
-        return len(legs) == len(self.requests) and all(
-            r.status is OrderStatus.MATCHED for r in legs
+        return (
+            self.refused is None
+            and len(legs) == len(self.requests)
+            and all(r.status is OrderStatus.MATCHED for r in legs)
         )
 
 
@@ -137,21 +150,27 @@ def execute_opportunity(
     """Place ``opportunity``'s legs (module docstring); record and handle leg risk."""
     now = clock or (lambda: datetime.now(UTC))
     requests = order_requests(opportunity, markets, books, run_id)
+    refusal = _held_here(engine, executor.mode, opportunity, markets)
+    if refusal is not None:
+        logger.warning("opportunity %s not placed: %s", opportunity.id, refusal)
+        return BasketOutcome(opportunity.id, tuple(requests), (), refused=refusal)
     results: list[OrderResult] = []
     for request in requests:
         [result] = executor.place([request])
         results.append(result)
         if result.status is not OrderStatus.MATCHED and len(requests) > 1:
             break
-    pairs = list(zip(requests, results, strict=False))
+    pairs = list(enumerate(zip(requests, results, strict=False)))
     failed = [r for r in results if r.status is not OrderStatus.MATCHED]
     unknown = any(r.status is OrderStatus.UNKNOWN for r in results)
-    at_risk = [(q, r) for q, r in pairs if r.filled_size > ZERO or r.status is OrderStatus.UNKNOWN]
+    at_risk = [
+        (i, q, r) for i, (q, r) in pairs if r.filled_size > ZERO or r.status is OrderStatus.UNKNOWN
+    ]
     if len(requests) == 1 or not failed or not at_risk:
         return BasketOutcome(opportunity.id, tuple(requests), tuple(results))
     risks: list[LegRiskRow] = []
     budget = settings.unwind_max_loss
-    for index, (request, result) in enumerate(at_risk):
+    for index, request, result in at_risk:
         status: LegRiskStatus
         if unknown:
             # The unknown leg may have filled (an answer lost after the match): unwinding now
@@ -164,7 +183,7 @@ def execute_opportunity(
             detail = f"leg {request.intent_key} filled {result.filled_size}; basket stopped "
             detail += f"at {failed[0].intent_key} ({failed[0].status}): held and flagged"
         else:
-            unwind, status, detail, loss = _sell_back(
+            unwind, status, detail, loss = sell_back(
                 executor, request, result, budget, run_id, opportunity.id, index
             )
             budget -= loss
@@ -186,7 +205,37 @@ def execute_opportunity(
     return BasketOutcome(opportunity.id, tuple(requests), tuple(results), tuple(risks))
 
 
-def _sell_back(
+def _held_here(
+    engine: Engine, mode: str, opportunity: Opportunity, markets: Mapping[str, Market]
+) -> str | None:
+    """Why ``opportunity`` may not buy: a held leg risk on one of its markets or neg-risk
+    groups (``PM_UNWIND_POLICY=hold`` keeps a lopsided basket; no new buying there until an
+    operator closes or completes it). None when it may."""
+    if not any(leg.side is Side.BUY for leg in opportunity.legs):
+        return None
+    with session_scope(engine) as session:
+        held = [r for r in leg_risks_to_review(session) if r.status == "held"]
+        if not held:
+            return None
+        rows = [row for r in held if (row := intent_by_key(session, r.intent_key)) is not None]
+        held_markets = {row.condition_id: row.intent_key for row in rows if row.mode == mode}
+        groups: dict[str, str] = {}
+        for condition, key in held_markets.items():
+            market = markets.get(condition) or stored_market(session, condition)
+            if market is not None and market.neg_risk_market_id:
+                groups[market.neg_risk_market_id] = key
+    for leg in opportunity.legs:
+        if leg.side is not Side.BUY:
+            continue
+        market = markets.get(leg.condition_id)
+        group = market.neg_risk_market_id if market is not None else None
+        holder = held_markets.get(leg.condition_id) or (groups.get(group) if group else None)
+        if holder is not None:
+            return f"leg risk of {holder} is held on market {leg.condition_id}: no new buying"
+    return None
+
+
+def sell_back(
     executor: Executor,
     request: OrderRequest,
     filled: OrderResult,
@@ -195,7 +244,8 @@ def _sell_back(
     opportunity_id: str,
     index: int,
 ) -> tuple[OrderResult | None, LegRiskStatus, str, Decimal]:
-    """Close one filled leg within ``budget``: (unwind result, leg-risk status, detail, loss)."""
+    """Close filled leg ``index`` within ``budget``: (unwind result, leg-risk status, detail,
+    loss). The unwind's intent key is the basket's ``:unwind`` key of the same leg index."""
     limit = unwind_limit(filled, request, budget)
     if limit is None:
         return None, "held", f"no price closes {filled.filled_size} within {budget} pUSD", ZERO

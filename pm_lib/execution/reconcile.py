@@ -9,9 +9,14 @@ One pass, in this order:
    intents get their real outcome (or REJECTED once the venue has clearly not heard of them for
    a minute), LIVE ones that the venue cancelled (heartbeat expiry, market resolved) become
    CANCELED; a lookup whose answer cannot be read changes nothing and is a discrepancy;
-3. the venue's open orders that no intent owns are listed;
-4. shares held per token at the venue are compared with the ledger's positions;
-5. the pUSD balance is read (live: stored in ``account_balance`` for readers of the account).
+3. intents whose fills changed (a ghost fill gone FAILED) get their filled size, average price
+   and fee re-derived from the fills that did not fail; baskets are reviewed
+   (``pm_lib.execution.leg_review``): a basket left lopsided (a run killed half-way, a leg's
+   fill reverted) gets its leg risk rebuilt and ``PM_UNWIND_POLICY`` applied (with
+   ``settings``; without, it is held), and every incomplete basket is a discrepancy;
+4. the venue's open orders that no intent owns are listed;
+5. shares held per token at the venue are compared with the ledger's positions;
+6. the pUSD balance is read (live: stored in ``account_balance`` for readers of the account).
 
 The report is frozen; ``discrepancies`` says in words what did not match.
 """
@@ -26,7 +31,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
 
 from pm_lib.execution.base import Executor
+from pm_lib.execution.leg_review import refresh_filled, review_baskets
 from pm_lib.models import OrderStatus
+from pm_lib.settings import Settings
 from pm_lib.store import get_cursor, intent_by_order_id, open_intents, session_scope, set_cursor
 from pm_lib.store.account import record_balance
 from pm_lib.venue.errors import BadVenueData, VenueError
@@ -64,6 +71,7 @@ class ReconcileReport(BaseModel):
     adopted_fills: tuple[str, ...] = ()
     changes: tuple[IntentChange, ...] = ()
     still_open: tuple[str, ...] = ()
+    leg_risks: tuple[str, ...] = ()
     venue_orders_without_intent: tuple[str, ...] = ()
     position_mismatches: dict[str, tuple[Decimal, Decimal]] = {}
     balance: Decimal
@@ -86,8 +94,10 @@ def reconcile(
     *,
     clock: Callable[[], datetime] | None = None,
     overlap: timedelta = SYNC_OVERLAP,
+    settings: Settings | None = None,
 ) -> ReconcileReport:
-    """One reconcile pass of ``executor``'s account (module docstring)."""
+    """One reconcile pass of ``executor``'s account (module docstring); ``settings`` give the
+    unwind policy for lopsided baskets."""
     now = (clock or (lambda: datetime.now(UTC)))()
     mode = executor.mode
     with session_scope(engine) as session:
@@ -122,6 +132,12 @@ def reconcile(
                 )
             )
     with session_scope(engine) as session:
+        for fill in seen:
+            touched = intent_by_order_id(session, fill.order_id)
+            if touched is not None:
+                refresh_filled(session, touched)
+    baskets = review_baskets(executor, engine, settings=settings, now=now)
+    with session_scope(engine) as session:
         after = open_intents(session, mode)
     unresolved = [r.intent_key for r in after if r.status is not OrderStatus.LIVE]
     stray = tuple(o.order_id for o in executor.open_orders() if o.intent_key is None)
@@ -147,6 +163,7 @@ def reconcile(
         ),
         *(f"intent {k} is still unresolved" for k in unresolved),
         *lookups_failed,
+        *baskets.discrepancies,
     ]
     return ReconcileReport(
         mode=mode,
@@ -155,6 +172,7 @@ def reconcile(
         adopted_fills=adopted,
         changes=tuple(changes),
         still_open=tuple(r.intent_key for r in after),
+        leg_risks=tuple(f"{r.intent_key}: {r.status} ({r.detail})" for r in baskets.leg_risks),
         venue_orders_without_intent=stray,
         position_mismatches=mismatches,
         balance=balance,

@@ -43,7 +43,8 @@ class Execution:
     """What the execute stage placed: one result per leg, and the requests by intent key.
 
     ``skipped`` holds (opportunity id, reason) for approved opportunities not placed: another
-    run holds a market, the wallet's budget no longer fits them, or trading was halted.
+    run holds a market, the wallet's budget no longer fits them, trading was halted, or a held
+    leg risk keeps its market or neg-risk group from buying.
     """
 
     results: tuple[OrderResult, ...] = ()
@@ -95,6 +96,9 @@ def execute_approved(
                     at=ctx.now(),
                 )
                 release_claim(session, ctx, opportunity, outcome.results)
+            if outcome.refused is not None:
+                skipped.append((opportunity.id, outcome.refused))
+                continue
             results.extend(outcome.results)
             requests.extend(outcome.requests)
     finally:

@@ -15,8 +15,10 @@ reservations, then applies fills, settles balances and rests any GTC/GTD remaind
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,7 @@ from pm_lib.models import FeeSchedule
 from pm_lib.sim.accounts import COLLATERAL, Accounts, ApiKey
 from pm_lib.sim.lifecycle import (
     ORDER_CANCELED,
+    ORDER_DELAYED,
     ORDER_LIVE,
     ORDER_MATCHED,
     TERMINAL_TRADE,
@@ -46,7 +49,13 @@ from pm_lib.sim.order_rules import (
     check_time_in_force,
     order_terms,
 )
-from pm_lib.sim.settlement import Execution, post_response, settle, to_micro
+from pm_lib.sim.settlement import (
+    Execution,
+    delayed_response,
+    post_response,
+    settle,
+    to_micro,
+)
 from pm_lib.sim.signing import (
     OrderPayload,
     OrderRejected,
@@ -60,11 +69,36 @@ from pm_lib.sim.wire_out import token_top
 if TYPE_CHECKING:
     from pm_lib.sim.venue import SimConfig
 
-__all__ = ["FINE_TICK", "TICK_CHANGE_HIGH", "TICK_CHANGE_LOW", "Exchange"]
+__all__ = [
+    "FINE_TICK",
+    "POST_ONLY_MODE",
+    "RESTARTING",
+    "TICK_CHANGE_HIGH",
+    "TICK_CHANGE_LOW",
+    "Exchange",
+]
 
 FINE_TICK = Decimal("0.001")
 TICK_CHANGE_HIGH = Decimal("0.96")  # past these (YES terms) the venue moves a market to 0.001
 TICK_CHANGE_LOW = Decimal("0.04")
+
+RESTARTING = "Too Early: the matching engine is restarting"
+POST_ONLY_MODE = (
+    "the exchange is in post-only mode after a restart: only post-only orders and cancels are "
+    "accepted"
+)
+
+
+@dataclass(frozen=True)
+class _Taker:
+    """An order on its way to the book: what matching it needs besides the fills."""
+
+    record: OrderRecord
+    market: SimMarket
+    is_yes: bool
+    terms: OrderTerms
+    post_only: bool
+    exchange: str  # the spender whose allowances the transfers use
 
 
 class Exchange:
@@ -82,6 +116,10 @@ class Exchange:
         self.rng = random.Random(config.seed)
         # Set by SimVenue: changes a market's tick as the control API does (listings, caches).
         self.change_tick: Callable[[SimMarket, Decimal], None] | None = None
+        self.ghost_targets: dict[str, int] = {}  # token id -> next trades that will revert
+        self.delayed: dict[str, tuple[_Taker, float]] = {}  # held in a taker delay, until
+        self.restart_until = 0.0  # venue clock: the matching engine restarts until then (425)
+        self.post_only_until = 0.0  # then only post-only orders and cancels (503) until this
 
     def reset(self) -> None:
         """Forget orders, trades, heartbeats and wallets (``POST /_sim/reset``); API keys stay,
@@ -92,6 +130,9 @@ class Exchange:
             self.trades.clear()
             self.pending_trades.clear()
             self.heartbeats = HeartbeatBook()
+            self.ghost_targets.clear()
+            self.delayed.clear()
+            self.restart_until = self.post_only_until = 0.0
             self.accounts.wallets.clear()
             self.accounts.autofund = self.config.autofund
             self.accounts.autofund_pusd = self.config.autofund_pusd
@@ -121,6 +162,7 @@ class Exchange:
         with self.state.lock:
             now = self.now()
             cfg = self.config
+            self._release_delayed(now)
             for trade in list(self.pending_trades.values()):
                 due = due_trade_status(
                     trade, now, cfg.mined_after_seconds, cfg.confirmed_after_seconds
@@ -131,7 +173,9 @@ class Exchange:
                 for record in [r for r in self.open_orders.values() if r.user == user]:
                     self._cancel_record(record)
             for record in [r for r in self.open_orders.values() if r.expiration]:
-                if now >= record.expiration and record.order_type == "GTD":
+                # The venue expires a GTD order one minute before its stated expiration.
+                cutoff = record.expiration - cfg.gtd_security_threshold_seconds
+                if now >= cutoff and record.order_type == "GTD":
                     self._cancel_record(record)
 
     def set_trade_status(self, trade: TradeRecord, status: str, now: float) -> None:
@@ -164,8 +208,29 @@ class Exchange:
             self.advance()
             return self._place(key, payload)
 
+    def restart_engine(self, restart_seconds: float, post_only_seconds: float) -> None:
+        """Start a matching-engine restart now (control API): every order and cancel answers
+        425 for ``restart_seconds``, then only post-only orders and cancels are taken (others
+        503 ``post_only_mode``) for ``post_only_seconds``. Books and resting orders persist."""
+        with self.state.lock:
+            now = self.now()
+            self.restart_until = now + restart_seconds
+            self.post_only_until = self.restart_until + post_only_seconds
+
+    def check_engine(self, *, post_only: bool, cancel: bool = False) -> None:
+        """Refuse what the matching engine does not take now (a restart, the post-only window)."""
+        now = self.now()
+        if now < self.restart_until:
+            raise CodedRejection(
+                RESTARTING, "MATCHING_ENGINE_RESTARTING", 425, math.ceil(self.restart_until - now)
+            )
+        if not (post_only or cancel) and now < self.post_only_until:
+            left = math.ceil(self.post_only_until - now)
+            raise CodedRejection(POST_ONLY_MODE, "post_only_mode", 503, left)
+
     def _place(self, key: ApiKey, payload: OrderPayload) -> dict[str, Any]:
         order = payload.order
+        self.check_engine(post_only=payload.post_only)
         if payload.owner != key.api_key:
             raise OrderRejected("the order owner has to be the owner of the API KEY")
         found = self.state.market_for_token(order.token_id)
@@ -201,25 +266,6 @@ class Exchange:
         ladder = self.state.ladders[market.condition_id]
         yes_side, yes_limit = yes_terms(is_yes, order.side, terms.limit)
         fills = plan_match(ladder, yes_side, yes_limit, terms.size)
-        filled = sum((f.size for f in fills), Decimal(0))
-        check_fill_outcome(payload.order_type, terms.size, filled, payload.post_only)
-
-        def own_price(fill: PlannedFill) -> Decimal:
-            return fill.yes_price if is_yes else 1 - fill.yes_price
-
-        notional = sum((f.size * own_price(f) for f in fills), Decimal(0))
-        check_marketable_notional(
-            payload.order_type, order.side, notional, self.config.marketable_min_notional
-        )
-        fees = FeeSchedule(rate=market.fee_rate, exponent=market.fee_exponent)
-        fee = sum(
-            (taker_fee(f.size, own_price(f), fees if market.fees_enabled else None) for f in fills),
-            Decimal(0),
-        )
-        rests = payload.order_type in ("GTC", "GTD") and filled < terms.size
-        rest_size = terms.size - filled if rests else Decimal(0)
-        self._check_funds(order.maker, order.token_id, exchange, notional + fee, terms, rest_size)
-
         record = OrderRecord(
             order_id=order_id,
             user=key.address.lower(),
@@ -236,34 +282,108 @@ class Exchange:
             created_at=now,
             neg_risk=market.neg_risk,
         )
-        self.orders[order_id] = record
+        taker = _Taker(record, market, is_yes, terms, payload.post_only, exchange)
+        if fills and market.taker_delay_seconds > 0 and not payload.post_only:
+            # A marketable order on a taker-delay market is held, then matched (or killed).
+            self._check_funds(order.maker, order.token_id, exchange, Decimal(0), terms, terms.size)
+            record.status = ORDER_DELAYED
+            self.orders[order_id] = record
+            self.delayed[order_id] = (taker, now + market.taker_delay_seconds)
+            return delayed_response(record)
+        trade = self._execute(taker, fills, now)
+        return post_response(record, trade)
+
+    def _release_delayed(self, now: float) -> None:
+        """Match the held marketable orders whose delay is over, oldest first; one that can no
+        longer trade as its type requires (FOK not fillable, no funds) is killed."""
+        due = sorted(
+            ((at, oid) for oid, (_, at) in self.delayed.items() if at <= now), key=lambda d: d
+        )
+        for _, order_id in due:
+            taker, _ = self.delayed.pop(order_id)
+            record = taker.record
+            record.status = ORDER_LIVE
+            ladder = self.state.ladders[taker.market.condition_id]
+            yes_side, yes_limit = yes_terms(taker.is_yes, record.side, taker.terms.limit)
+            fills = plan_match(ladder, yes_side, yes_limit, taker.terms.size)
+            try:
+                self._execute(taker, fills, now)
+            except OrderRejected:
+                record.status = ORDER_CANCELED
+
+    def _execute(self, taker: _Taker, fills: list[PlannedFill], now: float) -> TradeRecord | None:
+        """Check ``fills`` against the order's type and funds, settle them and rest the rest
+        (a GTC/GTD remainder); raises the venue's rejection when the order cannot trade."""
+        record, market, is_yes, terms = taker.record, taker.market, taker.is_yes, taker.terms
+        order_type = record.order_type
+        filled = sum((f.size for f in fills), Decimal(0))
+        check_fill_outcome(order_type, terms.size, filled, taker.post_only)
+
+        def own_price(fill: PlannedFill) -> Decimal:
+            return fill.yes_price if is_yes else 1 - fill.yes_price
+
+        notional = sum((f.size * own_price(f) for f in fills), Decimal(0))
+        check_marketable_notional(
+            order_type, record.side, notional, self.config.marketable_min_notional
+        )
+        fees = FeeSchedule(rate=market.fee_rate, exponent=market.fee_exponent)
+        fee = sum(
+            (taker_fee(f.size, own_price(f), fees if market.fees_enabled else None) for f in fills),
+            Decimal(0),
+        )
+        rests = order_type in ("GTC", "GTD") and filled < terms.size
+        rest_size = terms.size - filled if rests else Decimal(0)
+        self._check_funds(
+            record.maker_address, record.asset_id, taker.exchange, notional + fee, terms, rest_size
+        )
+        self.orders[record.order_id] = record
+        ladder = self.state.ladders[market.condition_id]
         trade = None
         if fills:
             ghost = self.rng.random() < self.config.ghost_fill_rate
-            execution = Execution(record, market, is_yes, fills, fee, exchange, now, ghost)
+            ghost = self._take_ghost_target(record.asset_id) or ghost
+            execution = Execution(record, market, is_yes, fills, fee, taker.exchange, now, ghost)
             trade = settle(execution, self.accounts, self.orders, self.open_orders)
             apply_fills(ladder, fills)
             self.trades[trade.trade_id] = trade
             self.pending_trades[trade.trade_id] = trade
         if rests:
-            rest_side, rest_price = yes_terms(is_yes, order.side, terms.tick_price)
+            rest_side, rest_price = yes_terms(is_yes, record.side, terms.tick_price)
             record.resting = RestingOrder(
-                order_id=order_id,
+                order_id=record.order_id,
                 yes_side=rest_side,
                 yes_price=rest_price,
                 remaining=rest_size,
-                owner=key.api_key,
-                token_id=order.token_id,
-                side=order.side,
+                owner=record.owner,
+                token_id=record.asset_id,
+                side=record.side,
                 price=terms.tick_price,
                 created_at=now,
             )
             ladder.add(record.resting)
-            self.open_orders[order_id] = record
+            self.open_orders[record.order_id] = record
         else:
             record.status = ORDER_MATCHED
         self._follow_tick(market, ladder)
-        return post_response(record, trade)
+        return trade
+
+    def target_ghost_fills(self, token_id: str, count: int) -> None:
+        """Make the next ``count`` trades taken on ``token_id`` ghost fills (control API)."""
+        with self.state.lock:
+            if count > 0:
+                self.ghost_targets[token_id] = count
+            else:
+                self.ghost_targets.pop(token_id, None)
+
+    def _take_ghost_target(self, token_id: str) -> bool:
+        left = self.ghost_targets.get(token_id, 0)
+        if left <= 0:
+            return False
+        if left == 1:
+            del self.ghost_targets[token_id]
+        else:
+            self.ghost_targets[token_id] = left - 1
+        return True
 
     def _follow_tick(self, market: SimMarket, ladder: Ladder) -> None:
         """Move the market to tick 0.001 once its price passes 0.96 or drops under 0.04.
@@ -345,12 +465,15 @@ class Exchange:
         """Cancel ``user``'s orders by id; the live ``{"canceled", "not_canceled"}`` body."""
         with self.state.lock:
             self.advance()
+            self.check_engine(post_only=False, cancel=True)
             canceled: list[str] = []
             not_canceled: dict[str, str] = {}
             for order_id in order_ids:
                 record = self.orders.get(order_id)
                 if record is None or record.user != user.lower():
                     not_canceled[order_id] = "Order not found"
+                elif record.status == ORDER_DELAYED:
+                    not_canceled[order_id] = "order can't be canceled: it is in a matching delay"
                 elif record.status != ORDER_LIVE:
                     not_canceled[order_id] = "order can't be canceled: it is not live"
                 else:

@@ -4,12 +4,15 @@ Status spellings the emulator serves (one choice, documented in VENUE-FACTS 2.4 
 
 - orders (``/data/order``, ``/data/orders``): ``ORDER_STATUS_LIVE``, ``ORDER_STATUS_MATCHED``
   (fully filled, or a FOK/FAK order that traded), ``ORDER_STATUS_CANCELED`` (cancelled by the
-  user, by the heartbeat guard, or a GTD order past its expiration); the docs' OpenAPI enum;
+  user, by the heartbeat guard, a GTD order past its expiration, or a held marketable order
+  that could not trade when its delay ended); the docs' OpenAPI enum; and
+  ``ORDER_STATUS_DELAYED`` while a marketable order waits out a market's taker delay (as
+  third-party clients spell it; it cannot be cancelled then);
 - trades (``/data/trades``): ``TRADE_STATUS_MATCHED`` -> ``TRADE_STATUS_MINED`` ->
   ``TRADE_STATUS_CONFIRMED`` as the venue clock passes ``mined_after_seconds`` and
   ``confirmed_after_seconds`` after the match; a ghost fill goes ``TRADE_STATUS_RETRYING`` ->
   ``TRADE_STATUS_FAILED`` on the same schedule and its balance effects are undone;
-- POST /order ``status``: lowercase ``live`` / ``matched``.
+- POST /order ``status``: lowercase ``live`` / ``matched`` / ``delayed``.
 
 Sizes on the wire are decimal share strings (``"10"``), prices decimal strings, times unix
 seconds; a trade has one record per taker order execution, listing every maker order it hit.
@@ -29,6 +32,7 @@ from pm_lib.sim.state import RestingOrder
 
 __all__ = [
     "ORDER_CANCELED",
+    "ORDER_DELAYED",
     "ORDER_LIVE",
     "ORDER_MATCHED",
     "TRADE_CONFIRMED",
@@ -50,6 +54,7 @@ __all__ = [
 ORDER_LIVE = "ORDER_STATUS_LIVE"
 ORDER_MATCHED = "ORDER_STATUS_MATCHED"
 ORDER_CANCELED = "ORDER_STATUS_CANCELED"
+ORDER_DELAYED = "ORDER_STATUS_DELAYED"  # a marketable order held in a market's taker delay
 TRADE_MATCHED = "TRADE_STATUS_MATCHED"
 TRADE_MINED = "TRADE_STATUS_MINED"
 TRADE_CONFIRMED = "TRADE_STATUS_CONFIRMED"

@@ -147,13 +147,15 @@ _LISTED = (
     "fee_rate",
     "fee_exponent",
     "rebate_rate",
+    "taker_delay_seconds",
 )
 
 
 def modify_market(md: MarketData, condition_id: str, changes: dict[str, Any]) -> SimMarket:
     """Change listing or trading fields of a market: closed, active, accepting_orders,
     enable_order_book, end_date, question, tick_size, min_order_size and the fee schedule
-    (fees_enabled, fee_type, fee_rate, fee_exponent, rebate_rate)."""
+    (fees_enabled, fee_type, fee_rate, fee_exponent, rebate_rate), and taker_delay_seconds
+    (marketable orders are held that long, answered ``delayed``, before they match)."""
     market = md.state.markets.get(condition_id)
     if market is None:
         raise AdminError(f"unknown market {condition_id}")
@@ -176,6 +178,11 @@ def modify_market(md: MarketData, condition_id: str, changes: dict[str, Any]) ->
             market.fee_exponent = _decimal(changes["fee_exponent"], "fee_exponent")
         if "fee_type" in changes:
             market.fee_type = changes["fee_type"]
+        if "taker_delay_seconds" in changes:
+            delay = float(_decimal(changes["taker_delay_seconds"], "taker_delay_seconds"))
+            if delay < 0:
+                raise AdminError("taker_delay_seconds must be >= 0")
+            market.taker_delay_seconds = delay
         if market.closed:
             market.accepting_orders = False
         event = md.state.events.get(market.event_id or "")

@@ -50,9 +50,12 @@ UNIT = Decimal(1_000_000)
 class CodedRejection(OrderRejected):
     """A rejection whose body also carries the docs' error ``code``."""
 
-    def __init__(self, message: str, code: str, status: int = 400) -> None:
+    def __init__(
+        self, message: str, code: str, status: int = 400, retry_after: int | None = None
+    ) -> None:
         super().__init__(message, status)
         self.code = code
+        self.retry_after = retry_after  # seconds, for a window that will end (503, 425)
 
 
 @dataclass(frozen=True)

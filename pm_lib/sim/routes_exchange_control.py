@@ -14,6 +14,13 @@
     POST /_sim/filled-lookup-misses     {"rate": 0.5, "answer": "404"|"empty"}: share of filled
                                         FOK/FAK orders whose GET /data/order/{id} answers
                                         "not found" (404) or an empty 200 body, as live
+    POST /_sim/ghost-fills              {"token_id": "<token>", "count": 1}: the next ``count``
+                                        trades taken on that token (one basket leg, say) are
+                                        ghost fills: MATCHED, then RETRYING, then FAILED
+    POST /_sim/engine-restart           {"restart_seconds": 90, "post_only_seconds": 120}: the
+                                        weekly matching-engine restart from now (venue clock):
+                                        orders and cancels answer 425, then only post-only
+                                        orders and cancels are taken (503 post_only_mode)
     POST /_sim/trades/{id}/status       {"status": "TRADE_STATUS_FAILED"}: force a status
                                         (FAILED undoes the trade's balance effects)
 
@@ -157,6 +164,32 @@ def exchange_control_routes(venue: SimVenue) -> list[BaseRoute]:
             venue.config.filled_lookup_miss_answer = answer
         return JSONResponse({"rate": rate, "answer": answer})
 
+    async def ghost_fills(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        token_id = str(body.get("token_id", ""))
+        try:
+            count = int(body.get("count", 1))
+        except (TypeError, ValueError):
+            return JSONResponse({"error": "count must be an integer"}, 400)
+        if not token_id:
+            return JSONResponse({"error": "token_id is required"}, 400)
+        exchange.target_ghost_fills(token_id, count)
+        return JSONResponse({"token_id": token_id, "count": max(count, 0)})
+
+    async def engine_restart(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        try:
+            restart = float(body.get("restart_seconds", 90))
+            post_only = float(body.get("post_only_seconds", 120))
+        except (TypeError, ValueError):
+            return JSONResponse({"error": "restart_seconds/post_only_seconds are numbers"}, 400)
+        if restart < 0 or post_only < 0:
+            return JSONResponse({"error": "durations must be >= 0"}, 400)
+        exchange.restart_engine(restart, post_only)
+        return JSONResponse(
+            {"restart_until": exchange.restart_until, "post_only_until": exchange.post_only_until}
+        )
+
     async def force_status(request: Request) -> JSONResponse:
         body = await _json_body(request)
         status = str(body.get("status", ""))
@@ -175,5 +208,7 @@ def exchange_control_routes(venue: SimVenue) -> list[BaseRoute]:
         Route("/trades", list_trades, methods=["GET"]),
         Route("/ghost-fill-rate", ghost_fill_rate, methods=["POST"]),
         Route("/filled-lookup-misses", filled_lookup_misses, methods=["POST"]),
+        Route("/ghost-fills", ghost_fills, methods=["POST"]),
+        Route("/engine-restart", engine_restart, methods=["POST"]),
         Route("/trades/{trade_id}/status", force_status, methods=["POST"]),
     ]

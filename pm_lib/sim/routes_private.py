@@ -44,8 +44,12 @@ def _error(message: str, status: int = 400, **extra: Any) -> JSONResponse:
 
 
 def _rejection(e: OrderRejected) -> JSONResponse:
-    extra = {"code": e.code} if isinstance(e, CodedRejection) else {}
-    return _error(e.message, e.status, **extra)
+    if not isinstance(e, CodedRejection):
+        return _error(e.message, e.status)
+    if e.retry_after is None:
+        return _error(e.message, e.status, code=e.code)
+    body = {"error": e.message, "code": e.code, "retry_after_seconds": e.retry_after}
+    return JSONResponse(body, e.status, headers={"Retry-After": str(e.retry_after)})
 
 
 def _auth_failure(e: AuthError) -> JSONResponse:
@@ -159,6 +163,7 @@ def private_routes(venue: SimVenue) -> list[BaseRoute]:
             return _error("Invalid orders payload")
         if len(body) > MAX_BATCH_ORDERS:
             return _error(f"Too many orders in payload, max allowed: {MAX_BATCH_ORDERS}")
+        exchange.check_engine(post_only=False, cancel=True)  # a restart refuses the batch
         answers: list[dict[str, Any]] = []
         for item in body:
             try:

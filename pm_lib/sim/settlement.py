@@ -31,7 +31,7 @@ from pm_lib.sim.lifecycle import (
 from pm_lib.sim.matching import PlannedFill
 from pm_lib.sim.state import SimMarket
 
-__all__ = ["MICRO", "Execution", "post_response", "settle", "to_micro"]
+__all__ = ["MICRO", "Execution", "delayed_response", "post_response", "settle", "to_micro"]
 
 MICRO = Decimal("0.000001")
 
@@ -184,4 +184,18 @@ def post_response(record: OrderRecord, trade: TradeRecord | None) -> dict[str, A
         "takingAmount": taking,
         "transactionsHashes": hashes,
         "tradeIDs": trade_ids,
+    }
+
+
+def delayed_response(record: OrderRecord) -> dict[str, Any]:
+    """The POST /order answer for a marketable order held in a taker delay: nothing traded."""
+    return {
+        "success": True,
+        "errorMsg": "",
+        "orderID": record.order_id,
+        "status": "delayed",
+        "makingAmount": "",
+        "takingAmount": "",
+        "transactionsHashes": [],
+        "tradeIDs": [],
     }

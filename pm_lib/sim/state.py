@@ -67,6 +67,9 @@ class SimMarket:
     version: str = "v1"
     volume: Decimal = Decimal(0)
     liquidity: Decimal = Decimal(0)
+    # Seconds a marketable order is held before matching (Gamma secondsDelay on sports, a
+    # taker delay on some crypto up/down markets); 0 = none.
+    taker_delay_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)  # any further Gamma fields, verbatim
     # Gamma's updatedAt (unix s): set at creation, bumped whenever a listed field changes.
     updated_at: float = 0.0

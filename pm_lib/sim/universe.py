@@ -221,6 +221,7 @@ class _Generator:
             liquidity=_money(math.exp(rng.gauss(math.log(57_000), 2.0))),
         )
         market.slug = _slug(question, market.market_id)
+        _taker_delay(market, category, end_ts)
         profile = MarketProfile(
             index=index,
             fair=fair,
@@ -297,6 +298,31 @@ class _Generator:
                 market.closed = True
                 market.accepting_orders = False
                 profile.placeholder = True
+
+
+SPORTS_TAKER_DELAY_SECONDS = 1.0
+"""Gamma ``secondsDelay`` of sports markets: marketable orders are held this long."""
+UP_DOWN_TAKER_DELAY_SECONDS = 0.25
+"""The taker delay of crypto up/down markets (``itode`` on /clob-markets; not on Gamma)."""
+GAME_LENGTH_SECONDS = 3 * 3600.0
+"""A game starts this long before its market's end date (``gameStartTime``)."""
+
+
+def _taker_delay(market: SimMarket, category: str, end_ts: float) -> None:
+    """Sports markets carry Gamma's ``secondsDelay``, ``gameStartTime`` and
+    ``sportsMarketType`` and hold marketable orders ~1 s; crypto up/down markets ~250 ms."""
+    if category == "sports":
+        market.taker_delay_seconds = SPORTS_TAKER_DELAY_SECONDS
+        start = datetime.fromtimestamp(end_ts - GAME_LENGTH_SECONDS, UTC)
+        market.extra.update(
+            {
+                "secondsDelay": int(SPORTS_TAKER_DELAY_SECONDS),
+                "gameStartTime": start.strftime("%Y-%m-%d %H:%M:%S+00"),
+                "sportsMarketType": "moneyline" if market.neg_risk else "spreads",
+            }
+        )
+    elif category == "crypto" and market.outcomes == ("Up", "Down"):
+        market.taker_delay_seconds = UP_DOWN_TAKER_DELAY_SECONDS
 
 
 def _slug(question: str, market_id: str) -> str:

@@ -125,6 +125,7 @@ def _market(raw: dict[str, Any], index: int, rng: random.Random) -> tuple[SimMar
         version=str(raw.get("version", "v1")),
         volume=_decimal(raw.get("volume")),
         liquidity=_decimal(raw.get("liquidity")),
+        taker_delay_seconds=float(_decimal(raw.get("secondsDelay"))),  # sports: ~1 s
         extra=raw,
     )
     bid = _decimal(raw.get("bestBid"), "0")

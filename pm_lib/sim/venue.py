@@ -44,6 +44,7 @@ class SimConfig:
     auth_window_seconds: float = 300.0  # max |POLY_TIMESTAMP - venue clock| for L1/L2 auth
     funder_wallets: dict[str, str] = field(default_factory=dict)  # signer EOA -> maker wallet
     gtd_min_lead_seconds: float = 60.0  # GTD expiration must be at least now + this
+    gtd_security_threshold_seconds: float = 60.0  # GTD orders expire this long before expiration
     marketable_min_notional: Decimal = Decimal(1)  # $ floor of FOK/FAK executions
     data_page_limit: int = 100  # rows per /data/orders and /data/trades page
     # Market-data side (pm_lib.sim.market_data, evolution, limits, faults): see docs/EMULATOR.md.

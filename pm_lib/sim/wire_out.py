@@ -240,6 +240,8 @@ def clob_market_info(market: SimMarket, accepting_since: str) -> dict[str, Any]:
         info["fd"] = {"r": _number(market.fee_rate), "e": _number(market.fee_exponent), "to": True}
     if market.neg_risk:
         info["nr"] = True
+    if market.taker_delay_seconds > 0:
+        info["itode"] = True  # the docs' taker-delay flag (marketable orders are held)
     return info
 
 

@@ -9,12 +9,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pm_lib.store.dialect import conflict_insert
-from pm_lib.store.rows import LegRiskRow, LegRiskStatus
-from pm_lib.store.tables import LegRiskRecord, SyncCursor
+from pm_lib.store.rows import LegRiskRow, LegRiskStatus, OrderIntentRow
+from pm_lib.store.tables import LegRiskRecord, OrderIntentRecord, SyncCursor
 
 __all__ = [
+    "basket_intents",
     "get_cursor",
     "leg_risks_for_run",
+    "leg_risks_to_review",
     "open_leg_risks",
     "record_leg_risk",
     "resolve_leg_risk",
@@ -23,6 +25,7 @@ __all__ = [
 
 _LEG_RISK = LegRiskRecord.__table__  # type: ignore[attr-defined]
 _CURSOR = SyncCursor.__table__  # type: ignore[attr-defined]
+_INTENT = OrderIntentRecord.__table__  # type: ignore[attr-defined]
 
 
 def _row(record: Any) -> LegRiskRow:
@@ -69,7 +72,8 @@ def resolve_leg_risk(
     detail: str,
     resolved_at: datetime,
 ) -> LegRiskRow:
-    """Close a leg risk as ``unwound`` or ``held`` with what was done."""
+    """Close a leg risk as ``unwound``, ``held``, ``complete`` or (an operator took it over)
+    ``closed``, with what was done."""
     if status == "open":
         raise ValueError("resolve a leg risk as 'unwound' or 'held', not 'open'")
     record = session.execute(
@@ -93,6 +97,36 @@ def leg_risks_for_run(session: Session, run_id: str) -> list[LegRiskRow]:
     """A run's leg risks, oldest first."""
     query = select(_LEG_RISK).where(_LEG_RISK.c.run_id == run_id).order_by(_LEG_RISK.c.id)
     return [_row(record) for record in session.execute(query)]
+
+
+def leg_risks_to_review(session: Session, *, run_id: str | None = None) -> list[LegRiskRow]:
+    """Leg risks still ``open`` or ``held`` (of one run, if given), oldest first."""
+    query = select(_LEG_RISK).where(_LEG_RISK.c.status.in_(("open", "held")))
+    if run_id is not None:
+        query = query.where(_LEG_RISK.c.run_id == run_id)
+    return [_row(record) for record in session.execute(query.order_by(_LEG_RISK.c.id))]
+
+
+def basket_intents(
+    session: Session,
+    *,
+    mode: str | None = None,
+    since: datetime | None = None,
+    run_id: str | None = None,
+    opportunity_id: str | None = None,
+) -> list[OrderIntentRow]:
+    """Intents whose legs make baskets: of one mode created since ``since``, or of one run's
+    opportunity; oldest first."""
+    query = select(_INTENT).order_by(_INTENT.c.id)
+    if mode is not None:
+        query = query.where(_INTENT.c.mode == mode)
+    if since is not None:
+        query = query.where(_INTENT.c.created_at >= since)
+    if run_id is not None:
+        query = query.where(_INTENT.c.run_id == run_id)
+    if opportunity_id is not None:
+        query = query.where(_INTENT.c.opportunity_id == opportunity_id)
+    return [OrderIntentRow.model_validate(r, from_attributes=True) for r in session.execute(query)]
 
 
 def get_cursor(session: Session, key: str) -> str | None:

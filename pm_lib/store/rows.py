@@ -27,7 +27,7 @@ __all__ = [
 
 Mode = Literal["paper", "live"]
 RunStatus = Literal["running", "completed", "failed"]
-LegRiskStatus = Literal["open", "unwound", "held"]
+LegRiskStatus = Literal["open", "unwound", "held", "complete", "closed"]
 
 
 class _Row(BaseModel):

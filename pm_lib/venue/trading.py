@@ -10,6 +10,7 @@ Error mapping (VENUE-FACTS 2.4):
     5xx                                            write -> OutcomeUnknown   read -> RetryableError
     429                                            RateLimited (never resent for a write)
     425 (matching engine restarting)               RetryableError (the write was not taken)
+    503 code post_only_mode (after a restart)      RetryableError (the write was not taken)
     4xx "not enough balance / allowance"           InsufficientFunds
     other 4xx, SDK-side validation                 RejectedByVenue
 
@@ -167,6 +168,16 @@ def _retry_after(e: PolyApiException) -> float | None:
     return None
 
 
+_NOT_TAKEN_CODES = frozenset({"post_only_mode", "cancel_only_mode", "trading_disabled"})
+"""503 codes that refuse a write outright (after a matching-engine restart, VENUE-FACTS 2.4)."""
+
+
+def _error_code(e: PolyApiException) -> str | None:
+    msg = e.error_msg
+    code = msg.get("code") if isinstance(msg, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
     """The ``pm_lib.venue.errors`` exception for an SDK/httpx failure of ``action``.
 
@@ -178,6 +189,8 @@ def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
     if isinstance(e, PolyApiException):
         status = e.status_code
         text = _error_text(e)
+        if status == 503 and _error_code(e) in _NOT_TAKEN_CODES:
+            return RetryableError(f"{action}: not taken now ({text})", status_code=status)
         if status is None or status >= 500:
             where = f"HTTP {status}" if status else "no response"
             if write:

@@ -126,7 +126,7 @@ def test_orders_the_venue_cancels_when_heartbeats_stop_are_marked_by_reconcile(
     credentials: Credentials,
 ) -> None:
     [result] = live.place([buy_yes("r1:o:0", "10", "0.40", OrderType.GTC)])
-    live.close()  # heartbeats stop, as when the process ends
+    live.heartbeat.stop()  # heartbeats stop, as when the process dies (close() would cancel)
     control(running, "POST", "/clock", {"advance": 11})  # past the venue's 10 s window
     report = reconcile(connected(live_settings, engine, credentials, run_id="r2"), engine)
     assert report.canceled_at_venue == ("r1:o:0",)

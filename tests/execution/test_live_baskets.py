@@ -6,7 +6,7 @@ Neg-risk event (tests/execution/emulator.py): YES asks 0.30, 0.31, 0.32 (x 50 ea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,12 +20,18 @@ from pm_lib.models import Catalogue, OrderStatus, PortfolioState
 from pm_lib.portfolio.ledger import replay
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
-from pm_lib.store import fills, intents_for_run, leg_risks_for_run, session_scope
+from pm_lib.store import (
+    fills,
+    intents_for_run,
+    leg_risks_for_run,
+    save_catalogue,
+    session_scope,
+)
 from pm_lib.strategy.base import StrategyParams
 from pm_lib.strategy.negrisk import NegRiskArbitrage
 from pm_lib.venue.trading import SignedOrder, TradingClient
 from pm_lib.venue.wire import PostOrderAck, normalise_order_status
-from tests.execution.builders import basket
+from tests.execution.builders import NOW, basket
 from tests.execution.conftest import connected
 from tests.execution.emulator import (
     MARKETS,
@@ -110,9 +116,12 @@ def test_a_leg_failing_after_another_filled_applies_the_unwind_policy(
         [risk] = leg_risks_for_run(session, "r1")
     assert (risk.intent_key, risk.policy, risk.status) == ("r1:opp-lop:0", policy, risk_status)
     assert [r.status for r in outcome.results[:2]] == [OrderStatus.MATCHED, OrderStatus.REJECTED]
-    report = reconcile(executor, engine)
+    report = reconcile(executor, engine, settings=settings)
     executor.close()
-    assert report.clean, report.discrepancies
+    if policy == "hold":  # a held basket stays incomplete: reported until an operator acts
+        assert any("opp-lop" in d and "held" in d for d in report.discrepancies)
+    else:
+        assert report.clean, report.discrepancies
     wallet = venue_wallet(running, credentials.address)
     assert Decimal(wallet["positions"].get(y1, "0")) / 1_000_000 == yes_held
 
@@ -149,3 +158,18 @@ def test_a_leg_with_an_unknown_outcome_leaves_the_basket_open_for_reconcile(
         ("r1:opp-unk:1", "open"),
     ]
     assert len(venue_orders(running, credentials.address)) == 1  # nothing unwound, no resend
+
+    # Reconcile decides: the second leg never reached the venue, so the first is sold back.
+    with session_scope(engine) as session:
+        save_catalogue(session, Catalogue(markets=tuple(MARKETS.values()), fetched_at=NOW))
+    later = connected(live_settings, engine, credentials, run_id="r2", unknown_grace=timedelta(0))
+    report = reconcile(later, engine, settings=live_settings)
+    later.close()
+    with session_scope(engine) as session:
+        risks = leg_risks_for_run(session, "r1")
+    assert [(r.intent_key, r.status) for r in risks] == [
+        ("r1:opp-unk:0", "unwound"),
+        ("r1:opp-unk:1", "unwound"),
+    ]
+    assert any("opp-unk" in d and "incomplete" in d for d in report.discrepancies)
+    assert not any(int(u) for u in venue_wallet(running, credentials.address)["positions"].values())

@@ -64,7 +64,6 @@ def test_garbled_lookup_of_a_resting_gtc_keeps_it_live_and_reconcile_reports_it(
     fault(running, "malformed", "/data/order/.*")
     now[0] += LATER
     report = reconcile(executor, engine, clock=lambda: now[0])
-    executor.close()
     assert stored_status(engine, "r1:o:0") is OrderStatus.LIVE  # was REJECTED: exposure lost
     assert not report.clean
     assert any("r1:o:0" in d and "unreadable" in d for d in report.discrepancies), (
@@ -72,6 +71,7 @@ def test_garbled_lookup_of_a_resting_gtc_keeps_it_live_and_reconcile_reports_it(
     )
     [resting] = venue_orders(running, credentials.address)
     assert resting["status"] == "ORDER_STATUS_LIVE"
+    executor.close()
 
 
 def test_garbled_lookup_of_an_unknown_post_leaves_it_unknown(
@@ -137,8 +137,8 @@ def test_garbled_trades_fail_the_reconcile_loudly_and_change_nothing(
     now[0] += LATER
     with pytest.raises(RetryableError, match="trades: unreadable answer"):
         reconcile(executor, engine, clock=lambda: now[0])
-    executor.close()
     assert stored_status(engine, "r1:o:0") is OrderStatus.LIVE
+    executor.close()
 
 
 # --- filled orders the venue's lookup does not find --------------------------------------------

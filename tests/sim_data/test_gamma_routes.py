@@ -80,6 +80,24 @@ def test_fee_enabled_markets_carry_the_live_fee_schedule_shape(gamma: httpx.Clie
     assert all(isinstance(m["feeType"], str) for m in feeing)
 
 
+def test_sports_markets_carry_the_live_seconds_delay_and_game_fields(
+    gamma: httpx.Client, clob: httpx.Client, served: RunningVenue
+) -> None:
+    live = resource("sajiiid09-polywatch__gamma_markets_list.json")[0]
+    fields = ("secondsDelay", "gameStartTime", "sportsMarketType")
+    sports = [m for m in _all_markets(gamma) if "secondsDelay" in m]
+    assert sports
+    for market in sports:
+        assert {f: _json_kind(market[f]) for f in fields} == {
+            f: _json_kind(live[f]) for f in fields
+        }
+        assert market["secondsDelay"] == 1 and market["gameStartTime"].endswith("+00")
+        held = served.venue.state.markets[market["conditionId"]].taker_delay_seconds
+        assert held == market["secondsDelay"]  # the venue holds marketable orders that long
+    info = clob.get(f"/clob-markets/{sports[0]['conditionId']}").json()
+    assert info["itode"] is True
+
+
 def test_best_bid_is_omitted_when_the_bid_side_is_empty(
     gamma: httpx.Client, clob: httpx.Client
 ) -> None:

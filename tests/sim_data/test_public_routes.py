@@ -48,7 +48,8 @@ def test_clob_market_info_has_the_live_shape_plus_nr_on_neg_risk(
     live = resource("ChloePike-go-polymarket__clob_clob-markets_info_559651_2026-08.json")
     market = _quoted(served, neg_risk=True)
     info = clob.get(f"/clob-markets/{market.condition_id}").json()
-    assert _kinds(info) == {**_kinds(live), "nr": "bool"}
+    delayed = {"itode": "bool"} if market.taker_delay_seconds else {}  # a taker-delay market
+    assert _kinds(info) == {**_kinds(live), "nr": "bool", **delayed}
     assert info["t"] == [
         {"t": market.yes_token, "o": market.outcomes[0]},
         {"t": market.no_token, "o": market.outcomes[1]},

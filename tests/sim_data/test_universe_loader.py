@@ -72,3 +72,13 @@ def test_a_file_that_is_not_a_list_of_markets_is_refused(tmp_path: Path) -> None
     bad.write_text(json.dumps({"markets": []}))
     with pytest.raises(UniverseFileError):
         load_universe_file(bad, seed=1, anchor=0.0)
+
+
+def test_a_recorded_sports_market_holds_marketable_orders_for_its_seconds_delay() -> None:
+    recorded = resource("sajiiid09-polywatch__gamma_markets_list.json")
+    universe = load_universe_file(
+        RESOURCES / "sajiiid09-polywatch__gamma_markets_list.json", seed=1, anchor=0.0
+    )
+    delays = {m.market_id: m.taker_delay_seconds for m in universe.markets}
+    assert delays == {str(m["id"]): float(m["secondsDelay"]) for m in recorded}
+    assert set(delays.values()) == {1.0}

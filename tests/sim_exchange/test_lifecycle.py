@@ -277,3 +277,18 @@ def test_balance_allowance_reports_base_units_and_spenders(client: ClobClient) -
 
 def test_balance_allowance_update_answers_empty(client: ClobClient) -> None:
     assert client.update_balance_allowance(BalanceAllowanceParams(asset_type="COLLATERAL")) == ""
+
+
+def test_gtd_order_expires_one_minute_before_its_stated_expiration(
+    client: ClobClient, venue: SimVenue
+) -> None:
+    # Live docs: "GTD orders expire one minute before their stated expiration as a security
+    # threshold. To set an effective lifetime of N seconds, use now + 60 + N."
+    expiration = int(venue.state.clock.now()) + 60 + 90
+    args = OrderArgs(token_id=YES, price=0.45, size=10, side="BUY", expiration=expiration)
+    order_id = client.create_and_post_order(args, OPTS, order_type=OrderType.GTD)["orderID"]
+
+    venue.state.clock.advance(89)
+    assert client.get_order(order_id)["status"] == "ORDER_STATUS_LIVE"
+    venue.state.clock.advance(1)
+    assert client.get_order(order_id)["status"] == "ORDER_STATUS_CANCELED"
