@@ -21,7 +21,6 @@ from tests.execution.builders import request
 from tests.execution.conftest import connected
 from tests.execution.emulator import COND, FEES, YES, control, make_venue, venue_orders
 
-
 pytestmark = pytest.mark.slow  # waits out the venue heartbeat window
 
 
