@@ -160,19 +160,6 @@ class Ladder:
         asks = [(ONE - p, s) for p, s in self.levels("BUY")]
         return bids, asks
 
-    def prune(self) -> None:
-        """Drop empty orders and levels."""
-        for book in (self.bids, self.asks):
-            for p in list(book):
-                q = book[p]
-                while q and q[0].remaining <= 0:
-                    q.popleft()
-                if not any(o.remaining > 0 for o in q):
-                    del book[p]
-                else:
-                    book[p] = deque(o for o in q if o.remaining > 0)
-        self.version += 1
-
 
 @dataclass
 class SimClock:

@@ -136,11 +136,6 @@ class OrderIntentRow(_Row):
     updated_at: datetime
     flow_run_id: str | None
 
-    @property
-    def is_open(self) -> bool:
-        """True while the order may still rest or fill (not in a terminal status)."""
-        return not self.status.is_terminal
-
 
 class LegRiskRow(_Row):
     """A lopsided basket: the leg (intent) that filled when another did not, and its fate."""
