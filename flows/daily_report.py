@@ -35,7 +35,7 @@ def build_report_task(mode: Mode) -> DailyReport:
 @task(name="publish-report", timeout_seconds=60, cache_policy=NO_CACHE)
 async def publish_report_task(report: DailyReport) -> str:
     """The P&L table and the chart in the Prefect UI; returns the markdown."""
-    markdown = daily_report_markdown(report)
+    markdown = daily_report_markdown(report, chart=True)
     rows = [
         {
             "day": d.day.isoformat(),

@@ -15,6 +15,7 @@ from pm_lib.execution.factory import run_credentials
 from pm_lib.pipeline.context import RunContext, new_run_id
 from pm_lib.settings import Settings
 from pm_lib.store.engine import make_engine, session_scope, upgrade
+from pm_lib.store.control import SWITCH_VARIABLE, halted, switch_value
 from pm_lib.store.runs import start_run
 from pm_lib.venue.errors import ConfigurationError
 
@@ -22,9 +23,11 @@ __all__ = [
     "next_run",
     "open_run",
     "read_fair_values",
+    "read_switch",
     "retry_unless_misconfigured",
     "run_settings",
     "store_engine",
+    "write_switch",
 ]
 
 _ENGINES: dict[str, Engine] = {}
@@ -39,6 +42,20 @@ def store_engine(settings: Settings) -> Engine:
         upgrade(engine)
         _ENGINES[url] = engine
     return engine
+
+
+def read_switch() -> object:
+    """The Prefect UI kill switch (Variable ``pm_agent_halted``) as stored; ``None`` if unset.
+
+    Synchronous on purpose (``_sync=True``): the checks that call it run in blocking stages,
+    inside an event loop's thread; it opens one short-lived sync API client.
+    """
+    return Variable.get(SWITCH_VARIABLE, _sync=True)  # type: ignore[call-arg]
+
+
+def write_switch(on: bool, reason: str) -> None:
+    """Show a flag state in the UI switch (what ``halt``/``resume`` write after the DB flag)."""
+    Variable.set(SWITCH_VARIABLE, switch_value(on, reason), overwrite=True, _sync=True)  # type: ignore[call-arg]
 
 
 def run_settings(
@@ -82,7 +99,11 @@ def open_run(
         flow_name=flow_name,
         live_armed=live,
         flow_run_id=str(flow_run_id) if flow_run_id else None,
+        halt_switch=read_switch,
     )
+    # The UI switch is honoured before the run reads its portfolio (the risk gate's
+    # kill_switch rule reads the flag this mirrors it into).
+    halted(engine, read_switch)
     return _started(ctx)
 
 

@@ -46,7 +46,7 @@ from pm_lib.store import (
     session_scope,
 )
 
-__all__ = ["BasketOutcome", "execute_opportunity", "order_requests", "unwind_limit"]
+__all__ = ["BasketOutcome", "execute_opportunity", "order_requests", "sell_back", "unwind_limit"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def execute_opportunity(
             detail = f"leg {request.intent_key} filled {result.filled_size}; basket stopped "
             detail += f"at {failed[0].intent_key} ({failed[0].status}): held and flagged"
         else:
-            unwind, status, detail, loss = _sell_back(
+            unwind, status, detail, loss = sell_back(
                 executor, request, result, budget, run_id, opportunity.id, index
             )
             budget -= loss
@@ -186,7 +186,7 @@ def execute_opportunity(
     return BasketOutcome(opportunity.id, tuple(requests), tuple(results), tuple(risks))
 
 
-def _sell_back(
+def sell_back(
     executor: Executor,
     request: OrderRequest,
     filled: OrderResult,
@@ -195,7 +195,11 @@ def _sell_back(
     opportunity_id: str,
     index: int,
 ) -> tuple[OrderResult | None, LegRiskStatus, str, Decimal]:
-    """Close one filled leg within ``budget``: (unwind result, leg-risk status, detail, loss)."""
+    """Close one filled leg within ``budget``: (unwind result, leg-risk status, detail, loss).
+
+    The one closing path: a basket's lopsided leg here, and a position an operator closes
+    (``pm_lib.pipeline.close``). Its intent key is an unwind key, so a halt lets it through.
+    """
     limit = unwind_limit(filled, request, budget)
     if limit is None:
         return None, "held", f"no price closes {filled.filled_size} within {budget} pUSD", ZERO
