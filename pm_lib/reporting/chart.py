@@ -114,4 +114,4 @@ def chart_markdown(days: Sequence[DayPnl], title: str = "Net P&L by UTC day (pUS
         return "_no fills yet_"
     svg = pnl_chart_svg(days, title)
     encoded = base64.b64encode(svg.encode()).decode("ascii")
-    return f"![{escape(title)}](data:image/svg+xml;base64,{encoded})"
+    return f"![{title}](data:image/svg+xml;base64,{encoded})"
