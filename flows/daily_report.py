@@ -34,8 +34,9 @@ def build_report_task(mode: Mode) -> DailyReport:
 
 @task(name="publish-report", timeout_seconds=60, cache_policy=NO_CACHE)
 async def publish_report_task(report: DailyReport) -> str:
-    """The P&L table and the chart in the Prefect UI; returns the markdown."""
-    markdown = daily_report_markdown(report, chart=True)
+    """The P&L table and the chart in the Prefect UI; returns the markdown without the chart
+    image (what a terminal prints)."""
+    markdown = daily_report_markdown(report)
     rows = [
         {
             "day": d.day.isoformat(),
@@ -48,7 +49,9 @@ async def publish_report_task(report: DailyReport) -> str:
         for d in report.days
     ] or [{"day": "no fills yet"}]
     await acreate_table_artifact(rows, key="daily-pnl", description="P&L per UTC day (pUSD)")
-    await acreate_markdown_artifact(markdown, key="daily-report", description="Daily report")
+    await acreate_markdown_artifact(
+        daily_report_markdown(report, chart=True), key="daily-report", description="Daily report"
+    )
     return markdown
 
 

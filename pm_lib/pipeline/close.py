@@ -57,8 +57,10 @@ async def close_positions(
     if budget < ZERO:
         raise ConfigurationError(f"max_loss must be >= 0, got {budget}")
     held = {
-        t: p for t, p in stored_portfolio(ctx.engine, ctx.mode, ctx.now(), ctx.settings)
-        .positions.items()
+        t: p
+        for t, p in stored_portfolio(
+            ctx.engine, ctx.mode, ctx.now(), ctx.settings
+        ).positions.items()
         if p.size > ZERO
     }
     if token_ids:
@@ -116,7 +118,11 @@ async def close_positions(
             )
             closed.append(
                 ClosedPosition(
-                    token_id, position.condition_id, position.size, position.avg_price, result,
+                    token_id,
+                    position.condition_id,
+                    position.size,
+                    position.avg_price,
+                    result,
                     detail,
                 )
             )

@@ -93,8 +93,7 @@ def pnl_chart_svg(days: Sequence[DayPnl], title: str = "Net P&L by UTC day (pUSD
             )
     if points:
         parts.append(
-            f'<polyline points="{" ".join(points)}" fill="none" stroke="{_LINE}" '
-            'stroke-width="2"/>'
+            f'<polyline points="{" ".join(points)}" fill="none" stroke="{_LINE}" stroke-width="2"/>'
         )
         last_x, last_y = points[-1].split(",")
         parts.append(f'<circle cx="{last_x}" cy="{last_y}" r="3" fill="{_LINE}"/>')

@@ -23,6 +23,7 @@ __all__ = [
     "summary_markdown",
 ]
 
+
 class RunSummary(BaseModel):
     """The figures one scan_and_trade run reports."""
 

@@ -36,16 +36,16 @@ __all__ = [
     "SWITCH_VARIABLE",
     "HaltSwitch",
     "apply_switch",
-    "parse_switch",
-    "switch_value",
     "get_flag",
     "halt",
     "halt_refusal",
     "halted",
     "is_halted",
     "is_unwind_key",
+    "parse_switch",
     "resume",
     "set_flag",
+    "switch_value",
 ]
 
 HALTED = "halted"
@@ -57,6 +57,7 @@ SWITCH_VARIABLE = "pm_agent_halted"
 
 SWITCH_BY = "prefect-variable"
 """``updated_by`` of a halt the Variable set (the only halt the Variable may resume)."""
+
 
 def _ignore(on: bool, reason: str) -> None:
     return None
@@ -70,6 +71,7 @@ class HaltSwitch:
 
     read: Callable[[], object]
     on_change: Callable[[bool, str], None] = _ignore
+
 
 _FLAG = ControlFlag.__table__  # type: ignore[attr-defined]
 _DEFAULT_UI_REASON = "halted from the Prefect UI (Variable pm_agent_halted)"
