@@ -150,10 +150,8 @@ def test_close_all_sells_the_positions_on_the_unwind_path_even_while_halted(
     name, artifacts = asyncio.run(_flow_run(_flow_run_id(pm_env, out["run_id"])))
     assert name.startswith("paper close:") and any(a.key == "close" for a in artifacts)
     again = asyncio.run(close(all_positions=True))
-    assert all(p["held"] != o["held"] or p["sold"] == "0" for p in again["positions"]
-               for o in out["positions"] if o["token_id"] == p["token_id"]) or not again[
-        "positions"
-    ]
+    sold_out = {p["token_id"] for p in out["positions"] if p["sold"] == p["held"]}
+    assert not sold_out & {p["token_id"] for p in again["positions"]}, "a sold position is gone"
 
 
 def test_close_refuses_a_token_not_held(pm_env: Path) -> None:
@@ -169,7 +167,7 @@ def test_a_scan_run_is_named_after_what_it_did_and_owns_its_artifacts(pm_env: Pa
 
     name, artifacts = asyncio.run(_flow_run(_flow_run_id(pm_env, report["run_id"])))
 
-    filled = sum(1 for o in report["orders"] if o["status"] == "matched")
+    filled = sum(1 for o in report["orders"] if o["filled_size"] != "0")
     assert name == f"paper: {len(report['orders'])} orders, {filled} filled"
     keyed = [a for a in artifacts if a.key]
     assert {"opportunities", "risk-decisions", "orders", "scan-summary"} <= {a.key for a in keyed}
