@@ -192,10 +192,12 @@ def _mirror_to_prefect(halted: bool, reason: str) -> None:
 
     if not os.environ.get("PREFECT_API_URL"):
         return
+    from flows.alerts import HALTED, RESUMED, emit
     from flows.runtime import write_switch
 
     try:
         write_switch(halted, reason)
+        emit(HALTED if halted else RESUMED, Settings().mode, {"reason": reason, "by": "cli"})
     except Exception as e:  # the DB flag is set; say what the UI will show
         console.print(
             f"[yellow]note[/]: could not update the Prefect Variable pm_agent_halted: {e}"
