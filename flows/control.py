@@ -22,9 +22,11 @@ from prefect.artifacts import acreate_table_artifact  # noqa: E402
 
 from flows.alerts import FILLED, HALTED, RESUMED, emit  # noqa: E402
 from flows.runtime import (  # noqa: E402
+    name_failed_run,
     open_run,
     rename_flow_run,
     run_settings,
+    starting_name,
     store_engine,
     write_switch,
 )
@@ -88,7 +90,14 @@ def close_rows(closed: list[ClosedPosition]) -> list[dict[str, str]]:
     ]
 
 
-@flow(name="close", timeout_seconds=300, persist_result=False)
+@flow(
+    name="close",
+    flow_run_name=starting_name("close"),
+    timeout_seconds=300,
+    persist_result=False,
+    on_failure=[name_failed_run],
+    on_crashed=[name_failed_run],
+)
 async def close(
     token_id: str | None = None,
     all_positions: bool = False,

@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+from prefect import Flow
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.runtime import flow_run
 from prefect.variables import Variable
 from sqlalchemy.engine import Engine
@@ -22,6 +24,7 @@ from pm_lib.store.runs import start_run
 from pm_lib.venue.errors import ConfigurationError
 
 __all__ = [
+    "name_failed_run",
     "next_run",
     "open_run",
     "read_fair_values",
@@ -78,6 +81,22 @@ def starting_name(what: str) -> Any:
         return f"{'live-armed' if armed else 'paper'} {what}: running"
 
     return name
+
+
+def name_failed_run(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
+    """A flow's ``on_failure``/``on_crashed`` hook: the run's name says it failed and why
+    ("paper scan: FAILED: ConfigurationError: ..."), so the runs list shows it."""
+    from prefect.client.orchestration import get_client
+
+    run = flow_run
+    prefix = str(run.name).removesuffix(": running")
+    message = str(getattr(state, "message", "") or state.name)
+    message = message.removeprefix("Flow run encountered an exception: ")
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(run.id, name=f"{prefix}: FAILED: {message}"[:120])
+    except Exception as error:  # cosmetic; the run's state already says it failed
+        logging.getLogger(__name__).warning("could not rename flow run %s: %s", run.id, error)
 
 
 async def rename_flow_run(name: str) -> None:

@@ -18,7 +18,13 @@ from typing import Any  # noqa: E402
 
 from prefect import flow, get_run_logger  # noqa: E402
 
-from flows.runtime import open_run, read_fair_values, rename_flow_run, starting_name  # noqa: E402
+from flows.runtime import (  # noqa: E402
+    name_failed_run,
+    open_run,
+    read_fair_values,
+    rename_flow_run,
+    starting_name,
+)
 from flows.stages import (  # noqa: E402
     announce,
     as_task_runs,
@@ -44,6 +50,8 @@ __all__ = ["scan_and_trade"]
     timeout_seconds=900,
     log_prints=False,
     persist_result=False,
+    on_failure=[name_failed_run],
+    on_crashed=[name_failed_run],
 )
 async def scan_and_trade(
     live: bool = False,

@@ -39,6 +39,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from flows.runtime import (  # noqa: E402
+    name_failed_run,
     next_run,
     open_run,
     read_fair_values,
@@ -117,6 +118,8 @@ async def scan_task(
     timeout_seconds=3600,
     log_prints=False,
     persist_result=False,
+    on_failure=[name_failed_run],
+    on_crashed=[name_failed_run],
 )
 async def scan_loop(
     live: bool = False,

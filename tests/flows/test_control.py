@@ -172,3 +172,23 @@ def test_a_scan_run_is_named_after_what_it_did_and_owns_its_artifacts(pm_env: Pa
     keyed = [a for a in artifacts if a.key]
     assert {"opportunities", "risk-decisions", "orders", "scan-summary"} <= {a.key for a in keyed}
     assert all(a.task_run_id is None for a in keyed), "published from the flow run itself"
+
+
+def test_a_failed_run_is_named_failed_with_its_reason(pm_env: Path) -> None:
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    from pm_lib.venue.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        asyncio.run(scan_and_trade(live=False, limits={"bogus_limit": "1"}))
+
+    async def failed() -> list[Any]:
+        async with get_client() as client:
+            return await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_="bogus_limit")),
+                sort=FlowRunSort.START_TIME_DESC,
+            )
+
+    [run] = asyncio.run(failed())
+    assert run.name.startswith("paper scan: FAILED: ConfigurationError: unknown setting")
