@@ -178,6 +178,8 @@ def retry_unless_misconfigured(task: Any, task_run: Any, state: Any) -> bool:
 def next_run(ctx: RunContext) -> RunContext:
     """The next run of the same flow run (a scan loop's next scan): the same validated settings
     and arming, a new run id, its own stored row."""
+    if ctx.halt_switch is not None:
+        halted(ctx.engine, ctx.halt_switch)  # the UI switch, at every run's start
     return _started(replace(ctx, run_id=new_run_id(), started_at=ctx.now()))
 
 
