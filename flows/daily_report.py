@@ -32,9 +32,10 @@ def build_report_task(mode: Mode) -> DailyReport:
     return build_daily_report(store_engine(settings), mode, datetime.now(UTC), settings)
 
 
-@task(name="publish-report", timeout_seconds=60, cache_policy=NO_CACHE)
-async def publish_report_task(report: DailyReport) -> str:
-    """The P&L table and the chart in the Prefect UI; returns the markdown."""
+async def publish_report(report: DailyReport) -> str:
+    """The P&L table and the chart in the Prefect UI, published from the flow run's own context
+    (its Artifacts tab lists them); returns the markdown without the chart image (what a
+    terminal prints)."""
     markdown = daily_report_markdown(report)
     rows = [
         {
@@ -48,15 +49,17 @@ async def publish_report_task(report: DailyReport) -> str:
         for d in report.days
     ] or [{"day": "no fills yet"}]
     await acreate_table_artifact(rows, key="daily-pnl", description="P&L per UTC day (pUSD)")
-    await acreate_markdown_artifact(markdown, key="daily-report", description="Daily report")
+    await acreate_markdown_artifact(
+        daily_report_markdown(report, chart=True), key="daily-report", description="Daily report"
+    )
     return markdown
 
 
-@flow(name="daily-report", timeout_seconds=300)
+@flow(name="daily-report", flow_run_name="daily report ({mode})", timeout_seconds=300)
 async def daily_report(mode: Mode = "paper") -> str:
     """Publish the P&L report of ``mode`` ('paper' or 'live') and return its markdown."""
     report = build_report_task(mode)
-    markdown = await publish_report_task(report)
+    markdown = await publish_report(report)
     get_run_logger().info(
         "daily report: %d day(s), %d open positions", len(report.days), len(report.positions)
     )

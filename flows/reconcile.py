@@ -20,7 +20,13 @@ from prefect.artifacts import acreate_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.tasks import exponential_backoff  # noqa: E402
 
-from flows.runtime import open_run, retry_unless_misconfigured  # noqa: E402
+from flows.runtime import (  # noqa: E402
+    name_failed_run,
+    open_run,
+    rename_flow_run,
+    retry_unless_misconfigured,
+    starting_name,
+)
 from pm_lib.execution.reconcile import ReconcileReport  # noqa: E402
 from pm_lib.execution.reconcile import reconcile as reconcile_account  # noqa: E402
 from pm_lib.pipeline.context import RunContext  # noqa: E402
@@ -67,7 +73,13 @@ def _markdown(report: ReconcileReport) -> str:
     return "\n".join(lines)
 
 
-@flow(name="reconcile", timeout_seconds=600)
+@flow(
+    name="reconcile",
+    flow_run_name=starting_name("reconcile"),
+    timeout_seconds=600,
+    on_failure=[name_failed_run],
+    on_crashed=[name_failed_run],
+)
 async def reconcile(live: bool = False) -> dict[str, Any]:
     """Reconcile the paper account, or the live one when ``live`` arms it (PM_MODE=live)."""
     ctx = open_run("reconcile", live=live)
@@ -79,6 +91,10 @@ async def reconcile(live: bool = False) -> dict[str, Any]:
     with session_scope(ctx.engine) as session:
         finish_run(session, ctx.run_id, status="completed", finished_at=ctx.now())
     await acreate_markdown_artifact(_markdown(report), key="reconcile", description="Reconcile")
+    await rename_flow_run(
+        f"{report.mode} reconcile: {len(report.adopted_fills)} fills adopted, "
+        f"{len(report.changes)} changes, {len(report.discrepancies)} discrepancies"
+    )
     get_run_logger().info(
         "reconcile %s: %d fills seen, %d adopted, %d changes, %d discrepancies",
         report.mode,

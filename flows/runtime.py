@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
+from uuid import UUID
 
+from prefect import Flow
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.runtime import flow_run
 from prefect.variables import Variable
 from sqlalchemy.engine import Engine
@@ -14,17 +18,24 @@ from sqlalchemy.engine import Engine
 from pm_lib.execution.factory import run_credentials
 from pm_lib.pipeline.context import RunContext, new_run_id
 from pm_lib.settings import Settings
+from pm_lib.store.control import SWITCH_VARIABLE, HaltSwitch, halted, switch_value
 from pm_lib.store.engine import make_engine, session_scope, upgrade
 from pm_lib.store.runs import start_run
 from pm_lib.venue.errors import ConfigurationError
 
 __all__ = [
+    "name_failed_run",
     "next_run",
     "open_run",
     "read_fair_values",
+    "read_switch",
+    "rename_flow_run",
     "retry_unless_misconfigured",
     "run_settings",
+    "starting_name",
     "store_engine",
+    "ui_switch",
+    "write_switch",
 ]
 
 _ENGINES: dict[str, Engine] = {}
@@ -39,6 +50,73 @@ def store_engine(settings: Settings) -> Engine:
         upgrade(engine)
         _ENGINES[url] = engine
     return engine
+
+
+def read_switch() -> object:
+    """The Prefect UI kill switch (Variable ``pm_agent_halted``) as stored; ``None`` if unset.
+
+    Synchronous on purpose (``_sync=True``): the checks that call it run in blocking stages,
+    inside an event loop's thread; it opens one short-lived sync API client.
+    """
+    return Variable.get(SWITCH_VARIABLE, _sync=True)  # type: ignore[call-overload]
+
+
+def ui_switch(mode: str) -> HaltSwitch:
+    """The Prefect UI kill switch of a run in ``mode``: a change it makes emits the halted or
+    resumed event (``flows.alerts``)."""
+    from flows.alerts import HALTED, RESUMED, emit
+
+    def changed(on: bool, reason: str) -> None:
+        emit(HALTED if on else RESUMED, mode, {"reason": reason, "by": "prefect-variable"})
+
+    return HaltSwitch(read=read_switch, on_change=changed)
+
+
+def starting_name(what: str) -> Any:
+    """A flow's ``flow_run_name`` while it runs ("paper scan…", "live-armed scan…"); the
+    flow renames the run after what it did when it ends (``rename_flow_run``)."""
+
+    def name() -> str:
+        armed = bool(flow_run.parameters.get("live"))
+        return f"{'live-armed' if armed else 'paper'} {what}: running"
+
+    return name
+
+
+def name_failed_run(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
+    """A flow's ``on_failure``/``on_crashed`` hook: the run's name says it failed and why
+    ("paper scan: FAILED: ConfigurationError: ..."), so the runs list shows it."""
+    from prefect.client.orchestration import get_client
+
+    run = flow_run
+    prefix = str(run.name).removesuffix(": running")
+    message = str(getattr(state, "message", "") or state.name)
+    message = message.removeprefix("Flow run encountered an exception: ")
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(run.id, name=f"{prefix}: FAILED: {message}"[:120])
+    except Exception as error:  # cosmetic; the run's state already says it failed
+        logging.getLogger(__name__).warning("could not rename flow run %s: %s", run.id, error)
+
+
+async def rename_flow_run(name: str) -> None:
+    """Name the current flow run after what it did ("paper: 3 orders, 1 filled"), so the
+    runs list says which scans traded. Best effort: a run's outcome never depends on it."""
+    from prefect.client.orchestration import get_client
+
+    run_id = flow_run.get_id()
+    if not run_id:
+        return
+    try:
+        async with get_client() as client:
+            await client.update_flow_run(UUID(str(run_id)), name=name)
+    except Exception as error:  # the name is cosmetic; the run's rows are what count
+        logging.getLogger(__name__).warning("could not rename flow run %s: %s", run_id, error)
+
+
+def write_switch(on: bool, reason: str) -> None:
+    """Show a flag state in the UI switch (what ``halt``/``resume`` write after the DB flag)."""
+    Variable.set(SWITCH_VARIABLE, switch_value(on, reason), overwrite=True, _sync=True)  # type: ignore[call-arg]
 
 
 def run_settings(
@@ -75,6 +153,7 @@ def open_run(
     run_credentials(settings, live_armed=live)
     engine = store_engine(settings)
     flow_run_id = flow_run.get_id()
+    switch = ui_switch("live" if settings.mode == "live" and live else "paper")
     ctx = RunContext(
         settings=settings,
         engine=engine,
@@ -82,7 +161,11 @@ def open_run(
         flow_name=flow_name,
         live_armed=live,
         flow_run_id=str(flow_run_id) if flow_run_id else None,
+        halt_switch=switch,
     )
+    # The UI switch is honoured before the run reads its portfolio (the risk gate's
+    # kill_switch rule reads the flag this mirrors it into).
+    halted(engine, switch)
     return _started(ctx)
 
 
@@ -95,6 +178,8 @@ def retry_unless_misconfigured(task: Any, task_run: Any, state: Any) -> bool:
 def next_run(ctx: RunContext) -> RunContext:
     """The next run of the same flow run (a scan loop's next scan): the same validated settings
     and arming, a new run id, its own stored row."""
+    if ctx.halt_switch is not None:
+        halted(ctx.engine, ctx.halt_switch)  # the UI switch, at every run's start
     return _started(replace(ctx, run_id=new_run_id(), started_at=ctx.now()))
 
 

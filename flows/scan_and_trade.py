@@ -18,8 +18,20 @@ from typing import Any  # noqa: E402
 
 from prefect import flow, get_run_logger  # noqa: E402
 
-from flows.runtime import open_run, read_fair_values  # noqa: E402
-from flows.stages import as_task_runs, log_scan, publish_timed  # noqa: E402
+from flows.runtime import (  # noqa: E402
+    name_failed_run,
+    open_run,
+    read_fair_values,
+    rename_flow_run,
+    starting_name,
+)
+from flows.stages import (  # noqa: E402
+    announce,
+    as_task_runs,
+    log_scan,
+    outcome_name,
+    publish_timed,
+)
 from pm_lib.pipeline.context import StageClock  # noqa: E402
 from pm_lib.pipeline.scan import ScanVenue, run_scan  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
@@ -32,7 +44,15 @@ __all__ = ["scan_and_trade"]
 # persist_result=False: the run's outcome is stored by pm-agent (run, opportunity, decision and
 # order rows), so Prefect need not look up the server's default result storage (an API round
 # trip a run) nor write the returned report anywhere.
-@flow(name="scan-and-trade", timeout_seconds=900, log_prints=False, persist_result=False)
+@flow(
+    name="scan-and-trade",
+    flow_run_name=starting_name("scan"),
+    timeout_seconds=900,
+    log_prints=False,
+    persist_result=False,
+    on_failure=[name_failed_run],
+    on_crashed=[name_failed_run],
+)
 async def scan_and_trade(
     live: bool = False,
     strategies: Sequence[str] | None = None,
@@ -60,6 +80,8 @@ async def scan_and_trade(
         del outcome
         await publish_timed(clock, report)
     log_scan(logger, ctx, report)
+    announce(ctx, report)
+    await rename_flow_run(outcome_name(ctx.mode, report))
     # The run row is closed (and the summary published) before the store and artifacts stages
     # end, so their times are only in the returned JSON.
     out = report.to_json()

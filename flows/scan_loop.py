@@ -38,8 +38,15 @@ from typing import Any  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from flows.runtime import next_run, open_run, read_fair_values  # noqa: E402
-from flows.stages import log_scan, publish_timed, quoted  # noqa: E402
+from flows.runtime import (  # noqa: E402
+    name_failed_run,
+    next_run,
+    open_run,
+    read_fair_values,
+    rename_flow_run,
+    starting_name,
+)
+from flows.stages import announce, log_scan, publish_timed, quoted  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan import ScanVenue, run_scan  # noqa: E402
@@ -105,7 +112,15 @@ async def scan_task(
     return outcome.report
 
 
-@flow(name="scan-loop", timeout_seconds=3600, log_prints=False, persist_result=False)
+@flow(
+    name="scan-loop",
+    flow_run_name=starting_name("scan loop"),
+    timeout_seconds=3600,
+    log_prints=False,
+    persist_result=False,
+    on_failure=[name_failed_run],
+    on_crashed=[name_failed_run],
+)
 async def scan_loop(
     live: bool = False,
     strategies: Sequence[str] | None = None,
@@ -154,12 +169,18 @@ async def scan_loop(
                     await publish_timed(clock, report)
                     published_at = time.monotonic()
             log_scan(logger, ctx, report)
+            announce(ctx, report)
             scans.append(_scan_record(ctx.run_id, time.monotonic() - scan_started, report, clock))
             if next_start is None:
                 break
             await asyncio.sleep(max(0.0, next_start - time.monotonic()))
             ctx = next_run(ctx)
-    return _loop_summary(scans, time.monotonic() - started)
+    summary = _loop_summary(scans, time.monotonic() - started)
+    await rename_flow_run(
+        f"{ctx.mode} loop: {summary['scans']} scans, {summary['orders']} orders, "
+        f"{summary['filled']} filled"
+    )
+    return summary
 
 
 def _seconds(seconds: float) -> str:
@@ -179,6 +200,7 @@ def _scan_record(
         "opportunities": s.opportunities,
         "approved": s.approved,
         "orders": s.orders,
+        "filled": s.filled_orders,
         "stage_seconds": {stage: plain_decimal(v, 4) for stage, v in clock.seconds.items()},
     }
 
@@ -190,5 +212,6 @@ def _loop_summary(scans: list[dict[str, Any]], seconds: float) -> dict[str, Any]
         "opportunities": sum(s["opportunities"] for s in scans),
         "approved": sum(s["approved"] for s in scans),
         "orders": sum(s["orders"] for s in scans),
+        "filled": sum(s["filled"] for s in scans),
         "runs": scans,
     }

@@ -53,11 +53,29 @@ from pm_lib.pipeline.scan import (  # noqa: E402
 )
 from pm_lib.reporting.progress import PacedProgress  # noqa: E402
 from pm_lib.reporting.summary import summary_markdown  # noqa: E402
-from pm_lib.reporting.tables import decision_rows, opportunity_rows, order_rows  # noqa: E402
+from pm_lib.reporting.tables import (  # noqa: E402
+    decision_rows,
+    opportunity_rows,
+    order_rows,
+    plain_decimal,
+)
+from pm_lib.store.catalogue import stored_market  # noqa: E402
+from pm_lib.store.control import get_flag, set_flag  # noqa: E402
+from pm_lib.store.engine import session_scope  # noqa: E402
+from pm_lib.store.leg_risk import leg_risks_for_run  # noqa: E402
 from pm_lib.venue.books import BookBatch  # noqa: E402
 from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
 
-__all__ = ["as_task_runs", "log_scan", "publish_task", "publish_timed", "quoted"]
+__all__ = [
+    "announce",
+    "as_task_runs",
+    "log_orders",
+    "log_scan",
+    "outcome_name",
+    "publish",
+    "publish_timed",
+    "quoted",
+]
 
 _R = TypeVar("_R")
 _T = TypeVar("_T")
@@ -106,9 +124,11 @@ async def as_task_runs(name: str, fn: Callable[..., Awaitable[_R]], *args: Any) 
     return result
 
 
-@task(name="publish", timeout_seconds=60, cache_policy=NO_CACHE)
-async def publish_task(report: ScanReport) -> None:
-    """Tables of opportunities, decisions and orders, and the run summary, in the Prefect UI."""
+async def publish(report: ScanReport) -> None:
+    """Tables of opportunities, decisions and orders, and the run summary, in the Prefect UI.
+
+    Called in the flow run's own context (not a task run's), so the artifacts belong to the
+    flow run: its Artifacts tab lists them."""
     opps = {o.id: o for o in report.opportunities}
     # Four independent API calls: sent together, they cost about one round trip.
     await asyncio.gather(
@@ -136,8 +156,109 @@ async def publish_task(report: ScanReport) -> None:
 async def publish_timed(clock: StageClock, report: ScanReport) -> None:
     """The run's UI artifacts, timed as the ``artifacts`` stage."""
     t = time.perf_counter()
-    await publish_task(quoted(report))
+    await publish(report)
     clock.record("artifacts", t, time.perf_counter())
+
+
+def _labels(ctx: RunContext, report: ScanReport) -> dict[str, str]:
+    """A readable label per traded token ("question: outcome") from the stored catalogue.
+
+    A tiny interface: the market-label module of the CLI work (pm_lib/reporting/labels.py)
+    is meant to own this rendering once it lands."""
+    conditions = {leg.token_id: leg.condition_id for o in report.opportunities for leg in o.legs}
+    tokens = {
+        r.intent_key: report.intent_orders.get(r.intent_key, {}).get("token_id", "")
+        for r in report.orders
+    }
+    wanted = {conditions[t] for t in tokens.values() if t in conditions}
+    if not wanted:
+        return {}
+    with session_scope(ctx.engine, read_only=True) as session:
+        markets = [m for c in wanted if (m := stored_market(session, c)) is not None]
+    labels = {}
+    for market in markets:
+        for outcome in market.outcomes:
+            labels[outcome.token_id] = f"{market.question}: {outcome.name}"
+    return labels
+
+
+def log_orders(logger: Any, ctx: RunContext, report: ScanReport) -> None:
+    """One log line per order: market question and outcome, side, size, limit, what happened."""
+    if not report.orders:
+        return
+    labels = _labels(ctx, report)
+    for r in report.orders:
+        request = report.intent_orders.get(r.intent_key, {})
+        token = request.get("token_id", "")
+        logger.info(
+            "order %s %s of %r @ %s: %s, filled %s at %s%s",
+            request.get("side", "?"),
+            request.get("size", "?"),
+            labels.get(token, f"token {token}"),
+            request.get("price", "?"),
+            r.status,
+            plain_decimal(r.filled_size, 2),
+            plain_decimal(r.avg_price) or "-",
+            f" ({r.error})" if r.error else "",
+        )
+
+
+def outcome_name(mode: str, report: ScanReport) -> str:
+    """What a scan did, in a few words, for the flow run's name."""
+    s = report.summary
+    if s.halted:
+        return f"{mode}: HALTED, {s.opportunities} opportunities"
+    if s.orders:
+        return f"{mode}: {s.orders} orders, {s.filled_orders} filled"
+    return f"{mode}: no trade ({s.opportunities} opportunities, {s.approved} approved)"
+
+
+def announce(ctx: RunContext, report: ScanReport) -> None:
+    """The scan's Prefect events (``flows.alerts``): a fill per filled order, leg risk left
+    open, and the daily-loss breaker once per UTC day."""
+    from flows.alerts import BREAKER_TRIPPED, FILLED, LEG_RISK_OPEN, emit
+
+    for r in report.orders:
+        if r.filled_size > 0:
+            emit(
+                FILLED,
+                ctx.mode,
+                {
+                    **report.intent_orders.get(r.intent_key, {}),
+                    "intent_key": r.intent_key,
+                    "status": str(r.status),
+                    "filled": plain_decimal(r.filled_size),
+                    "avg_price": plain_decimal(r.avg_price),
+                    "run_id": ctx.run_id,
+                },
+            )
+    if report.orders:
+        with session_scope(ctx.engine, read_only=True) as session:
+            risks = leg_risks_for_run(session, ctx.run_id)
+        for risk in risks:
+            if risk.status in ("open", "held"):
+                emit(
+                    LEG_RISK_OPEN,
+                    ctx.mode,
+                    {"intent_key": risk.intent_key, "status": risk.status, "detail": risk.detail},
+                )
+    if report.summary.daily_loss_tripped:
+        day = ctx.now().date().isoformat()
+        key = f"alerted:breaker:{ctx.mode}"
+        with session_scope(ctx.engine) as session:
+            flag = get_flag(session, key)
+            if flag is not None and flag.value == day:
+                return
+            set_flag(session, key, day, "daily-loss breaker alert sent", ctx.flow_name)
+        emit(
+            BREAKER_TRIPPED,
+            ctx.mode,
+            {
+                "day": day,
+                "pnl_today": plain_decimal(report.summary.pnl_today, 2),
+                "run_id": ctx.run_id,
+            },
+        )
 
 
 def log_scan(logger: Any, ctx: RunContext, report: ScanReport) -> None:
@@ -151,3 +272,4 @@ def log_scan(logger: Any, ctx: RunContext, report: ScanReport) -> None:
         report.summary.approved,
         report.summary.orders,
     )
+    log_orders(logger, ctx, report)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from pm_lib.cli.account import register as register_account
+from pm_lib.cli.control import register as register_control
 from pm_lib.cli.db import db_app
 from pm_lib.cli.doctor import register as register_doctor
 from pm_lib.cli.leg_risk import register as register_leg_risk
@@ -33,5 +34,6 @@ app.add_typer(venue_app)
 app.add_typer(db_app)
 register_runs(app)
 register_account(app)
+register_control(app)
 register_doctor(app)
 register_leg_risk(app)

@@ -185,22 +185,27 @@ def resume(
 
 
 def _mirror_to_prefect(halted: bool, reason: str) -> None:
-    """Best effort: mirror the flag in the Prefect Variable ``pm_agent_halted`` for the UI.
-
-    Only when a Prefect API is configured (PREFECT_API_URL); the DB flag is what the gate reads.
-    """
+    """Show the flag in the Prefect UI switch (Variable ``pm_agent_halted``) when a Prefect API
+    is configured (PREFECT_API_URL). The DB flag is the one the checks read; a Variable left
+    stale by a failed write can only halt again (``pm_lib.store.control.apply_switch``)."""
     import os
 
     if not os.environ.get("PREFECT_API_URL"):
         return
-    from prefect.variables import Variable
+    from flows.alerts import HALTED, RESUMED, emit
+    from flows.runtime import write_switch
 
     try:
-        Variable.set(
-            "pm_agent_halted", json.dumps({"halted": halted, "reason": reason}), overwrite=True
+        write_switch(halted, reason)
+        emit(HALTED if halted else RESUMED, Settings().mode, {"reason": reason, "by": "cli"})
+    except Exception as e:  # the DB flag is set; say what the UI will show
+        console.print(
+            f"[yellow]note[/]: could not update the Prefect Variable pm_agent_halted: {e}"
         )
-    except Exception as e:  # the DB flag is authoritative; the Variable is a mirror
-        console.print(f"[yellow]note[/]: could not mirror the flag to Prefect: {e}")
+        if not halted:
+            console.print(
+                "[yellow]note[/]: set it to false in the Prefect UI, or the next run halts again"
+            )
 
 
 def register(app: typer.Typer) -> None:

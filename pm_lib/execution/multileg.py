@@ -245,7 +245,12 @@ def sell_back(
     index: int,
 ) -> tuple[OrderResult | None, LegRiskStatus, str, Decimal]:
     """Close filled leg ``index`` within ``budget``: (unwind result, leg-risk status, detail,
-    loss). The unwind's intent key is the basket's ``:unwind`` key of the same leg index."""
+    loss).
+
+    The one closing path: a basket's lopsided leg here, and a position an operator closes
+    (``pm_lib.pipeline.close``). Its intent key is the basket's ``:unwind`` key of the same
+    leg index, so a halt lets it through.
+    """
     limit = unwind_limit(filled, request, budget)
     if limit is None:
         return None, "held", f"no price closes {filled.filled_size} within {budget} pUSD", ZERO

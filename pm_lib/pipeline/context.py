@@ -15,6 +15,7 @@ from pm_lib.execution.base import Executor
 from pm_lib.execution.factory import make_executor
 from pm_lib.models import OrderBook
 from pm_lib.settings import Settings
+from pm_lib.store.control import HaltSwitch
 
 __all__ = ["RunContext", "StageClock", "new_run_id"]
 
@@ -44,6 +45,8 @@ class RunContext:
     flow_name: str
     live_armed: bool = False
     flow_run_id: str | None = None
+    halt_switch: HaltSwitch | None = None
+    """The Prefect UI kill switch's reader (flows set it); ``halted`` honours it."""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property

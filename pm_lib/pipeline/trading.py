@@ -12,8 +12,9 @@ committed state and every other run's reservations, so overlapping runs trading 
 markets cannot breach a limit together. Lease and reservation are released once the
 opportunity's orders are stored; after a crash they expire.
 
-The kill switch is checked before every opportunity here and before every order by the executor
-(``pm_lib.store.control.halted``): a halt committed mid-scan stops every later order.
+The kill switch is checked before every opportunity here (with the Prefect UI switch, when the
+run has one) and before every order by the executor (``pm_lib.store.control.halted``): a halt
+committed mid-scan stops every later order.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def execute_approved(
     skipped: list[tuple[str, str]] = []
     try:
         for opportunity in approved:
-            reason = halted(ctx.engine)
+            reason = halted(ctx.engine, ctx.halt_switch)
             refusal = (
                 f"trading halted: {reason}"
                 if reason is not None

@@ -7,24 +7,21 @@ so the summary, the report and the risk gate agree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pm_lib.portfolio import DayPnl, PositionValue
+from pm_lib.reporting.chart import chart_markdown
 from pm_lib.reporting.tables import plain_decimal
 
 __all__ = [
     "DailyReport",
     "RunSummary",
     "daily_report_markdown",
-    "pnl_bar_chart",
     "summary_markdown",
 ]
-
-_BAR_WIDTH = 30
 
 
 class RunSummary(BaseModel):
@@ -132,22 +129,10 @@ def summary_markdown(s: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def pnl_bar_chart(days: Sequence[DayPnl]) -> str:
-    """A text bar chart of net P&L per day: green-right for gains, red-left for losses."""
-    if not days:
-        return "_no fills yet_"
-    peak = max((abs(d.net) for d in days), default=Decimal(0)) or Decimal(1)
-    out = []
-    for d in days:
-        width = int((abs(d.net) / peak * _BAR_WIDTH).to_integral_value())
-        bar = ("🟩" if d.net >= 0 else "🟥") * max(width // 3, 1 if d.net else 0)
-        out.append(f"{d.day.isoformat()} {plain_decimal(d.net, 2):>10} {bar}")
-    return "```\n" + "\n".join(out) + "\n```"
-
-
-def daily_report_markdown(report: DailyReport) -> str:
+def daily_report_markdown(report: DailyReport, *, chart: bool = False) -> str:
     """The daily report: a P&L table per UTC day, the cumulative figure, the open positions
-    valued by the portfolio's marking rule, cash and equity, and a chart."""
+    valued by the portfolio's marking rule, cash and equity, and (``chart``: for the Prefect
+    UI, not a terminal) the P&L chart as an embedded SVG image."""
     days = report.days
     lines = [f"# pm-agent daily report ({report.mode})", ""]
     lines += [
@@ -161,7 +146,9 @@ def daily_report_markdown(report: DailyReport) -> str:
             f"| {d.day.isoformat()} | {d.fills} | {_cents(d.realised)} | {_cents(d.fees)}"
             f" | {_cents(d.unrealised)} | {_cents(d.net)} | {_cents(cumulative)} |"
         )
-    lines += ["", *_positions_markdown(report), "", "## Net P&L by day", pnl_bar_chart(days)]
+    lines += ["", *_positions_markdown(report)]
+    if chart:
+        lines += ["", "## Net P&L by day", chart_markdown(days)]
     return "\n".join(lines)
 
 

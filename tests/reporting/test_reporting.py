@@ -11,7 +11,6 @@ from pm_lib.reporting.summary import (
     DailyReport,
     RunSummary,
     daily_report_markdown,
-    pnl_bar_chart,
     summary_markdown,
 )
 from pm_lib.reporting.tables import decision_rows, opportunity_rows, order_rows, plain_decimal
@@ -113,8 +112,10 @@ def test_daily_report_accumulates_net_pnl() -> None:
     )
     text = daily_report_markdown(DailyReport(mode="paper", as_of=NOW, days=days))
     assert "| 2026-11-22 | 0 | -1 | 0.5 | 0 | -1.5 | 0 |" in text
-    chart = pnl_bar_chart(days)
-    assert "🟩" in chart and "🟥" in chart
+    assert "data:image/svg+xml;base64," not in text, "no image blob in a terminal"
+    ui = daily_report_markdown(DailyReport(mode="paper", as_of=NOW, days=days), chart=True)
+    assert "![Net P&L by UTC day (pUSD)](data:image/svg+xml;base64," in ui
+    assert "🟩" not in ui and "🟥" not in ui
 
 
 def test_daily_report_shows_unrealised_pnl_values_and_equity() -> None:
