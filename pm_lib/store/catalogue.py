@@ -31,6 +31,7 @@ __all__ = [
     "cached_catalogue",
     "catalogue_age",
     "load_catalogue",
+    "market_rows_for",
     "refresh_state",
     "save_catalogue",
     "save_catalogue_changes",
@@ -316,6 +317,16 @@ def stored_market(session: Session, condition_id: str) -> Market | None:
         _select_markets().where(_MARKET.c.condition_id == condition_id)
     ).one_or_none()
     return None if row is None else Market.model_validate(_market_fields(row))
+
+
+def market_rows_for(session: Session, condition_ids: Sequence[str]) -> list[Market]:
+    """The stored markets among ``condition_ids`` (closed or removed ones included)."""
+    found: list[Market] = []
+    for start in range(0, len(condition_ids), _CHUNK):
+        chunk = list(condition_ids[start : start + _CHUNK])
+        rows = session.execute(_select_markets().where(_MARKET.c.condition_id.in_(chunk)))
+        found.extend(_MARKETS.validate_python([_market_fields(row) for row in rows]))
+    return found
 
 
 def catalogue_age(session: Session, now: datetime) -> timedelta | None:
