@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pm_lib.cli.options import JsonOption, ModeChoice, ModeOption, resolve_mode
+from pm_lib.cli.render import compact_table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -98,23 +99,17 @@ def orders(
     if not out:
         console.print(f"{chosen} orders: none")
         return
-    table = Table(title=f"{chosen} orders", expand=False)
-    table.add_column("created (UTC)", no_wrap=True)
-    table.add_column("market", ratio=1, min_width=24, overflow="fold")
-    for name in ("side", "size", "limit", "status", "filled", "avg", "fee"):
-        table.add_column(
-            name, no_wrap=True, justify="left" if name in ("side", "status") else "right"
-        )
+    table = compact_table(
+        f"{chosen} orders", "created (UTC)", "market", "order", "status", "filled", "fee"
+    )
     for r, o in zip(rows, out, strict=True):
+        filled = o["filled_size"] + (f" @ {o['avg_price']}" if o["avg_price"] else "")
         table.add_row(
             r.created_at.strftime("%m-%d %H:%M:%S"),
             _market_cell(labels.token(r.token_id, r.condition_id)),
-            o["side"],
-            o["size"],
-            o["price"],
+            f"{o['side']} {o['size']} @ {o['price']} {o['order_type']}",
             o["status"].lower(),
-            o["filled_size"],
-            o["avg_price"] or "-",
+            filled,
             o["fee"],
         )
     console.print(table)
@@ -131,10 +126,7 @@ def _portfolio(mode: ModeChoice | None) -> tuple[Portfolio, Engine]:
 
 
 def _position_table(title: str, positions: list[dict[str, Any]], labels: MarketLabels) -> Table:
-    table = Table(title=title)
-    table.add_column("market", ratio=1, min_width=24, overflow="fold")
-    for name in ("size", "avg", "mark", "value", "unrealised"):
-        table.add_column(name, no_wrap=True, justify="right")
+    table = compact_table(title, "market", "size", "avg", "mark", "value", "unrealised")
     for p in positions:
         table.add_row(
             _market_cell(labels.token(p["token_id"], p["condition_id"])),
@@ -181,7 +173,7 @@ def _print_status(out: dict[str, Any], labels: MarketLabels) -> None:
         f"{out['positions_value']} = equity [bold]{out['equity'] or 'unknown'}[/] pUSD"
     )
     today, total = out["today"], out["total"]
-    pnl = Table("P&L (pUSD)", "realised", "fees", "unrealised", "net", title=None)
+    pnl = compact_table(None, "P&L (pUSD)", "realised", "fees", "unrealised", "net")
     pnl.add_row(
         f"today {today['day']}",
         today["realized_pnl"],
@@ -256,10 +248,9 @@ def positions(mode: ModeOption = None, as_json: JsonOption = False) -> None:
     elif not out:
         console.print(f"{title}: none")
     else:
-        table = Table(title=title)
-        table.add_column("market", ratio=1, min_width=24, overflow="fold")
-        for name in ("size", "avg", "mark", "value", "unrealised", "realised", "fees"):
-            table.add_column(name, no_wrap=True, justify="right")
+        table = compact_table(
+            title, "market", "size", "avg", "mark", "value", "unrealised", "realised", "fees"
+        )
         for p in out:
             table.add_row(
                 _market_cell(labels.token(p["token_id"], p["condition_id"])),

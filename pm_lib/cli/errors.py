@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException  # typer's own click: usage errors, exit 2
 
 __all__ = ["GuardedGroup", "describe"]
 
@@ -75,10 +75,10 @@ def describe(error: BaseException) -> tuple[str, int]:
 class GuardedGroup(TyperGroup):
     """The root command group: turns errors into one line and an exit code (module doc)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, typer.Exit):
+        except (TyperException, typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
             raise
@@ -86,6 +86,6 @@ class GuardedGroup(TyperGroup):
             if ctx.params.get("debug"):
                 raise
             line, code = describe(error)
-            click.echo(line, err=True)
+            typer.echo(line, err=True)
             sys.stderr.flush()
             raise typer.Exit(code) from None

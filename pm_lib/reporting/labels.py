@@ -105,7 +105,7 @@ class MarketLabels:
         if found is not None:
             return self._of_market(found[0], found[1])
         if condition_id and condition_id in self._markets:
-            return self._of_market(self._markets[condition_id], f"token …{token_id[-6:]}")
+            return self._of_market(self._markets[condition_id], f"token {token_id[-8:]}")
         return _unknown(token_id)
 
     def market(self, ident: str) -> MarketLabel:
