@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 __all__ = ["venue_app"]
 
@@ -43,6 +42,8 @@ def serve(
     ] = 30.0,
 ) -> None:
     """Serve the emulator until interrupted; prints the URLs to point pm-agent at."""
+    import uvicorn
+
     from pm_lib.sim.app import create_app
     from pm_lib.sim.venue import SimConfig, SimVenue
 
