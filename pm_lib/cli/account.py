@@ -251,16 +251,16 @@ def positions(mode: ModeOption = None, as_json: JsonOption = False) -> None:
         table = compact_table(
             title, "market", "size", "avg", "mark", "value", "unrealised", "realised", "fees"
         )
-        for p in out:
+        for row in out:
             table.add_row(
-                _market_cell(labels.token(p["token_id"], p["condition_id"])),
-                p["size"],
-                p["avg_price"],
-                p["mark"],
-                p["value"],
-                p["unrealised_pnl"],
-                p["realised_pnl"],
-                p["fees_paid"],
+                _market_cell(labels.token(row["token_id"], row["condition_id"])),
+                row["size"],
+                row["avg_price"],
+                row["mark"],
+                row["value"],
+                row["unrealised_pnl"],
+                row["realised_pnl"],
+                row["fees_paid"],
             )
         console.print(table)
 
