@@ -104,6 +104,7 @@ class CatalogueRefresh(SQLModel, table=True):
     the refresh before). ``watermark``: the Gamma ``updatedAt`` the next incremental listing
     starts from (None: unknown, the next refresh is full). ``markets``/``events`` count what the
     refresh listed (for an incremental one: changed, plus ``removed`` closed since).
+    ``venue`` keys the cache to where it came from: a run on another venue does not use it.
     """
 
     __tablename__ = "catalogue_refresh"
@@ -119,6 +120,7 @@ class CatalogueRefresh(SQLModel, table=True):
     kind: str = Field(default="full", sa_column_kwargs={"server_default": "full"})
     watermark: datetime | None = Field(default=None, sa_type=UTCDateTime)
     removed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    venue: str | None = None  # the Gamma and CLOB URLs it came from (catalogue_venue)
 
 
 class RunRecord(SQLModel, table=True):

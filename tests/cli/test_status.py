@@ -89,7 +89,9 @@ def test_status_json_has_the_account_with_readable_markets(db: str) -> None:
     assert (out["unrealized_pnl"], out["realized_pnl"]) == ("0.5", "0")
     assert out["total"]["net_pnl"] == "0.476"
     [position] = out["positions"]
-    assert {k: position[k] for k in ("token_id", "size", "avg_price", "mark", "unrealized_pnl")} == {
+    assert {
+        k: position[k] for k in ("token_id", "size", "avg_price", "mark", "unrealized_pnl")
+    } == {
         "token_id": YES,
         "size": "10",
         "avg_price": "0.4",

@@ -46,5 +46,9 @@ def test_read_labels_reads_closed_markets_from_the_store(tmp_path: Path) -> None
         labels = read_labels(session, condition_ids=["0xcond0001"], group_ids=["0xgroup"])
 
     no = labels.token(market(1).outcomes[1].token_id, "0xcond0001")
-    assert (no.question, no.outcome, no.event_title) == ("Will outcome 1 happen?", "No", "Event ev-1")
+    assert (no.question, no.outcome, no.event_title) == (
+        "Will outcome 1 happen?",
+        "No",
+        "Event ev-1",
+    )
     assert labels.market("0xgroup").event_title == "Event ev-1"

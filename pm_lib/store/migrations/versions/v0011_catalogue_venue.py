@@ -1,0 +1,31 @@
+"""The cached catalogue is keyed to the venue it came from: ``catalogue_refresh.venue``.
+
+A refresh row records the Gamma and CLOB URLs it was fetched from; a run on another venue finds
+no usable cache and lists everything (``pm_lib.store.catalogue``). Refreshes stored before this
+revision have no venue: the first run after it lists everything once.
+
+Revision ID: 0011
+Revises: 0009
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0009"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    """Add catalogue_refresh.venue (nullable: older refreshes have none)."""
+    op.add_column("catalogue_refresh", sa.Column("venue", sa.String(), nullable=True))
+
+
+def downgrade() -> None:
+    """Drop catalogue_refresh.venue."""
+    with op.batch_alter_table("catalogue_refresh") as batch:
+        batch.drop_column("venue")
