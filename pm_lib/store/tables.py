@@ -395,3 +395,21 @@ class AccountBalanceRecord(SQLModel, table=True):
     mode: str = Field(primary_key=True)
     balance: Decimal = Field(sa_type=Money)
     read_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PaperTake(SQLModel, table=True):
+    """Liquidity paper orders took from one level of a venue book (``pm_lib.execution.liquidity``).
+
+    ``level_size`` is the size the venue's book showed at ``price`` when it was taken from;
+    while a later book still shows that size there, the level has not moved and ``taken`` is
+    still gone from it. Paper only (a live order's takes are the venue's own book).
+    """
+
+    __tablename__ = "paper_take"
+
+    token_id: str = Field(primary_key=True)
+    side: str = Field(primary_key=True)
+    price: Decimal = Field(primary_key=True, sa_type=Price)
+    level_size: Decimal = Field(sa_type=Money)
+    taken: Decimal = Field(sa_type=Money)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
