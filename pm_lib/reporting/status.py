@@ -58,6 +58,7 @@ def account_status(
                 "marked_at": v.marked_at.isoformat(timespec="seconds") if v.marked_at else None,
             }
         )
+    positions.sort(key=lambda p: (p["event_title"], p["question"], p["outcome"]))
     realised = sum((p.realised_pnl for p in ledger_positions.values()), ZERO)
     fees = sum((p.fees_paid for p in ledger_positions.values()), ZERO)
     unrealised = portfolio.valuation.unrealised
