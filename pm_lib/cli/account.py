@@ -117,10 +117,10 @@ def orders(
 
 def _portfolio(mode: ModeChoice | None) -> tuple[Portfolio, Engine]:
     """The stored account now (positions at their last trusted marks; reads only)."""
+    chosen = resolve_mode(mode)  # validates the settings before the store is imported
     from pm_lib.pipeline.reports import stored_portfolio
     from pm_lib.settings import Settings
 
-    chosen = resolve_mode(mode)
     engine = _engine()
     return stored_portfolio(engine, chosen, datetime.now(UTC), Settings()), engine
 

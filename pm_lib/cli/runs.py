@@ -47,6 +47,9 @@ def _run_flow(what: str, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
 def _check_run(live: bool, strategies: list[str] | None) -> None:
     """Settings and arming checked before any flow starts: a bad variable or a refused live
     run is one line and exit 2, not a failed flow run's traceback."""
+    from pm_lib.settings import Settings
+
+    Settings()  # a bad variable fails here, before the store and the venue client are imported
     from pm_lib.execution.factory import run_credentials
     from pm_lib.pipeline.opening import run_settings
 
