@@ -270,7 +270,7 @@ def demo(
     console.print(f"database: {(data_dir / 'pm_agent.db').resolve()}")
     console.print(
         "look closer: `PM_DATABASE_URL=sqlite:///"
-        f"{(data_dir / 'pm_agent.db').resolve()} uv run pm-agent positions`"
+        f"{(data_dir / 'pm_agent.db').resolve()} uv run pm-agent status`"
     )
 
 
