@@ -41,6 +41,17 @@ def _settings_error(error: Any) -> str:
     return "; ".join(parts) + " (fix the variable in the environment or .env, or unset it)"
 
 
+def _venue_hint(error: Any) -> str:
+    """Where to look: the URLs when the venue did not answer, the credentials when it refused
+    them, nothing when it answered with a reason of its own."""
+    status = getattr(error, "status_code", None)
+    if status is None or status >= 500:
+        return f" ({VENUE_HINT})"
+    if status in (401, 403):
+        return " (check the POLYMARKET_* credentials: `pm-agent doctor`)"
+    return ""
+
+
 def describe(error: BaseException) -> tuple[str, int]:
     """The one line to print for ``error`` and the exit code."""
     from pydantic import ValidationError
@@ -57,7 +68,7 @@ def describe(error: BaseException) -> tuple[str, int]:
     if isinstance(error, ConfigurationError):
         return f"refused: {error}", 2
     if isinstance(error, VenueError):
-        return f"venue error: {error} ({VENUE_HINT})", 1
+        return f"venue error: {error}{_venue_hint(error)}", 1
     if isinstance(error, PmAgentError):
         return f"failed: {error}", 1
     if type(error).__module__.startswith("sqlalchemy"):

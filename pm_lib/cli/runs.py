@@ -128,15 +128,27 @@ def _print_scan(report: dict[str, Any]) -> None:
         console.print(table)
 
 
+AsFlow = Annotated[
+    bool | None,
+    typer.Option(
+        "--flow/--no-flow",
+        help="Run as the Prefect flow (default: only when PREFECT_API_URL is set; without it "
+        "a temporary Prefect API is started, ~20 s).",
+        show_default=False,
+    ),
+]
+
+
 def scan(
     live: ArmLive = False,
     as_json: JsonOut = False,
     strategy: Strategies = None,
+    as_flow: AsFlow = None,
 ) -> None:
     """Run one scan now (paper unless --live and PM_MODE=live): the scan-and-trade flow when
     PREFECT_API_URL is set, else its stages in this process (no temporary Prefect server)."""
     _check_run(live, strategy or None)
-    if prefect_configured():
+    if as_flow if as_flow is not None else prefect_configured():
         _prefect_ready()
         from flows.scan_and_trade import scan_and_trade
 
