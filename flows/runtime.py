@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -13,14 +12,12 @@ from prefect import Flow
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.runtime import flow_run
 from prefect.variables import Variable
-from sqlalchemy.engine import Engine
 
-from pm_lib.execution.factory import run_credentials
-from pm_lib.pipeline.context import RunContext, new_run_id
+from pm_lib.pipeline.context import RunContext
+from pm_lib.pipeline.opening import next_run, run_settings, store_engine
+from pm_lib.pipeline.opening import open_run as open_scan_run
 from pm_lib.settings import Settings
-from pm_lib.store.control import SWITCH_VARIABLE, HaltSwitch, halted, switch_value
-from pm_lib.store.engine import make_engine, session_scope, upgrade
-from pm_lib.store.runs import start_run
+from pm_lib.store.control import SWITCH_VARIABLE, HaltSwitch, switch_value
 from pm_lib.venue.errors import ConfigurationError
 
 __all__ = [
@@ -37,19 +34,6 @@ __all__ = [
     "ui_switch",
     "write_switch",
 ]
-
-_ENGINES: dict[str, Engine] = {}
-
-
-def store_engine(settings: Settings) -> Engine:
-    """One engine per database URL per process, migrated to head on first use."""
-    url = settings.resolved_database_url
-    engine = _ENGINES.get(url)
-    if engine is None:
-        engine = make_engine(url)
-        upgrade(engine)
-        _ENGINES[url] = engine
-    return engine
 
 
 def read_switch() -> object:
@@ -119,22 +103,6 @@ def write_switch(on: bool, reason: str) -> None:
     Variable.set(SWITCH_VARIABLE, switch_value(on, reason), overwrite=True, _sync=True)  # type: ignore[call-arg]
 
 
-def run_settings(
-    strategies: Sequence[str] | None = None, limits: Mapping[str, Any] | None = None
-) -> Settings:
-    """Settings from the environment with this run's overrides, validated like any other."""
-    base = Settings()
-    overrides: dict[str, Any] = dict(limits or {})
-    if strategies:
-        overrides["strategies"] = tuple(strategies)
-    if not overrides:
-        return base
-    unknown = set(overrides) - set(Settings.model_fields)
-    if unknown:
-        raise ConfigurationError(f"unknown setting overrides {sorted(unknown)}")
-    return Settings(**{**base.model_dump(), **overrides})
-
-
 def open_run(
     flow_name: str,
     *,
@@ -142,58 +110,25 @@ def open_run(
     strategies: Sequence[str] | None = None,
     limits: Mapping[str, Any] | None = None,
 ) -> RunContext:
-    """Start a run: validate settings, refuse a run whose arming is wrong, store the row.
-
-    A run whose mode and arming disagree (``PM_MODE=live`` without ``live``, ``live`` with
-    ``PM_MODE=paper``), or an armed one whose credentials are missing or malformed, raises
-    ``ConfigurationError`` here, before anything is fetched or stored: a misconfigured
-    scheduled deployment fails its first run instead of scanning without being able to trade.
-    """
-    settings = run_settings(strategies, limits)
-    run_credentials(settings, live_armed=live)
-    engine = store_engine(settings)
+    """``pm_lib.pipeline.opening.open_run`` with this Prefect flow run's id on the run row and
+    the Prefect UI kill switch (Variable ``pm_agent_halted``) honoured at the run's start."""
     flow_run_id = flow_run.get_id()
+    settings = run_settings(strategies, limits)
     switch = ui_switch("live" if settings.mode == "live" and live else "paper")
-    ctx = RunContext(
-        settings=settings,
-        engine=engine,
-        run_id=new_run_id(),
-        flow_name=flow_name,
-        live_armed=live,
+    return open_scan_run(
+        flow_name,
+        live=live,
+        strategies=strategies,
+        limits=limits,
         flow_run_id=str(flow_run_id) if flow_run_id else None,
         halt_switch=switch,
     )
-    # The UI switch is honoured before the run reads its portfolio (the risk gate's
-    # kill_switch rule reads the flag this mirrors it into).
-    halted(engine, switch)
-    return _started(ctx)
 
 
 def retry_unless_misconfigured(task: Any, task_run: Any, state: Any) -> bool:
     """A task's ``retry_condition_fn``: retry anything but a ``ConfigurationError``, which
     fails the same way every time (a retry would only delay the refusal)."""
     return not isinstance(getattr(state, "data", None), ConfigurationError)
-
-
-def next_run(ctx: RunContext) -> RunContext:
-    """The next run of the same flow run (a scan loop's next scan): the same validated settings
-    and arming, a new run id, its own stored row."""
-    if ctx.halt_switch is not None:
-        halted(ctx.engine, ctx.halt_switch)  # the UI switch, at every run's start
-    return _started(replace(ctx, run_id=new_run_id(), started_at=ctx.now()))
-
-
-def _started(ctx: RunContext) -> RunContext:
-    with session_scope(ctx.engine) as session:
-        start_run(
-            session,
-            run_id=ctx.run_id,
-            flow_name=ctx.flow_name,
-            mode=ctx.mode,
-            flow_run_id=ctx.flow_run_id,
-            started_at=ctx.started_at,
-        )
-    return ctx
 
 
 async def read_fair_values(settings: Settings) -> dict[str, str] | None:

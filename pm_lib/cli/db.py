@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import OperationalError
-
-from pm_lib.store.engine import current_revision, head_revision, make_engine, masked_url, upgrade
 
 __all__ = ["db_app"]
 
@@ -38,6 +35,10 @@ def _resolve(database_url: str | None) -> str:
 @db_app.command("upgrade")
 def upgrade_command(database_url: DatabaseUrl = None) -> None:
     """Apply pending migrations (idempotent; safe when several processes start together)."""
+    from sqlalchemy.exc import OperationalError
+
+    from pm_lib.store.engine import head_revision, make_engine, masked_url, upgrade
+
     url = _resolve(database_url)
     engine = make_engine(url)
     try:
@@ -54,6 +55,10 @@ def upgrade_command(database_url: DatabaseUrl = None) -> None:
 @db_app.command("current")
 def current_command(database_url: DatabaseUrl = None) -> None:
     """Print the database's migration revision and the newest one this version ships."""
+    from sqlalchemy.exc import OperationalError
+
+    from pm_lib.store.engine import current_revision, head_revision, make_engine, masked_url
+
     url = _resolve(database_url)
     engine = make_engine(url)
     try:

@@ -13,14 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pm_lib.auth import SIGNATURE_TYPE_NAMES, Credentials, load_credentials
-from pm_lib.settings import Settings, get_settings
 from pm_lib.venue.errors import BadVenueData, PmAgentError
+
+if TYPE_CHECKING:  # the SDK's signing stack is imported by the doctor command alone
+    from pm_lib.auth import Credentials
+    from pm_lib.settings import Settings
 
 __all__ = ["MAX_CLOCK_DRIFT_SECONDS", "Preflight", "doctor_command", "preflight", "register"]
 
@@ -38,6 +41,8 @@ class Preflight:
 
 
 def _wallet(credentials: Credentials) -> Preflight:
+    from pm_lib.auth import SIGNATURE_TYPE_NAMES
+
     kind = SIGNATURE_TYPE_NAMES[credentials.signature_type]
     address, funder = credentials.address, credentials.funder
     if credentials.signature_type == 0:
@@ -67,6 +72,7 @@ def preflight(
     clock: Callable[[], datetime] | None = None,
 ) -> list[Preflight]:
     """Run every check (later ones are skipped, as FAIL, when what they need is missing)."""
+    from pm_lib.auth import load_credentials
     from pm_lib.venue import trading  # the SDK is imported only when the doctor runs
 
     now = clock or (lambda: datetime.now(UTC))
@@ -147,6 +153,8 @@ def preflight(
 
 def doctor_command() -> None:
     """Preflight for live trading: credentials, wallet, venue, clock, API key, funds."""
+    from pm_lib.settings import get_settings
+
     console = Console(highlight=False)
     results = preflight(get_settings())
     for check in results:

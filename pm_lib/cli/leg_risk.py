@@ -7,14 +7,15 @@ an operator closes it with what was done (sold by hand, completed the basket, ac
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from pm_lib.cli.account import JsonOption, _emit, _engine, console
-from pm_lib.store import open_leg_risks, resolve_leg_risk, session_scope
-from pm_lib.store.leg_risk import leg_risks_to_review
+from pm_lib.cli.account import _engine, console
+from pm_lib.cli.options import JsonOption
+from pm_lib.cli.render import compact_table
 
 __all__ = ["register"]
 
@@ -26,6 +27,9 @@ def leg_risks(
     as_json: JsonOption = False,
 ) -> None:
     """Lopsided baskets still open or held (leg, policy, status, what was done)."""
+    from pm_lib.store import open_leg_risks, session_scope
+    from pm_lib.store.leg_risk import leg_risks_to_review
+
     with session_scope(_engine()) as session:
         risks = open_leg_risks(session) if open_only else leg_risks_to_review(session)
     rows = [
@@ -39,7 +43,16 @@ def leg_risks(
         }
         for r in risks
     ]
-    _emit(rows, "leg risks", as_json)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print("no leg risks")
+        return
+    table = compact_table("leg risks", *rows[0])
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)
 
 
 def close_leg_risk(
@@ -48,6 +61,9 @@ def close_leg_risk(
 ) -> None:
     """Close a held or open leg risk an operator took over: reconcile stops reporting it and
     its market and neg-risk group may be bought again."""
+    from pm_lib.store import resolve_leg_risk, session_scope
+    from pm_lib.store.leg_risk import leg_risks_to_review
+
     with session_scope(_engine()) as session:
         known = {r.id: r for r in leg_risks_to_review(session)}
         if leg_risk_id not in known:

@@ -6,14 +6,17 @@ import asyncio
 import json
 import os
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from pm_lib.cli.demo_dir import NotADemoDirectory, prepare_demo_dir
+from pm_lib.cli.direct import prefect_configured, scan_without_prefect
+from pm_lib.cli.render import compact_table
 
 __all__ = ["register"]
 
@@ -35,21 +38,63 @@ def _prefect_ready(data_dir: Path | None = None) -> None:
 
 
 def _run_flow(what: str, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run an async flow with a spinner; configuration errors exit 2, venue errors exit 1."""
-    from pm_lib.venue.errors import ConfigurationError, PmAgentError
+    """Run an async flow (or scan) with a spinner. Errors become one line and an exit code in
+    ``pm_lib.cli.errors`` (configuration 2, venue 1)."""
+    with console.status(what):
+        return asyncio.run(call())
 
+
+def _check_run(live: bool, strategies: list[str] | None) -> None:
+    """Settings and arming checked before any flow starts: a bad variable or a refused live
+    run is one line and exit 2, not a failed flow run's traceback."""
+    from pm_lib.settings import Settings
+
+    Settings()  # a bad variable fails here, before the store and the venue client are imported
+    from pm_lib.execution.factory import run_credentials
+    from pm_lib.pipeline.opening import run_settings
+
+    run_credentials(run_settings(strategies), live_armed=live)
+
+
+def _label_report(report: dict[str, Any]) -> Any:
+    """The stored catalogue's labels for the report's markets; each leg and order gets its
+    ``question``/``outcome``/``event_title``/``url`` (for ``--json`` too)."""
+    from pm_lib.reporting.labels import read_labels
+    from pm_lib.settings import Settings
+    from pm_lib.store.engine import make_engine, session_scope
+
+    legs = [leg for o in report["opportunities"] for leg in o["legs"]]
+    conditions = {leg["token_id"]: leg.get("condition_id", "") for leg in legs}
+    engine = make_engine(Settings().resolved_database_url)
     try:
-        with console.status(what):
-            return asyncio.run(call())
-    except ConfigurationError as e:
-        console.print(f"[bold red]refused[/]: {e}")
-        raise typer.Exit(2) from None
-    except PmAgentError as e:
-        console.print(f"[bold red]failed[/]: {e}")
-        raise typer.Exit(1) from None
+        with session_scope(engine, read_only=True) as session:
+            labels = read_labels(
+                session,
+                condition_ids=[c for c in conditions.values() if c],
+                group_ids=[o["market"] for o in report["opportunities"]],
+            )
+    finally:
+        engine.dispose()
+    for item in [*legs, *report["orders"]]:
+        token = item.get("token_id", "")
+        item.update(labels.token(token, conditions.get(token)).as_json())
+    for o in report["opportunities"]:
+        o["market_label"] = labels.market(o["market"]).as_json()
+    return labels
+
+
+def _leg_summary(o: dict[str, Any]) -> str:
+    legs = o["legs"]
+    if len(legs) == 1:
+        leg = legs[0]
+        return f"{leg['side']} {leg['size']} {escape(leg['outcome'])} <= {leg['limit_price']}"
+    sides = {leg["side"] for leg in legs}
+    cost = sum((Decimal(leg["size"]) * Decimal(leg["limit_price"]) for leg in legs), Decimal(0))
+    return f"{len(legs)} legs, {'/'.join(sorted(sides))}, limits total {cost.normalize():f}"
 
 
 def _print_scan(report: dict[str, Any]) -> None:
+    labels = _label_report(report)
     console.print(
         f"[bold]run {report['run_id']}[/] ({report['mode']}): {report['markets']} markets, "
         f"{report['books']} books, {len(report['opportunities'])} opportunities, "
@@ -57,41 +102,66 @@ def _print_scan(report: dict[str, Any]) -> None:
         f"{len(report['orders'])} orders"
     )
     if report["opportunities"]:
-        table = Table("strategy", "market", "edge (pUSD)", "legs", "decision", title="Found")
+        table = compact_table("Found", "market", "strategy", "edge", "legs", "decision")
         decided = {d["opportunity_id"]: d for d in report["decisions"]}
         for o in report["opportunities"]:
             d = decided.get(o["id"], {})
             verdict = "approved" if d.get("approved") else f"rejected: {d.get('rule', '?')}"
-            table.add_row(o["strategy"], o["market"][:14], o["edge"], str(len(o["legs"])), verdict)
+            label = labels.market(o["market"])
+            cell = escape(label.text)
+            if label.event_title and label.event_title != label.question:
+                cell += f"\n[dim]{escape(label.event_title)}[/]"
+            table.add_row(cell, o["strategy"], o["edge"], _leg_summary(o), verdict)
         console.print(table)
     if report["orders"]:
-        table = Table("order", "side", "size", "price", "status", "filled", "fee", title="Orders")
+        table = compact_table("Orders", "market", "order", "status", "filled", "fee")
         for r in report["orders"]:
+            market = escape(f"{r['question']} - {r['outcome']}" if r["outcome"] else r["question"])
+            filled = r["filled_size"] + (f" @ {r['avg_price']}" if r["avg_price"] else "")
             table.add_row(
-                r["id"][:18],
-                r["side"],
-                r["size"],
-                r["price"],
-                r["status"],
-                r["filled_size"],
+                market,
+                f"{r['side']} {r['size']} @ {r['price']}",
+                r["status"].lower(),
+                filled,
                 r["fee"],
             )
         console.print(table)
+
+
+AsFlow = Annotated[
+    bool | None,
+    typer.Option(
+        "--flow/--no-flow",
+        help="Run as the Prefect flow (default: only when PREFECT_API_URL is set; without it "
+        "a temporary Prefect API is started, ~20 s).",
+        show_default=False,
+    ),
+]
 
 
 def scan(
     live: ArmLive = False,
     as_json: JsonOut = False,
     strategy: Strategies = None,
+    as_flow: AsFlow = None,
 ) -> None:
-    """Run one scan_and_trade flow now (paper unless --live and PM_MODE=live)."""
-    _prefect_ready()
-    from flows.scan_and_trade import scan_and_trade
+    """Run one scan now (paper unless --live and PM_MODE=live): the scan-and-trade flow when
+    PREFECT_API_URL is set, else its stages in this process (no temporary Prefect server)."""
+    _check_run(live, strategy or None)
+    if as_flow if as_flow is not None else prefect_configured():
+        _prefect_ready()
+        from flows.scan_and_trade import scan_and_trade
 
-    report = _run_flow(
-        "scanning ...", lambda: scan_and_trade(live=live, strategies=strategy or None)
-    )
+        report = _run_flow(
+            "scanning ...", lambda: scan_and_trade(live=live, strategies=strategy or None)
+        )
+    else:
+        report = _run_flow(
+            "scanning ...",
+            lambda: scan_without_prefect(live=live, strategies=strategy or None),
+        )
     if as_json:
+        _label_report(report)
         typer.echo(json.dumps(report, indent=2))
     else:
         _print_scan(report)
@@ -110,6 +180,7 @@ def scan_loop(
     strategy: Strategies = None,
 ) -> None:
     """Run one scan_loop flow now: scans for --duration seconds, each its own run."""
+    _check_run(live, strategy or None)
     _prefect_ready()
     from flows.scan_loop import scan_loop as scan_loop_flow
 
@@ -126,7 +197,7 @@ def scan_loop(
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
-    table = Table("run", "s", "markets", "books", "opps", "approved", "orders", title="Scans")
+    table = compact_table("Scans", "run", "s", "markets", "books", "opps", "approved", "orders")
     for r in out["runs"]:
         table.add_row(
             r["run_id"][:12],
@@ -211,7 +282,7 @@ def demo(
     console.print(f"database: {(data_dir / 'pm_agent.db').resolve()}")
     console.print(
         "look closer: `PM_DATABASE_URL=sqlite:///"
-        f"{(data_dir / 'pm_agent.db').resolve()} uv run pm-agent positions`"
+        f"{(data_dir / 'pm_agent.db').resolve()} uv run pm-agent status`"
     )
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 __all__ = ["venue_app"]
 
@@ -41,8 +40,35 @@ def serve(
     epoch_seconds: Annotated[
         float, typer.Option(help="Venue-clock seconds between book moves (0: static books).")
     ] = 30.0,
+    dip_rate: Annotated[
+        float,
+        typer.Option(
+            help="Share of (neg-risk group, epoch) whose asks dip into a real basket arbitrage.",
+            min=0,
+            max=1,
+        ),
+    ] = 0.02,
+    near_miss_rate: Annotated[
+        float,
+        typer.Option(
+            help="Share of (group, epoch) with a dip that fees or depth erase (a near miss).",
+            min=0,
+            max=1,
+        ),
+    ] = 0.05,
+    dip_window: Annotated[
+        float,
+        typer.Option(help="Venue-clock seconds a dip lasts after the epoch's move.", min=0),
+    ] = 10.0,
 ) -> None:
-    """Serve the emulator until interrupted; prints the URLs to point pm-agent at."""
+    """Serve the emulator until interrupted; prints the URLs to point pm-agent at.
+
+    For a rehearsal that shows trading, raise the dip rate (e.g. ``--dip-rate 0.3
+    --dip-window 30``): see the README, "Rehearsing on the emulator"."""
+    if dip_rate + near_miss_rate > 1:
+        raise typer.BadParameter("--dip-rate plus --near-miss-rate must not exceed 1")
+    import uvicorn
+
     from pm_lib.sim.app import create_app
     from pm_lib.sim.venue import SimConfig, SimVenue
 
@@ -54,6 +80,9 @@ def serve(
         ghost_fill_rate=ghost_fill_rate,
         enforce_rate_limits=not no_rate_limits,
         book_epoch_seconds=epoch_seconds,
+        negrisk_dip_rate=dip_rate,
+        negrisk_near_miss_rate=near_miss_rate,
+        dip_window_seconds=dip_window,
     )
     started = time.perf_counter()
     venue = SimVenue(config)
@@ -64,6 +93,10 @@ def serve(
     )
     typer.echo(f"PM_CLOB_URL=http://{host}:{port}")
     typer.echo(f"PM_GAMMA_URL=http://{host}:{port}/gamma")
+    typer.echo(
+        f"books move every {epoch_seconds:g} s; neg-risk dips in {dip_rate:.0%} of group-epochs "
+        f"(near misses {near_miss_rate:.0%}), each open {dip_window:g} s"
+    )
     # The universe lives as long as the server (millions of objects at 50,000 markets): moved
     # out of the cyclic collector's sight, so its full passes stop walking it on every burst of
     # book serving (docs/EMULATOR.md). Reference counting still frees what is dropped.

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from pm_lib.auth import Credentials, load_credentials
 from pm_lib.execution.base import BookSource, Executor
 from pm_lib.models import OrderBook
 from pm_lib.settings import Settings
 from pm_lib.venue.errors import ConfigurationError
+
+if TYPE_CHECKING:  # the signing stack (eth_account) loads only when live credentials do
+    from pm_lib.auth import Credentials
 
 __all__ = [
     "ARMED_IN_PAPER_MODE",
@@ -56,6 +59,8 @@ def run_credentials(
         raise ConfigurationError(LIVE_NOT_ARMED)
     if credentials is not None:
         return credentials
+    from pm_lib.auth import load_credentials
+
     try:
         return load_credentials(environ)
     except ConfigurationError as e:

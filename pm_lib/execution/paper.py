@@ -7,6 +7,9 @@
   the paper pUSD balance is ``PM_PAPER_BALANCE`` plus the cash flow of every stored paper fill,
   less what open paper BUY orders hold back (as the venue reserves for open orders).
 - Within a run, liquidity is consumed (``RunLiquidity``): two orders cannot take the same level.
+  Across runs too, until the venue's book moves: what paper took from a level is remembered
+  (``paper_take``, in the transaction that stores the fills) and subtracted from later books
+  while that level still shows the size it showed when taken from.
 - Resting orders are ``order_intent`` rows (mode paper, status LIVE). At the start of a later
   run (first ``place`` or ``sync_fills``) each is filled, as a maker at its own price and with no
   fee, against whatever the new books show through its limit; resting orders go first because
@@ -63,6 +66,7 @@ from pm_lib.store import (
     update_intent,
     upsert_fill,
 )
+from pm_lib.store.paper_takes import recalled_takes, remember_takes
 from pm_lib.store.rows import OrderIntentRow
 
 __all__ = ["PaperExecutor", "paper_cash", "reserved_for_orders"]
@@ -109,11 +113,24 @@ class PaperExecutor:
         self._run_id = run_id or "manual"
         self._flow_run_id = flow_run_id
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._liquidity = RunLiquidity(books or {}, book_source)
+        self._liquidity = RunLiquidity(books or {}, book_source, recall=self._recall)
         self._resting_matched = False
 
     def __repr__(self) -> str:
         return f"PaperExecutor(run_id={self._run_id!r})"
+
+    def _recall(self, token_id: str, side: Side) -> dict[Decimal, tuple[Decimal, Decimal]]:
+        with session_scope(self._engine, read_only=True) as session:
+            return recalled_takes(session, token_id, side)
+
+    def _remember(
+        self, session: Session, token_id: str, side: Side, fills: Sequence[tuple[Decimal, Decimal]]
+    ) -> None:
+        """Take ``fills`` from the run's book and remember it, in the session storing them."""
+        self._liquidity.take(token_id, side, fills)
+        remember_takes(
+            session, token_id, side, self._liquidity.remembered(token_id, side), self._clock()
+        )
 
     # --- placing ---------------------------------------------------------------------------
     def place(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
@@ -206,7 +223,7 @@ class PaperExecutor:
                 fee=walk.fee,
                 at=now,
             )
-        self._liquidity.take(request.token_id, request.side, walk.fills)
+            self._remember(session, request.token_id, request.side, walk.fills)
         return OrderResult(
             intent_key=request.intent_key,
             order_id=order_id,
@@ -296,7 +313,7 @@ class PaperExecutor:
                 avg_price=cost / filled,
                 at=now,
             )
-        self._liquidity.take(row.token_id, row.side, walk.fills)
+            self._remember(session, row.token_id, row.side, walk.fills)
         return [fill]
 
     # --- the rest of the Executor interface ------------------------------------------------

@@ -3,8 +3,10 @@
 Which catalogue refresh a run does (``plan_refresh``, pure):
 
 - none: the cache is younger than ``PM_CATALOGUE_MAX_AGE_SECONDS``;
-- full (the whole universe from Gamma): nothing is cached, the cache has no watermark, the last
-  full listing is ``PM_CATALOGUE_FULL_REFRESH_SECONDS`` old or more, or a refresh is forced;
+- full (the whole universe from Gamma): nothing is cached (or only another venue's: the cache
+  is keyed to the Gamma and CLOB URLs, ``pm_lib.store.catalogue``), the cache has no watermark,
+  the last full listing is ``PM_CATALOGUE_FULL_REFRESH_SECONDS`` old or more, or a refresh is
+  forced;
 - incremental otherwise (``pm_lib.venue.gamma_changes``: only what changed since the watermark),
   falling back to full when Gamma's answer cannot be trusted or is too long.
 
@@ -26,6 +28,7 @@ from pm_lib.pipeline.context import RunContext
 from pm_lib.settings import Settings
 from pm_lib.store.catalogue import (
     RefreshState,
+    catalogue_venue,
     load_catalogue,
     refresh_state,
     save_catalogue,
@@ -98,18 +101,20 @@ async def load_market_catalogue(
     now = ctx.now()
     if held is not None and not force_refresh and _fresh(ctx.settings, held.fetched_at, now):
         return CatalogueLoad(catalogue=held.model_copy(update={"skipped": ()}), refresh="none")
+    venue = catalogue_venue(ctx.settings.gamma_url, ctx.settings.clob_url)
     with session_scope(ctx.engine, read_only=True) as session:
-        state = refresh_state(session)
+        # another venue's cache is no cache: the plan is a full listing (store.catalogue)
+        state = refresh_state(session, venue)
         plan = "full" if force_refresh else plan_refresh(ctx.settings, state, now)
         if plan == "none":
-            cached = load_catalogue(session)
+            cached = load_catalogue(session, venue)
             if cached is not None:
                 return CatalogueLoad(catalogue=cached, refresh="none")
             plan = "full"
     counters = RequestCounters()
     if plan == "incremental":
         assert state is not None and state.watermark is not None  # plan_refresh saw to it
-        merged = await _incremental(ctx, client, now, state.watermark, counters)
+        merged = await _incremental(ctx, client, now, state.watermark, counters, venue)
         if merged is not None:
             return CatalogueLoad(
                 catalogue=merged,
@@ -119,7 +124,7 @@ async def load_market_catalogue(
             )
     fresh = await fetch_catalogue(client, ctx.settings, now, counters=counters)
     with session_scope(ctx.engine) as session:
-        save_catalogue(session, fresh, run_id=ctx.run_id, flow_run_id=ctx.flow_run_id)
+        save_catalogue(session, fresh, run_id=ctx.run_id, flow_run_id=ctx.flow_run_id, venue=venue)
     return CatalogueLoad(
         catalogue=fresh,
         refresh="full",
@@ -134,6 +139,7 @@ async def _incremental(
     now: datetime,
     watermark: datetime,
     counters: RequestCounters,
+    venue: str,
 ) -> Catalogue | None:
     """The cache merged with Gamma's changes since ``watermark``; ``None``: list everything."""
     try:
@@ -144,8 +150,10 @@ async def _incremental(
         logger.warning("incremental catalogue refresh abandoned, listing everything: %s", e)
         return None
     with session_scope(ctx.engine) as session:
-        save_catalogue_changes(session, changes, run_id=ctx.run_id, flow_run_id=ctx.flow_run_id)
-        merged = load_catalogue(session)
+        save_catalogue_changes(
+            session, changes, run_id=ctx.run_id, flow_run_id=ctx.flow_run_id, venue=venue
+        )
+        merged = load_catalogue(session, venue)
     assert merged is not None  # a refresh row was just written
     return Catalogue(
         markets=merged.markets,

@@ -70,6 +70,7 @@ def _opportunity(o: Opportunity) -> dict[str, Any]:
         "legs": [
             {
                 "token_id": leg.token_id,
+                "condition_id": leg.condition_id,
                 "side": str(leg.side),
                 "size": plain_decimal(leg.size),
                 "limit_price": plain_decimal(leg.limit_price),

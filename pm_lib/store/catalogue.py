@@ -8,6 +8,11 @@ since the last refresh, marks the markets and events that closed since as closed
 a refresh of kind ``incremental``; the cached catalogue is then the rows of the last full save
 and every later save that are not closed. Rows are written and read in bulk (no ORM objects;
 executemany upserts), so a 50,000-market catalogue round-trips quickly.
+
+The cache is keyed to its venue (``catalogue_venue``: the Gamma and CLOB URLs). Each refresh row
+records the venue it was fetched from; ``refresh_state`` and ``load_catalogue`` given a venue
+see no cache unless the newest refresh came from that venue, so a run on another venue lists
+everything (and its full save closes the other venue's rows). Switching back lists again.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ __all__ = [
     "RefreshState",
     "cached_catalogue",
     "catalogue_age",
+    "catalogue_venue",
     "load_catalogue",
+    "market_rows_for",
     "refresh_state",
     "save_catalogue",
     "save_catalogue_changes",
@@ -40,6 +47,11 @@ __all__ = [
 _MARKET = CatalogueMarket.__table__  # type: ignore[attr-defined]
 _EVENT = CatalogueEvent.__table__  # type: ignore[attr-defined]
 _REFRESH = CatalogueRefresh.__table__  # type: ignore[attr-defined]
+
+
+def catalogue_venue(gamma_url: str, clob_url: str) -> str:
+    """The key of the venue a catalogue comes from: its Gamma and CLOB base URLs."""
+    return f"{gamma_url.rstrip('/')} {clob_url.rstrip('/')}"
 
 
 def _market_row(market: Market, refreshed_at: datetime) -> dict[str, Any]:
@@ -101,6 +113,7 @@ def save_catalogue(
     full: bool = True,
     run_id: str | None = None,
     flow_run_id: str | None = None,
+    venue: str | None = None,
 ) -> None:
     """Upsert ``catalogue``; with ``full`` (a complete fetch) it also becomes the cached universe.
 
@@ -122,7 +135,7 @@ def save_catalogue(
         .where(_EVENT.c.refreshed_at != at, _EVENT.c.closed.is_(False))
         .values(closed=True)
     )
-    _record_refresh(session, catalogue, "full", run_id, flow_run_id)
+    _record_refresh(session, catalogue, "full", run_id, flow_run_id, venue=venue)
 
 
 def _upsert_items(session: Session, source: Catalogue | CatalogueChanges) -> None:
@@ -138,6 +151,8 @@ def _record_refresh(
     run_id: str | None,
     flow_run_id: str | None,
     removed: int = 0,
+    *,
+    venue: str | None = None,
 ) -> None:
     session.execute(
         _REFRESH.insert().values(
@@ -150,6 +165,7 @@ def _record_refresh(
             kind=kind,
             watermark=source.watermark,
             removed=removed,
+            venue=venue,
         )
     )
 
@@ -172,6 +188,7 @@ def save_catalogue_changes(
     *,
     run_id: str | None = None,
     flow_run_id: str | None = None,
+    venue: str | None = None,
 ) -> None:
     """Merge an incremental refresh into the cache and record it (kind ``incremental``).
 
@@ -184,7 +201,7 @@ def save_catalogue_changes(
     _mark_closed(session, _MARKET, "condition_id", changes.removed_markets, at)
     _mark_closed(session, _EVENT, "event_id", changes.removed_events, at)
     removed = len(changes.removed_markets) + len(changes.removed_events)
-    _record_refresh(session, changes, "incremental", run_id, flow_run_id, removed)
+    _record_refresh(session, changes, "incremental", run_id, flow_run_id, removed, venue=venue)
 
 
 @dataclass(frozen=True)
@@ -198,14 +215,15 @@ class RefreshState:
     full_at: datetime | None
 
 
-def refresh_state(session: Session) -> RefreshState | None:
-    """The state of the cached catalogue (``None`` when nothing was ever stored)."""
+def refresh_state(session: Session, venue: str | None = None) -> RefreshState | None:
+    """The state of the cached catalogue (``None`` when nothing was ever stored, or, with
+    ``venue``, when the newest refresh came from another venue)."""
     latest = session.execute(
-        select(_REFRESH.c.fetched_at, _REFRESH.c.kind, _REFRESH.c.watermark)
+        select(_REFRESH.c.fetched_at, _REFRESH.c.kind, _REFRESH.c.watermark, _REFRESH.c.venue)
         .order_by(_REFRESH.c.id.desc())
         .limit(1)
     ).one_or_none()
-    if latest is None:
+    if latest is None or (venue is not None and latest.venue != venue):
         return None
     full_at: datetime | None = session.execute(
         select(_REFRESH.c.fetched_at)
@@ -279,14 +297,15 @@ _EVENT_COLUMNS = (
 )
 
 
-def load_catalogue(session: Session) -> Catalogue | None:
+def load_catalogue(session: Session, venue: str | None = None) -> Catalogue | None:
     """The cached catalogue, or ``None``: the markets and events of the last full save and of
-    every later save (incremental or partial) that are not closed.
+    every later save (incremental or partial) that are not closed. With ``venue``: ``None``
+    unless the newest refresh came from that venue.
 
     It is dated and watermarked by the newest refresh of any kind. Skipped items are not
     stored: the loaded catalogue has ``skipped == ()``.
     """
-    state = refresh_state(session)
+    state = refresh_state(session, venue)
     if state is None:
         return None
     since = state.full_at or state.refreshed_at
@@ -318,6 +337,16 @@ def stored_market(session: Session, condition_id: str) -> Market | None:
     return None if row is None else Market.model_validate(_market_fields(row))
 
 
+def market_rows_for(session: Session, condition_ids: Sequence[str]) -> list[Market]:
+    """The stored markets among ``condition_ids`` (closed or removed ones included)."""
+    found: list[Market] = []
+    for start in range(0, len(condition_ids), _CHUNK):
+        chunk = list(condition_ids[start : start + _CHUNK])
+        rows = session.execute(_select_markets().where(_MARKET.c.condition_id.in_(chunk)))
+        found.extend(_MARKETS.validate_python([_market_fields(row) for row in rows]))
+    return found
+
+
 def catalogue_age(session: Session, now: datetime) -> timedelta | None:
     """How old the cached catalogue is at ``now`` (``None`` when nothing is cached)."""
     fetched_at = _latest_refresh_at(session)
@@ -329,19 +358,21 @@ def cached_catalogue(
     max_age_seconds: int,
     now: datetime,
     refresh: Callable[[], Catalogue],
+    venue: str | None = None,
 ) -> tuple[Catalogue, bool]:
     """The stored catalogue while younger than ``max_age_seconds``, else ``refresh()`` saved.
 
     Returns the catalogue and whether it was refreshed. ``refresh`` (which pages Gamma) runs
     outside any database transaction, so no connection or lock is held during the fetch.
+    ``venue``: the cache of another venue is never returned.
     """
     with session_scope(engine, read_only=True) as session:
         age = catalogue_age(session, now)
         if age is not None and age < timedelta(seconds=max_age_seconds):
-            cached = load_catalogue(session)
+            cached = load_catalogue(session, venue)
             if cached is not None:
                 return cached, False
     fresh = refresh()
     with session_scope(engine) as session:
-        save_catalogue(session, fresh)
+        save_catalogue(session, fresh, venue=venue)
     return fresh, True

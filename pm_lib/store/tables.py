@@ -105,6 +105,7 @@ class CatalogueRefresh(SQLModel, table=True):
     the refresh before). ``watermark``: the Gamma ``updatedAt`` the next incremental listing
     starts from (None: unknown, the next refresh is full). ``markets``/``events`` count what the
     refresh listed (for an incremental one: changed, plus ``removed`` closed since).
+    ``venue`` keys the cache to where it came from: a run on another venue does not use it.
     """
 
     __tablename__ = "catalogue_refresh"
@@ -120,6 +121,7 @@ class CatalogueRefresh(SQLModel, table=True):
     kind: str = Field(default="full", sa_column_kwargs={"server_default": "full"})
     watermark: datetime | None = Field(default=None, sa_type=UTCDateTime)
     removed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    venue: str | None = None  # the Gamma and CLOB URLs it came from (catalogue_venue)
 
 
 class RunRecord(SQLModel, table=True):
@@ -414,3 +416,21 @@ class BasketRefusalRecord(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     last_run_id: str
     times: int
+
+
+class PaperTake(SQLModel, table=True):
+    """Liquidity paper orders took from one level of a venue book (``pm_lib.execution.liquidity``).
+
+    ``level_size`` is the size the venue's book showed at ``price`` when it was taken from;
+    while a later book still shows that size there, the level has not moved and ``taken`` is
+    still gone from it. Paper only (a live order's takes are the venue's own book).
+    """
+
+    __tablename__ = "paper_take"
+
+    token_id: str = Field(primary_key=True)
+    side: str = Field(primary_key=True)
+    price: Decimal = Field(primary_key=True, sa_type=Price)
+    level_size: Decimal = Field(sa_type=Money)
+    taken: Decimal = Field(sa_type=Money)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -86,10 +86,16 @@ def test_positions_and_pnl_json_are_exact_decimal_strings_with_unrealised_pnl(db
         {
             "token_id": "111",
             "condition_id": "0xc1",
+            # no catalogue stored: the label names the id
+            "question": "unknown market 111",
+            "outcome": "",
+            "event_title": "",
+            "url": "",
             "size": "6",
             "avg_price": "0.4",
             "realised_pnl": "0.6",
             "fees_paid": "0.0339",
+            "mark": "0.45",
             "value": "2.7",
             "unrealised_pnl": "0.3",
             "marked_from": "mark 2026-11-23T12:30:00+00:00",

@@ -246,3 +246,40 @@ def test_paper_reconcile_is_clean_and_fills_resting_orders(
     report = reconcile(paper(settings, engine, crossed, run="r2"), engine, clock=lambda: NOW)
     assert report.clean, report.discrepancies
     assert (report.fills_seen, report.still_open, report.balance) == (1, (), Decimal("95.10"))
+
+
+# --- liquidity taken stays taken until the venue's book moves (issue 18 item 8) ------------
+
+
+def test_a_later_run_does_not_buy_the_same_depth_again_while_the_book_stands_still(
+    settings: Settings, engine: Engine
+) -> None:
+    # run 1 takes the whole 0.50 level (10) and 5 of the 0.52 level
+    [first] = paper(settings, engine).place([request("r1:o:0", BUY, "15", "0.52", FAK)])
+    assert first.filled_size == Decimal("15")
+
+    # run 2 sees the very same venue book (paper orders never reached the venue): only the 15
+    # shares left at 0.52 are there to take
+    [second] = paper(settings, engine, run="r2").place([request("r2:o:0", BUY, "30", "0.52", FAK)])
+    assert second.filled_size == Decimal("15")
+    assert second.avg_price == Decimal("0.52")
+
+    # run 3: nothing left up to 0.52, a FOK is refused
+    [third] = paper(settings, engine, run="r3").place([request("r3:o:0", BUY, "5", "0.52", FOK)])
+    assert third.status is OrderStatus.REJECTED and third.error == FOK_NOT_FILLED
+
+
+def test_a_level_that_moved_is_whole_again(settings: Settings, engine: Engine) -> None:
+    paper(settings, engine).place([request("r1:o:0", BUY, "15", "0.52", FAK)])
+    # the venue's book moved: 0.50 now shows 12 (someone else traded there), 0.52 still 20
+    moved = book(
+        asks=[("0.50", "12"), ("0.52", "20"), ("0.55", "100")],
+        bids=[("0.48", "30"), ("0.45", "50")],
+    )
+
+    [again] = paper(settings, engine, moved, run="r2").place(
+        [request("r2:o:0", BUY, "40", "0.52", FAK)]
+    )
+
+    # 0.50 changed size: all 12 are there; 0.52 did not: 15 of its 20 are left
+    assert again.filled_size == Decimal("27")

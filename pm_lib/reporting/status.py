@@ -1,0 +1,125 @@
+"""The account at a glance (``pm-agent status``; the Prefect status artifact can reuse it).
+
+``account_status`` turns one ``pm_lib.portfolio.Portfolio`` (read only) into a JSON-ready dict:
+mode, the kill switch and why, cash, equity, realised and unrealised P&L today and in total, the
+open positions with their marks and market labels, the resting orders and the last run. Numbers
+are decimal strings (``plain_decimal``), never floats. ``equity == cash + positions_value``
+exactly: both come from the portfolio's one marking rule (``pm_lib.portfolio.marks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pm_lib.reporting.labels import MarketLabels
+from pm_lib.reporting.tables import plain_decimal
+
+if TYPE_CHECKING:
+    from pm_lib.portfolio import Portfolio
+    from pm_lib.store.rows import OrderIntentRow, RunRow
+
+__all__ = ["account_status"]
+
+ZERO = Decimal(0)
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else plain_decimal(value)
+
+
+def account_status(
+    portfolio: Portfolio,
+    labels: MarketLabels,
+    *,
+    open_orders: Sequence[OrderIntentRow] = (),
+    last_run: RunRow | None = None,
+) -> dict[str, Any]:
+    """The status of ``portfolio`` (module doc); ``labels`` name its markets."""
+    today = portfolio.today
+    ledger_positions = portfolio.ledger.positions
+    positions = []
+    for v in portfolio.valuation.positions:
+        held = ledger_positions.get(v.token_id)
+        label = labels.token(v.token_id, v.condition_id)
+        positions.append(
+            {
+                "token_id": v.token_id,
+                "condition_id": v.condition_id,
+                **label.as_json(),
+                "size": plain_decimal(v.size),
+                "avg_price": plain_decimal(held.avg_price if held else ZERO),
+                "mark": plain_decimal(v.value / v.size) if v.size else "0",
+                "value": plain_decimal(v.value),
+                "cost": plain_decimal(v.cost),
+                "unrealized_pnl": plain_decimal(v.unrealised),
+                "marked_from": v.source,
+                "marked_at": v.marked_at.isoformat(timespec="seconds") if v.marked_at else None,
+            }
+        )
+    positions.sort(key=lambda p: (p["event_title"], p["question"], p["outcome"]))
+    realised = sum((p.realised_pnl for p in ledger_positions.values()), ZERO)
+    fees = sum((p.fees_paid for p in ledger_positions.values()), ZERO)
+    unrealised = portfolio.valuation.unrealised
+    breaker = portfolio.breaker
+    return {
+        "mode": portfolio.mode,
+        "as_of": portfolio.as_of.isoformat(timespec="seconds"),
+        "halted": portfolio.halted,
+        "halted_reason": portfolio.halted_reason if portfolio.halted else "",
+        "daily_loss_tripped_at": (
+            breaker.tripped_at.isoformat(timespec="seconds") if breaker else None
+        ),
+        "cash": _money(portfolio.cash),
+        "cash_source": portfolio.cash_source,
+        "positions_value": plain_decimal(portfolio.valuation.value),
+        "equity": _money(portfolio.equity),
+        "unrealized_pnl": plain_decimal(unrealised),
+        "realized_pnl": plain_decimal(realised),
+        "fees": plain_decimal(fees),
+        "today": {
+            "day": today.day.isoformat(),
+            "realized_pnl": plain_decimal(today.realised),
+            "fees": plain_decimal(today.fees),
+            "unrealized_pnl": plain_decimal(today.unrealised),
+            "net_pnl": plain_decimal(today.net),
+            "fills": today.fills,
+        },
+        "total": {
+            "realized_pnl": plain_decimal(realised),
+            "fees": plain_decimal(fees),
+            "unrealized_pnl": plain_decimal(unrealised),
+            "net_pnl": plain_decimal(realised - fees + unrealised),
+        },
+        "positions": positions,
+        "open_orders": [
+            {
+                "intent_key": o.intent_key,
+                "token_id": o.token_id,
+                **labels.token(o.token_id, o.condition_id).as_json(),
+                "side": str(o.side),
+                "size": plain_decimal(o.size),
+                "price": plain_decimal(o.price),
+                "filled_size": plain_decimal(o.filled_size),
+                "status": str(o.status),
+            }
+            for o in open_orders
+        ],
+        "last_run": None
+        if last_run is None
+        else {
+            "run_id": last_run.id,
+            "flow_name": last_run.flow_name,
+            "mode": last_run.mode,
+            "status": str(last_run.status),
+            "started_at": last_run.started_at.isoformat(timespec="seconds"),
+            "finished_at": (
+                last_run.finished_at.isoformat(timespec="seconds") if last_run.finished_at else None
+            ),
+            "opportunities": last_run.opportunities,
+            "approved": last_run.approved,
+            "orders": last_run.orders,
+            "error": last_run.error,
+        },
+    }
