@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from pm_lib.auth import SIGNATURE_TYPE_NAMES, Credentials, load_credentials
+from pm_lib.errors import BadVenueData, PmAgentError
 from pm_lib.settings import Settings, get_settings
-from pm_lib.venue.errors import BadVenueData, PmAgentError
 
 __all__ = ["MAX_CLOCK_DRIFT_SECONDS", "Preflight", "doctor_command", "preflight", "register"]
 

@@ -36,7 +36,7 @@ def _prefect_ready(data_dir: Path | None = None) -> None:
 
 def _run_flow(what: str, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run an async flow with a spinner; configuration errors exit 2, venue errors exit 1."""
-    from pm_lib.venue.errors import ConfigurationError, PmAgentError
+    from pm_lib.errors import ConfigurationError, PmAgentError
 
     try:
         with console.status(what):

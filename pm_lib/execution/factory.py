@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials, load_credentials
+from pm_lib.errors import ConfigurationError
 from pm_lib.execution.base import BookSource, Executor
 from pm_lib.models import OrderBook
 from pm_lib.settings import Settings
-from pm_lib.venue.errors import ConfigurationError
 
 __all__ = [
     "ARMED_IN_PAPER_MODE",

@@ -34,6 +34,13 @@ from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials
 from pm_lib.book_math import is_valid_price, precision_problem
+from pm_lib.errors import (
+    BadVenueData,
+    OutcomeUnknown,
+    RejectedByVenue,
+    RetryableError,
+    VenueError,
+)
 from pm_lib.execution.base import ExecutionMode, OrderSnapshot
 from pm_lib.execution.heartbeat import Heartbeat
 from pm_lib.execution.intents import already_exists_result, intent_spec, result_from_row
@@ -62,13 +69,6 @@ from pm_lib.store import (
     session_scope,
     set_signed,
     update_intent,
-)
-from pm_lib.venue.errors import (
-    BadVenueData,
-    OutcomeUnknown,
-    RejectedByVenue,
-    RetryableError,
-    VenueError,
 )
 from pm_lib.venue.trading import (
     SignedOrder,

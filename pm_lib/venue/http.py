@@ -4,7 +4,7 @@ Only *reads* go through here (GET, and POST /books-style bulk reads that change 
 retried on 429, 425, 5xx, timeouts and connection errors with exponential backoff and jitter,
 honouring Retry-After. Orders never come this way; they are never retried blindly.
 
-httpx failures become ``pm_lib.venue.errors`` with ``raise ... from e``:
+httpx failures become ``pm_lib.errors`` with ``raise ... from e``:
 
     timeout / connection error / 5xx / 425  -> RetryableError   (after the retries run out)
     429                                     -> RateLimited      (after the retries run out)
@@ -29,14 +29,14 @@ from typing import Any
 import httpx
 import orjson
 
-from pm_lib.settings import Settings
-from pm_lib.venue.errors import (
+from pm_lib.errors import (
     BadVenueData,
     ConfigurationError,
     RateLimited,
     RejectedByVenue,
     RetryableError,
 )
+from pm_lib.settings import Settings
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
 
 __all__ = ["RequestCounters", "RetryPolicy", "VenueReader", "open_venue_client"]

@@ -1,7 +1,7 @@
 """The single adapter around py-clob-client-v2: sign, post, cancel, orders, trades, balance.
 
 Nothing else in pm-agent imports ``py_clob_client_v2``; a later move to the unified SDK touches
-this module only. Every SDK or httpx error is mapped here to the ``pm_lib.venue.errors`` tree
+this module only. Every SDK or httpx error is mapped here to the ``pm_lib.errors`` tree
 (``raise ... from e``), and every venue answer is parsed here by ``pm_lib.venue.wire``.
 
 Error mapping (VENUE-FACTS 2.4):
@@ -60,9 +60,7 @@ from pm_lib.book_math import (
     taker_fee,
     to_micro_units,
 )
-from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
-from pm_lib.redaction import redact_exception
-from pm_lib.venue.errors import (
+from pm_lib.errors import (
     BadVenueData,
     InsufficientFunds,
     OutcomeUnknown,
@@ -71,6 +69,8 @@ from pm_lib.venue.errors import (
     RetryableError,
     VenueError,
 )
+from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
+from pm_lib.redaction import redact_exception
 from pm_lib.venue.wire import (
     CancelResult,
     ClobMarketInfo,
@@ -179,7 +179,7 @@ def _error_code(e: PolyApiException) -> str | None:
 
 
 def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
-    """The ``pm_lib.venue.errors`` exception for an SDK/httpx failure of ``action``.
+    """The ``pm_lib.errors`` exception for an SDK/httpx failure of ``action``.
 
     ``e`` and every exception chained under it are scrubbed of credentials first (the HTTP
     library quotes an illegal header value): the message built here, and any traceback of the

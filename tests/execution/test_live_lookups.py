@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials, credentials_from_mapping
+from pm_lib.errors import RetryableError
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderStatus, OrderType, Side, TradeStatus
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store import fills, intent_by_key, make_engine, session_scope, upgrade
-from pm_lib.venue.errors import RetryableError
 from tests.execution.builders import request
 from tests.execution.conftest import connected
 from tests.execution.emulator import COND, FEES, NO, YES, control, venue_orders

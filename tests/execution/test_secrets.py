@@ -22,13 +22,13 @@ from typer.testing import CliRunner
 
 from pm_lib.auth import ApiCredentials, Credentials, credentials_from_mapping, load_credentials
 from pm_lib.cli import app
+from pm_lib.errors import ConfigurationError, VenueError
 from pm_lib.execution.factory import make_executor
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderType, Side
 from pm_lib.settings import Settings, get_settings
 from pm_lib.sim.server import RunningVenue
-from pm_lib.venue.errors import ConfigurationError, VenueError
 from pm_lib.venue.trading import TradingClient, derive_api_credentials, install_http_client
 from tests.execution.builders import request
 from tests.execution.emulator import COND, FEES, KEY, YES, control

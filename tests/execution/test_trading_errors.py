@@ -7,7 +7,7 @@ import pytest
 from py_clob_client_v2.exceptions import PolyApiException, PolyException
 from py_clob_client_v2.http_helpers import helpers as sdk_http
 
-from pm_lib.venue.errors import (
+from pm_lib.errors import (
     InsufficientFunds,
     OutcomeUnknown,
     RateLimited,
