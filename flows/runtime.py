@@ -22,7 +22,6 @@ __all__ = [
     "next_run",
     "open_run",
     "read_fair_values",
-    "retry_unless_misconfigured",
     "run_settings",
     "store_engine",
 ]
@@ -84,12 +83,6 @@ def open_run(
         flow_run_id=str(flow_run_id) if flow_run_id else None,
     )
     return _started(ctx)
-
-
-def retry_unless_misconfigured(task: Any, task_run: Any, state: Any) -> bool:
-    """A task's ``retry_condition_fn``: retry anything but a ``ConfigurationError``, which
-    fails the same way every time (a retry would only delay the refusal)."""
-    return not isinstance(getattr(state, "data", None), ConfigurationError)
 
 
 def next_run(ctx: RunContext) -> RunContext:
