@@ -1,0 +1,71 @@
+"""A live scan survives one 5xx on its balance read (issue 17.3).
+
+The portfolio stage reads the venue's pUSD balance through the real SDK. The emulator answers
+that read 503 once; the adapter's read policy retries it, and the scan goes on to trade the
+planted basket. Before the policy covered the SDK's reads, this one 5xx failed the scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pm_lib.models import OrderStatus
+from pm_lib.settings import Settings
+from pm_lib.sim.scenarios import complete_negrisk_events, plant_negrisk_arbitrage
+from pm_lib.sim.server import RunningVenue, running_venue
+from pm_lib.sim.venue import SimConfig, SimVenue
+from pm_lib.store import make_engine, upgrade
+from tests.execution.emulator import control
+from tests.reliability.scan import open_context, run_scan
+
+KEY = "0x" + "47" * 32  # a throw-away test key, never funded anywhere real
+
+pytestmark = pytest.mark.slow  # a live scan of 100 markets: about 3.5 s
+
+
+@pytest.fixture
+def planted() -> Iterator[RunningVenue]:
+    venue = SimVenue(
+        SimConfig(seed=5, markets=100, enforce_rate_limits=False, book_epoch_seconds=0)
+    )
+    markets = venue.state.markets
+    event = min(  # a small basket with no taker delay, so the scan trades at once
+        (
+            e
+            for e in complete_negrisk_events(venue)
+            if all(markets[c].taker_delay_seconds == 0 for c in e.condition_ids)
+        ),
+        key=lambda e: len(e.condition_ids),
+    )
+    plant_negrisk_arbitrage(venue, event=event)
+    with running_venue(venue) as running:
+        yield running
+
+
+def test_a_live_scan_survives_one_5xx_on_its_balance_read(
+    planted: RunningVenue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLYMARKET_PRIVATE_KEY", KEY)
+    url = f"sqlite:///{tmp_path / 'pm.db'}"
+    upgrade(make_engine(url))
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        mode="live",
+        clob_url=planted.clob_url,
+        gamma_url=planted.gamma_url,
+        database_url=url,
+        data_dir=str(tmp_path),
+        strategies=("negrisk_arbitrage",),
+    )
+    rule = {"kind": "error", "path": "/balance-allowance", "method": "GET", "status": 503}
+    control(planted, "POST", "/faults", {**rule, "count": 1})
+
+    outcome = run_scan(open_context(settings, make_engine(url), live=True))
+
+    [left] = control(planted, "GET", "/faults")
+    assert left["count"] == 0, "the balance read was answered 503 once"
+    matched = [r for r in outcome.execution.results if r.status is OrderStatus.MATCHED]
+    assert matched, outcome.execution
