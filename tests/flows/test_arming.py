@@ -130,3 +130,8 @@ def test_a_configuration_error_in_the_reconcile_task_is_not_retried(
     assert isinstance(error, ConfigurationError) and "not armed" in str(error)
     assert task_run_id is not None
     assert asyncio.run(_run_count(task_run_id)) == 1, "tried once, never retried"
+
+
+def test_the_reconcile_task_adds_no_retries_to_the_adapters() -> None:
+    """Reads retry once, at the adapter (``RetryPolicy``); Prefect does not retry on top."""
+    assert reconcile_task.retries == 0
