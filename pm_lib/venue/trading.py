@@ -213,7 +213,7 @@ def install_sdk_router() -> httpx.Client:
 
     The single place that touches the SDK's private HTTP seam: py-clob-client-v2 1.x sends every
     request through ``py_clob_client_v2.http_helpers.helpers._http_client``. If an SDK upgrade
-    moves it, this raises (and ``tests/venue/test_sdk_http.py`` fails) instead of letting the
+    moves it, this raises (and ``tests/execution/test_sdk_http.py`` fails) instead of letting the
     SDK's own client, with its own timeouts, carry our orders.
     """
     global _router
@@ -710,9 +710,23 @@ def venue_version(host: str, http: SdkHttp | None = None) -> int:
     return int(answer["version"])
 
 
+@contextmanager
+def _on(http: SdkHttp | None) -> Iterator[None]:
+    """SDK calls of a module function on ``http``, or on a connection of its own (closed after)
+    with the SDK's default timeout."""
+    own = http is None
+    connection = SdkHttp() if http is None else http
+    try:
+        with connection.active():
+            yield
+    finally:
+        if own:
+            connection.close()
+
+
 def _public_get(host: str, path: str, http: SdkHttp | None) -> Any:
     try:
-        with (http or SdkHttp()).active():
+        with _on(http):
             return sdk_http.get(f"{host.rstrip('/')}{path}")
     except Exception as e:
         raise map_sdk_error(e, action=f"GET {path}", write=False) from e
@@ -727,7 +741,7 @@ def derive_api_credentials(
         host=host, chain_id=chain_id, key=credentials.private_key.get_secret_value()
     )
     try:
-        with (http or SdkHttp()).active():
+        with _on(http):
             creds = l1.create_or_derive_api_key()
     except Exception as e:
         raise map_sdk_error(e, action="derive API key", write=False) from e
