@@ -1,7 +1,7 @@
 """reconcile: the DB against the venue. Unknown orders resolved by lookup, missed fills adopted.
 
 Runs every 5 minutes (prefect.yaml) and on demand (`pm-agent reconcile`). It never places an
-order: it only reads the venue and corrects pm-agent's records. Its reads retry once, at the
+order: it only reads the venue and corrects pm-agent's records. Its reads retry in one place, the
 adapter (``RetryPolicy``, ``PM_HTTP_MAX_RETRIES``), never on a ``ConfigurationError``; the task
 itself is not retried on top of that. A run whose arming is wrong refuses before it starts
 (``flows.runtime.open_run``); a reconcile that fails closes its run row as failed, with the
