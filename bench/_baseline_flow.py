@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.runtime import open_run, store_engine
 from flows.stages import publish_timed
+from pm_lib.errors import RejectedByVenue
 from pm_lib.models import Market, OrderBook
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
 from pm_lib.pipeline.market_data import load_market_catalogue
@@ -26,7 +27,6 @@ from pm_lib.pipeline.scan import ScanVenue, run_scan
 from pm_lib.reporting.tables import plain_decimal
 from pm_lib.settings import Settings
 from pm_lib.venue.books import BookBatch
-from pm_lib.venue.errors import RejectedByVenue
 from pm_lib.venue.http import RequestCounters, RetryPolicy, VenueReader, open_venue_client
 from pm_lib.venue.ratelimit import RateLimiter
 from pm_lib.venue.wire import parse_book

@@ -109,7 +109,7 @@ async def close(
     shares held, losing at most ``max_loss`` pUSD against the average cost (default
     ``PM_UNWIND_MAX_LOSS``)."""
     if bool(token_id) == all_positions:
-        from pm_lib.venue.errors import ConfigurationError
+        from pm_lib.errors import ConfigurationError
 
         raise ConfigurationError("close: give a token_id or all_positions=true (not both)")
     logger = get_run_logger()

@@ -1,8 +1,9 @@
 """reconcile: the DB against the venue. Unknown orders resolved by lookup, missed fills adopted.
 
 Runs every 5 minutes (prefect.yaml) and on demand (`pm-agent reconcile`). It never places an
-order: it only reads the venue and corrects pm-agent's records, so its read task may retry
-(never on a ``ConfigurationError``). A run whose arming is wrong refuses before it starts
+order: it only reads the venue and corrects pm-agent's records. Its reads retry in one place, the
+adapter (``RetryPolicy``, ``PM_HTTP_MAX_RETRIES``), never on a ``ConfigurationError``; the task
+itself is not retried on top of that. A run whose arming is wrong refuses before it starts
 (``flows.runtime.open_run``); a reconcile that fails closes its run row as failed, with the
 error, before the error goes on.
 """
@@ -18,13 +19,11 @@ from typing import Any  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import acreate_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.tasks import exponential_backoff  # noqa: E402
 
 from flows.runtime import (  # noqa: E402
     name_failed_run,
     open_run,
     rename_flow_run,
-    retry_unless_misconfigured,
     starting_name,
 )
 from pm_lib.execution.reconcile import ReconcileReport  # noqa: E402
@@ -40,10 +39,7 @@ __all__ = ["reconcile"]
 
 @task(
     name="reconcile-account",
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=1),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_unless_misconfigured,
+    retries=0,  # reads retry at the adapter (one policy); no second layer here
     timeout_seconds=300,
     cache_policy=NO_CACHE,
 )

@@ -13,12 +13,12 @@ from prefect.client.schemas.objects import FlowRun, State
 from prefect.runtime import flow_run
 from prefect.variables import Variable
 
+from pm_lib.errors import ConfigurationError
 from pm_lib.pipeline.context import RunContext
 from pm_lib.pipeline.opening import next_run, run_settings, store_engine
 from pm_lib.pipeline.opening import open_run as open_scan_run
 from pm_lib.settings import Settings
 from pm_lib.store.control import SWITCH_VARIABLE, HaltSwitch, switch_value
-from pm_lib.venue.errors import ConfigurationError
 
 __all__ = [
     "name_failed_run",
@@ -27,7 +27,6 @@ __all__ = [
     "read_fair_values",
     "read_switch",
     "rename_flow_run",
-    "retry_unless_misconfigured",
     "run_settings",
     "starting_name",
     "store_engine",
@@ -123,12 +122,6 @@ def open_run(
         flow_run_id=str(flow_run_id) if flow_run_id else None,
         halt_switch=switch,
     )
-
-
-def retry_unless_misconfigured(task: Any, task_run: Any, state: Any) -> bool:
-    """A task's ``retry_condition_fn``: retry anything but a ``ConfigurationError``, which
-    fails the same way every time (a retry would only delay the refusal)."""
-    return not isinstance(getattr(state, "data", None), ConfigurationError)
 
 
 async def read_fair_values(settings: Settings) -> dict[str, str] | None:

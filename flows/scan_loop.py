@@ -47,12 +47,12 @@ from flows.runtime import (  # noqa: E402
     starting_name,
 )
 from flows.stages import announce, log_scan, publish_timed, quoted  # noqa: E402
+from pm_lib.errors import ConfigurationError  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan import ScanVenue, run_scan  # noqa: E402
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused  # noqa: E402
 from pm_lib.reporting.tables import plain_decimal  # noqa: E402
-from pm_lib.venue.errors import ConfigurationError  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
 from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
 

@@ -32,8 +32,8 @@ from typing import Any
 from eth_account import Account
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from pm_lib.errors import ConfigurationError
 from pm_lib.redaction import has_control_character, remember
-from pm_lib.venue.errors import ConfigurationError
 
 __all__ = [
     "API_CREDENTIAL_VARIABLES",

@@ -25,12 +25,12 @@ async def scan_without_prefect(
     *, live: bool = False, strategies: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """One scan of the ``scan-and-trade`` shape, its stages called directly; the report JSON."""
+    from pm_lib.errors import ConfigurationError
     from pm_lib.pipeline.context import StageClock
     from pm_lib.pipeline.opening import open_run
     from pm_lib.pipeline.scan import ScanVenue, run_scan
     from pm_lib.pipeline.scan_memory import cyclic_gc_paused
     from pm_lib.reporting.tables import plain_decimal
-    from pm_lib.venue.errors import ConfigurationError
     from pm_lib.venue.http import open_venue_client
 
     ctx = open_run("scan-and-trade", live=live, strategies=strategies)

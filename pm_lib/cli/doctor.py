@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pm_lib.venue.errors import BadVenueData, PmAgentError
+from pm_lib.errors import BadVenueData, PmAgentError
 
 if TYPE_CHECKING:  # the SDK's signing stack is imported by the doctor command alone
     from pm_lib.auth import Credentials
@@ -86,14 +86,14 @@ def preflight(
     except PmAgentError as e:
         results.append(Preflight("credentials", False, str(e)))
         results.append(Preflight("wallet", False, "skipped: no valid credentials"))
-    trading.install_http_client(settings.http_timeout_seconds)
+    http = trading.SdkHttp.from_settings(settings)
 
     def version() -> Preflight:
-        found = trading.venue_version(host)
+        found = trading.venue_version(host, http)
         return Preflight("venue", found == 2, f"{host} answers /version {found} (need 2)")
 
     def drift() -> Preflight:
-        seconds = trading.venue_time(host) - int(now().timestamp())
+        seconds = trading.venue_time(host, http) - int(now().timestamp())
         ok = abs(seconds) <= MAX_CLOCK_DRIFT_SECONDS
         return Preflight(
             "clock", ok, f"venue - local = {seconds:+d} s (max {MAX_CLOCK_DRIFT_SECONDS})"
@@ -108,7 +108,7 @@ def preflight(
     keys = credentials
 
     def api_key() -> Preflight:
-        derived = trading.derive_api_credentials(host, settings.chain_id, keys)
+        derived = trading.derive_api_credentials(host, settings.chain_id, keys, http=http)
         given = keys.api
         if (
             given is not None
@@ -127,8 +127,10 @@ def preflight(
         )
         return results
     if keys.api is None:
-        keys = keys.with_api(trading.derive_api_credentials(host, settings.chain_id, keys))
-    client = trading.TradingClient(host, settings.chain_id, keys)
+        keys = keys.with_api(
+            trading.derive_api_credentials(host, settings.chain_id, keys, http=http)
+        )
+    client = trading.TradingClient(host, settings.chain_id, keys, http=http)
     funds: dict[str, tuple[Decimal, dict[str, Decimal]]] = {}
 
     def balance() -> Preflight:

@@ -56,7 +56,7 @@ def describe(error: BaseException) -> tuple[str, int]:
     """The one line to print for ``error`` and the exit code."""
     from pydantic import ValidationError
 
-    from pm_lib.venue.errors import ConfigurationError, PmAgentError, VenueError
+    from pm_lib.errors import ConfigurationError, PmAgentError, VenueError
 
     if isinstance(error, ValidationError) and error.title in ("Settings", "BaseSettings"):
         return f"configuration error: {_settings_error(error)}", 2

@@ -7,12 +7,12 @@ drives the SDK's blocking HTTP client, so async callers go through ``run_off_loo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
-import anyio.to_thread
 from pydantic import BaseModel, ConfigDict
 
 from pm_lib.models import Fill, OrderBook, OrderRequest, OrderResult, OrderStatus, Position, Side
@@ -110,5 +110,6 @@ T = TypeVar("T")
 
 
 async def run_off_loop(call: Callable[[], T]) -> T:
-    """Run a blocking executor call in a worker thread so the event loop keeps running."""
-    return await anyio.to_thread.run_sync(call)
+    """Run a blocking call (the executor, the SDK, the DB) in a worker thread so the event loop
+    keeps running; context variables (Prefect's run context, the adapter's connection) follow."""
+    return await asyncio.to_thread(call)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from pm_lib.errors import ConfigurationError
 from pm_lib.execution.base import BookSource, Executor
 from pm_lib.models import OrderBook
 from pm_lib.settings import Settings
-from pm_lib.venue.errors import ConfigurationError
 
 if TYPE_CHECKING:  # the signing stack (eth_account) loads only when live credentials do
     from pm_lib.auth import Credentials

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pm_lib.venue.errors import VenueError
+from pm_lib.errors import VenueError
 
 __all__ = ["RETRY_AFTER_FAILURE", "Heartbeat"]
 

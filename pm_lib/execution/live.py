@@ -34,6 +34,13 @@ from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials
 from pm_lib.book_math import is_valid_price, precision_problem
+from pm_lib.errors import (
+    BadVenueData,
+    OutcomeUnknown,
+    RejectedByVenue,
+    RetryableError,
+    VenueError,
+)
 from pm_lib.execution.base import ExecutionMode, OrderSnapshot
 from pm_lib.execution.heartbeat import Heartbeat
 from pm_lib.execution.intents import already_exists_result, intent_spec, result_from_row
@@ -63,18 +70,9 @@ from pm_lib.store import (
     set_signed,
     update_intent,
 )
-from pm_lib.venue.errors import (
-    BadVenueData,
-    OutcomeUnknown,
-    RejectedByVenue,
-    RetryableError,
-    VenueError,
-)
 from pm_lib.venue.trading import (
     SignedOrder,
     TradingClient,
-    derive_api_credentials,
-    install_http_client,
 )
 from pm_lib.venue.wire import PostOrderAck, VenueOrder
 
@@ -142,16 +140,9 @@ class LiveExecutor:
         flow_run_id: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> LiveExecutor:
-        """Set the SDK's HTTP timeout, derive API credentials if absent, and connect."""
-        install_http_client(
-            settings.http_timeout_seconds,
-            transport,
-            heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
-        )
-        if credentials.api is None:
-            api = derive_api_credentials(settings.clob_url, settings.chain_id, credentials)
-            credentials = credentials.with_api(api)
-        client = TradingClient(settings.clob_url, settings.chain_id, credentials)
+        """Connect an adapter of its own (``TradingClient.connect``: its timeouts, its read
+        retries, API credentials derived if absent)."""
+        client = TradingClient.connect(settings, credentials, transport=transport)
         return cls(settings, engine, client, run_id=run_id, clock=clock, flow_run_id=flow_run_id)
 
     def __repr__(self) -> str:
@@ -457,3 +448,4 @@ class LiveExecutor:
                 )
         self._resting.clear()
         self.heartbeat.stop()
+        self._client.close()  # its pooled connections; a later call would open new ones

@@ -30,13 +30,13 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
 
+from pm_lib.errors import BadVenueData, VenueError
 from pm_lib.execution.base import Executor
 from pm_lib.execution.leg_review import refresh_filled, review_baskets
 from pm_lib.models import OrderStatus
 from pm_lib.settings import Settings
 from pm_lib.store import get_cursor, intent_by_order_id, open_intents, session_scope, set_cursor
 from pm_lib.store.account import record_balance
-from pm_lib.venue.errors import BadVenueData, VenueError
 
 __all__ = ["SYNC_OVERLAP", "IntentChange", "ReconcileReport", "reconcile", "trades_cursor_key"]
 

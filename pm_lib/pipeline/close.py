@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import httpx
 
+from pm_lib.errors import ConfigurationError
 from pm_lib.execution.multileg import sell_back
 from pm_lib.models import ZERO, OrderRequest, OrderResult, OrderStatus, OrderType, Side
 from pm_lib.pipeline.context import RunContext
@@ -24,7 +25,6 @@ from pm_lib.pipeline.reports import stored_portfolio
 from pm_lib.store.catalogue import stored_market
 from pm_lib.store.engine import session_scope
 from pm_lib.venue.books import fetch_books
-from pm_lib.venue.errors import ConfigurationError
 
 __all__ = ["ClosedPosition", "close_positions"]
 

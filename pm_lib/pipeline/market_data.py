@@ -23,6 +23,7 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from pm_lib.errors import FullListingNeeded
 from pm_lib.models import Catalogue
 from pm_lib.pipeline.context import RunContext
 from pm_lib.settings import Settings
@@ -36,7 +37,6 @@ from pm_lib.store.catalogue import (
 )
 from pm_lib.store.engine import session_scope
 from pm_lib.venue.books import BookBatch, ProgressCallback, fetch_books
-from pm_lib.venue.errors import FullListingNeeded
 from pm_lib.venue.gamma import fetch_catalogue
 from pm_lib.venue.gamma_changes import fetch_catalogue_changes
 from pm_lib.venue.http import RequestCounters

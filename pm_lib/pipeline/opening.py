@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from pm_lib.errors import ConfigurationError
 from pm_lib.execution.factory import run_credentials
 from pm_lib.pipeline.context import RunContext, new_run_id
 from pm_lib.settings import Settings
 from pm_lib.store.control import HaltSwitch, halted
 from pm_lib.store.engine import make_engine, session_scope, upgrade
 from pm_lib.store.runs import start_run
-from pm_lib.venue.errors import ConfigurationError
 
 __all__ = ["next_run", "open_run", "run_settings", "store_engine"]
 

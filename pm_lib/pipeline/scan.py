@@ -15,10 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import httpx
 
+from pm_lib.execution.base import run_off_loop
 from pm_lib.models import Catalogue, PortfolioState
 from pm_lib.pipeline.context import RunContext, StageClock
 from pm_lib.pipeline.decisions import Signals, find_signals, portfolio_state, risk_decisions
@@ -93,9 +95,12 @@ async def call_stage(name: str, fn: Callable[..., Awaitable[_R]], *args: Any) ->
     return await fn(*args)
 
 
-# The stages. Each is async so that one runner signature fits all; the blocking ones (DB,
-# strategies, risk, the executor) run on the caller's thread, as the flows have nothing else to
-# do meanwhile.
+# The stages. Each is async so that one runner signature fits all. The event loop only ever
+# waits on the async venue reads (catalogue, books); the blocking work of the other stages (the
+# DB, the strategies and the risk gate that store what they decide, the executor and the SDK's
+# blocking HTTP client) runs in a worker thread (``run_off_loop``, the executors' own rule), so a
+# scan never stalls whatever else shares its loop (Prefect's machinery, a market stream). Stages
+# run one after another, so no two of them use the engine or the executor at once.
 
 
 async def catalogue_stage(
@@ -120,7 +125,7 @@ async def portfolio_stage(
 ) -> PortfolioState:
     """The account now (``pm_lib.portfolio``): positions valued at this scan's books, open
     orders, today's P&L, the kill switch and the daily-loss breaker."""
-    return portfolio_state(ctx, books.books, catalogue)
+    return await run_off_loop(lambda: portfolio_state(ctx, books.books, catalogue))
 
 
 async def signals_stage(
@@ -131,7 +136,9 @@ async def signals_stage(
     fair_values: dict[str, str] | None,
 ) -> Signals:
     """Opportunities from every configured strategy (pure), stored with their inputs."""
-    return find_signals(ctx, catalogue, books.books, portfolio, fair_values)
+    return await run_off_loop(
+        lambda: find_signals(ctx, catalogue, books.books, portfolio, fair_values)
+    )
 
 
 async def risk_stage(
@@ -142,14 +149,16 @@ async def risk_stage(
     signals: Signals,
 ) -> Signals:
     """A risk decision for every opportunity (approved or not, with its reason), stored."""
-    return risk_decisions(ctx, catalogue, books.books, portfolio, signals)
+    return await run_off_loop(
+        lambda: risk_decisions(ctx, catalogue, books.books, portfolio, signals)
+    )
 
 
 async def execute_stage(
     ctx: RunContext, catalogue: Catalogue, books: BookBatch, signals: Signals
 ) -> Execution:
     """Approved opportunities become orders through the run's one executor. Never retried."""
-    return execute_approved(ctx, catalogue, books.books, signals)
+    return await run_off_loop(lambda: execute_approved(ctx, catalogue, books.books, signals))
 
 
 def _timed(clock: StageClock, stage: str, started: float) -> float:
@@ -176,7 +185,7 @@ async def run_scan(
     try:
         return await _run_stages(ctx, venue, runner, clock, fair_values, hooks or ScanHooks())
     except Exception as error:
-        fail_run(ctx, error, clock)
+        await run_off_loop(partial(fail_run, ctx, error, clock))
         raise
 
 
@@ -205,6 +214,8 @@ async def _run_stages(
         hooks.before_execute()
     execution = await runner("execute", execute_stage, ctx, catalogue, books, decided)
     t = _timed(clock, "execute", t)
-    report = finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
+    report = await run_off_loop(
+        lambda: finish_scan(ctx, loaded, books, portfolio, decided, execution, clock)
+    )
     _timed(clock, "store", t)
     return ScanOutcome(report=report, execution=execution, loaded=loaded, books=books)

@@ -1,5 +1,8 @@
 """Errors the store raises, named by what the caller should do.
 
+They belong to pm-agent's exception tree (``pm_lib.errors.PmAgentError``) but live with the store,
+which alone raises them.
+
 StoreError
 ├── IntentAlreadyExists     another worker owns this intent key: do not act on it
 ├── InvalidIntentTransition the status change would move an order backwards: a bug
@@ -8,6 +11,8 @@ StoreError
 """
 
 from __future__ import annotations
+
+from pm_lib.errors import PmAgentError
 
 __all__ = [
     "IntentAlreadyExists",
@@ -18,7 +23,7 @@ __all__ = [
 ]
 
 
-class StoreError(Exception):
+class StoreError(PmAgentError):
     """Base of the store's own errors (database errors pass through unchanged)."""
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from pm_lib.errors import ConfigurationError
 from pm_lib.models import Catalogue, OrderBook, PortfolioState
 from pm_lib.settings import Settings
 from pm_lib.strategy.base import Strategy, StrategyParams, StrategyResult
@@ -13,7 +14,6 @@ from pm_lib.strategy.complement import ComplementArbitrage
 from pm_lib.strategy.fair_value import FairValue
 from pm_lib.strategy.fair_values import load_fair_values
 from pm_lib.strategy.negrisk import NegRiskArbitrage
-from pm_lib.venue.errors import ConfigurationError
 
 __all__ = ["build_strategies", "find_opportunities"]
 

@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from pm_lib.errors import BadVenueData
 from pm_lib.models import OrderBook, SkippedItem
 from pm_lib.settings import Settings
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.http import RequestCounters, RetryPolicy, VenueReader
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
 from pm_lib.venue.wire import parse_book
@@ -107,7 +107,7 @@ async def fetch_books(
 
     Chunks of ``PM_BOOKS_BATCH_SIZE`` (<= 500) tokens, ``PM_HTTP_CONCURRENCY`` at a time, under
     ``limiter`` (default: the /books budget from ``settings``). Raises the
-    ``pm_lib.venue.errors`` of a chunk that could not be read after retries.
+    ``pm_lib.errors`` of a chunk that could not be read after retries.
     """
     tokens = _distinct(token_ids)
     reader = VenueReader(

@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 
+from pm_lib.errors import BadVenueData
 from pm_lib.models import Catalogue, Event, Market, SkippedItem
 from pm_lib.settings import Settings
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.http import RequestCounters, RetryPolicy, VenueReader
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
 from pm_lib.venue.wire import (
@@ -164,7 +164,7 @@ async def fetch_catalogue(
 
     ``limiter`` defaults to the Gamma budget from ``settings``; pass ``counters`` to read how
     many requests, retries and 429s it took; ``clock`` (monotonic seconds) times the listing for
-    the watermark. Raises the ``pm_lib.venue.errors`` of a page that could not be read after
+    the watermark. Raises the ``pm_lib.errors`` of a page that could not be read after
     retries.
     """
     reader = gamma_reader(client, settings, limiter=limiter, counters=counters, sleep=sleep)

@@ -37,9 +37,9 @@ from typing import Any, TypeVar
 
 import httpx
 
+from pm_lib.errors import BadVenueData, FullListingNeeded, RejectedByVenue
 from pm_lib.models import CatalogueChanges, SkippedItem
 from pm_lib.settings import Settings
-from pm_lib.venue.errors import BadVenueData, FullListingNeeded, RejectedByVenue
 from pm_lib.venue.gamma import gamma_reader, keyset_pages, skip_item
 from pm_lib.venue.http import RequestCounters, VenueReader
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
@@ -152,7 +152,7 @@ async def fetch_catalogue_changes(
     """The markets and events Gamma changed since ``watermark`` (a previous refresh's).
 
     Raises ``FullListingNeeded`` when the listing is too long or not in ``updatedAt`` order,
-    and the ``pm_lib.venue.errors`` of a page that could not be read after retries; nothing is
+    and the ``pm_lib.errors`` of a page that could not be read after retries; nothing is
     returned in part.
     """
     reader = gamma_reader(client, settings, limiter=limiter, counters=counters, sleep=sleep)

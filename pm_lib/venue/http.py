@@ -4,7 +4,7 @@ Only *reads* go through here (GET, and POST /books-style bulk reads that change 
 retried on 429, 425, 5xx, timeouts and connection errors with exponential backoff and jitter,
 honouring Retry-After. Orders never come this way; they are never retried blindly.
 
-httpx failures become ``pm_lib.venue.errors`` with ``raise ... from e``:
+httpx failures become ``pm_lib.errors`` with ``raise ... from e``:
 
     timeout / connection error / 5xx / 425  -> RetryableError   (after the retries run out)
     429                                     -> RateLimited      (after the retries run out)
@@ -29,14 +29,14 @@ from typing import Any
 import httpx
 import orjson
 
-from pm_lib.settings import Settings
-from pm_lib.venue.errors import (
+from pm_lib.errors import (
     BadVenueData,
     ConfigurationError,
     RateLimited,
     RejectedByVenue,
     RetryableError,
 )
+from pm_lib.settings import Settings
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
 
 __all__ = ["RequestCounters", "RetryPolicy", "VenueReader", "open_venue_client"]
@@ -81,7 +81,13 @@ class RequestCounters:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long a read may take and how often it is retried."""
+    """How long a read may take and how often it is retried: the one read-retry policy.
+
+    It covers every read pm-agent makes of the venue: this module's async reader and the SDK's
+    reads in ``pm_lib.venue.trading``. Only ``RetryableError`` (and ``RateLimited``, after the
+    venue's Retry-After) is retried; writes, ``ConfigurationError``, ``RejectedByVenue`` and
+    ``BadVenueData`` never are. Nothing above the adapter (Prefect tasks) retries on top.
+    """
 
     max_retries: int
     timeout_seconds: float
@@ -100,6 +106,18 @@ class RetryPolicy:
         """Delay before retry number ``retry`` (0-based): exponential, half of it jittered."""
         ceiling = min(self.max_delay_seconds, self.base_delay_seconds * 2.0**retry)
         return ceiling / 2 + jitter * ceiling / 2
+
+    def delay_before_retry(self, retry: int, error: RetryableError, jitter: float) -> float | None:
+        """Seconds to wait before retry number ``retry`` (0-based) after ``error``; None when
+        the read must give up (retries spent, or a Retry-After longer than
+        ``max_retry_after_seconds``)."""
+        if retry >= self.max_retries:
+            return None
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            if error.retry_after > self.max_retry_after_seconds:
+                return None
+            return error.retry_after
+        return self.backoff(retry, jitter)
 
 
 def _retry_after_seconds(response: httpx.Response, body: bytes) -> float | None:
@@ -176,14 +194,11 @@ class VenueReader:
             try:
                 return await self._attempt(method, url, params, body)
             except RetryableError as e:
-                if retry == self.policy.max_retries:
+                delay = self.policy.delay_before_retry(retry, e, self._jitter())
+                if delay is None:
                     raise
-                delay = self.policy.backoff(retry, self._jitter())
                 if isinstance(e, RateLimited) and e.retry_after is not None:
-                    if e.retry_after > self.policy.max_retry_after_seconds:
-                        raise
                     self.limiter.hold(e.retry_after)
-                    delay = e.retry_after
                 logger.info("retrying %s %s in %.2fs: %s", method, url, delay, e)
                 await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")

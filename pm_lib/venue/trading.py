@@ -1,7 +1,7 @@
 """The single adapter around py-clob-client-v2: sign, post, cancel, orders, trades, balance.
 
 Nothing else in pm-agent imports ``py_clob_client_v2``; a later move to the unified SDK touches
-this module only. Every SDK or httpx error is mapped here to the ``pm_lib.venue.errors`` tree
+this module only. Every SDK or httpx error is mapped here to the ``pm_lib.errors`` tree
 (``raise ... from e``), and every venue answer is parsed here by ``pm_lib.venue.wire``.
 
 Error mapping (VENUE-FACTS 2.4):
@@ -15,22 +15,32 @@ Error mapping (VENUE-FACTS 2.4):
     other 4xx, SDK-side validation                 RejectedByVenue
 
 The SDK's HTTP client is one module-level, synchronous ``httpx.Client(http2=True)`` built with
-httpx's default 5 s timeout (``py_clob_client_v2/http_helpers/helpers.py``). ``install_http_client``
-replaces it with one whose timeout is ``PM_HTTP_TIMEOUT_SECONDS``, heartbeats excepted: they get
-``PM_HEARTBEAT_TIMEOUT_SECONDS`` (and, for tests, a transport).
-Callers on an event loop must run these methods in a thread (``execution.base.run_off_loop``).
-Writes are never retried here (``retry_on_error=False``), and posts use ``defer_exec=True`` so the
-SDK does not poll trades for up to 30 s after a match (VENUE-FACTS 2.1).
+httpx's default 5 s timeout (``py_clob_client_v2/http_helpers/helpers.py``). Each
+``TradingClient`` owns its own connection instead (``SdkHttp``: ``PM_HTTP_TIMEOUT_SECONDS``,
+heartbeats ``PM_HEARTBEAT_TIMEOUT_SECONDS``, and for tests a transport): one routing client,
+installed once into the SDK (``install_sdk_router``), sends each request on the connection of the
+adapter that made it, so two clients in one process never share timeouts or transports.
+Reads are retried under the one read policy (``pm_lib.venue.http.RetryPolicy``,
+``PM_HTTP_MAX_RETRIES``); writes are never retried (``retry_on_error=False`` for the SDK too),
+and posts use ``defer_exec=True`` so the SDK does not poll trades for up to 30 s after a match
+(VENUE-FACTS 2.1). Callers on an event loop run these methods in a thread
+(``execution.base.run_off_loop``).
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Callable
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 from py_clob_client_v2 import client as sdk_client
@@ -60,9 +70,7 @@ from pm_lib.book_math import (
     taker_fee,
     to_micro_units,
 )
-from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
-from pm_lib.redaction import redact_exception
-from pm_lib.venue.errors import (
+from pm_lib.errors import (
     BadVenueData,
     InsufficientFunds,
     OutcomeUnknown,
@@ -71,6 +79,10 @@ from pm_lib.venue.errors import (
     RetryableError,
     VenueError,
 )
+from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
+from pm_lib.redaction import redact_exception
+from pm_lib.settings import Settings
+from pm_lib.venue.http import RetryPolicy
 from pm_lib.venue.wire import (
     CancelResult,
     ClobMarketInfo,
@@ -86,11 +98,12 @@ from pm_lib.venue.wire import (
 )
 
 __all__ = [
+    "SdkHttp",
     "SignedOrder",
     "TradingClient",
     "collateral_spenders",
     "derive_api_credentials",
-    "install_http_client",
+    "install_sdk_router",
     "map_sdk_error",
     "venue_time",
     "venue_version",
@@ -105,50 +118,118 @@ HEARTBEAT_PATHS = frozenset({"/v1/heartbeats", "/heartbeats"})
 DEFAULT_HEARTBEAT_TIMEOUT = 2.5
 """Seconds one heartbeat may take (``PM_HEARTBEAT_TIMEOUT_SECONDS``): well under the venue's
 10 s window, so one hung beat is cut in time for the next to arrive."""
+DEFAULT_TIMEOUT = 5.0
+"""Seconds per request of an adapter built without settings: httpx's default, the SDK's own."""
+
+log = logging.getLogger(__name__)
 
 
-class _HeartbeatTimeout(httpx.BaseTransport):
-    """Gives heartbeat requests their own short timeout; every other request keeps the client's.
+class SdkHttp:
+    """The HTTP connection one adapter's SDK calls go out on: its own pool (or test transport)
+    and its own timeouts, ``PM_HTTP_TIMEOUT_SECONDS`` per request and, for heartbeats,
+    ``PM_HEARTBEAT_TIMEOUT_SECONDS``.
 
-    httpx's transports read the timeout from the request's ``timeout`` extension, so the SDK's
-    module-level client needs no change in how it calls us.
+    The SDK sends every request through one module-level ``httpx.Client``. Rather than replace
+    that client per adapter (process-wide: two executors would fight over timeouts and
+    transports), one routing client is installed once (``install_sdk_router``) and each request
+    goes to the ``SdkHttp`` made current by ``active()`` in the calling thread (a context
+    variable: ``asyncio.to_thread`` copies it; the adapter sets it around every SDK call anyway).
+    A request made outside any adapter (the bare SDK) keeps the SDK's defaults.
     """
 
-    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
-        self._inner = inner
-        self._timeout = httpx.Timeout(seconds).as_dict()
+    def __init__(
+        self,
+        timeout_seconds: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        heartbeat_timeout_seconds: float = DEFAULT_HEARTBEAT_TIMEOUT,
+    ) -> None:
+        self.timeout_seconds = timeout_seconds
+        self.heartbeat_timeout_seconds = min(heartbeat_timeout_seconds, timeout_seconds)
+        self._transport = transport if transport is not None else httpx.HTTPTransport(http2=True)
+        self._timeout = httpx.Timeout(timeout_seconds).as_dict()
+        self._heartbeat_timeout = httpx.Timeout(self.heartbeat_timeout_seconds).as_dict()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, transport: httpx.BaseTransport | None = None
+    ) -> SdkHttp:
+        """``PM_HTTP_TIMEOUT_SECONDS`` per request, ``PM_HEARTBEAT_TIMEOUT_SECONDS`` per beat."""
+        return cls(
+            settings.http_timeout_seconds,
+            transport,
+            heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path in HEARTBEAT_PATHS:
-            request.extensions = {**request.extensions, "timeout": self._timeout}
-        return self._inner.handle_request(request)
+        """Send one SDK request with this connection's timeout (httpx's transports read it from
+        the request's ``timeout`` extension)."""
+        short = request.url.path in HEARTBEAT_PATHS
+        timeout = self._heartbeat_timeout if short else self._timeout
+        request.extensions = {**request.extensions, "timeout": timeout}
+        return self._transport.handle_request(request)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """SDK requests made in this block (in this thread) go out on this connection."""
+        install_sdk_router()
+        token = _CURRENT.set(self)
+        try:
+            yield
+        finally:
+            _CURRENT.reset(token)
 
     def close(self) -> None:
-        self._inner.close()
+        """Close the pooled connections (a later request opens new ones)."""
+        self._transport.close()
 
 
-def install_http_client(
-    timeout_seconds: float,
-    transport: httpx.BaseTransport | None = None,
-    *,
-    heartbeat_timeout_seconds: float = DEFAULT_HEARTBEAT_TIMEOUT,
-) -> httpx.Client:
-    """Replace the SDK's module-level HTTP client with one that has our timeouts.
+_CURRENT: ContextVar[SdkHttp | None] = ContextVar("pm_sdk_http", default=None)
 
-    The SDK builds ``httpx.Client(http2=True)`` at import with httpx's 5 s default; we make the
-    timeout explicit (``PM_HTTP_TIMEOUT_SECONDS``) and give heartbeats their own, shorter one
-    (``PM_HEARTBEAT_TIMEOUT_SECONDS``). ``transport`` is the test seam (fault injection in front
-    of the local emulator). Process-wide, like the SDK's own client.
+
+class _RouteToAdapter(httpx.BaseTransport):
+    """The transport of the one client installed in the SDK: each request goes to the calling
+    adapter's ``SdkHttp``, or, outside any adapter, to the SDK's default transport."""
+
+    def __init__(self) -> None:
+        self._default = httpx.HTTPTransport(http2=True)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        http = _CURRENT.get()
+        if http is None:
+            return self._default.handle_request(request)
+        return http.handle_request(request)
+
+    def close(self) -> None:
+        self._default.close()
+
+
+_router_lock = threading.Lock()
+_router: httpx.Client | None = None
+
+
+def install_sdk_router() -> httpx.Client:
+    """Install the routing client into the SDK once (idempotent); the client installed.
+
+    The single place that touches the SDK's private HTTP seam: py-clob-client-v2 1.x sends every
+    request through ``py_clob_client_v2.http_helpers.helpers._http_client``. If an SDK upgrade
+    moves it, this raises (and ``tests/execution/test_sdk_http.py`` fails) instead of letting the
+    SDK's own client, with its own timeouts, carry our orders.
     """
-    inner = transport if transport is not None else httpx.HTTPTransport(http2=True)
-    client = httpx.Client(
-        timeout=httpx.Timeout(timeout_seconds),
-        transport=_HeartbeatTimeout(inner, min(heartbeat_timeout_seconds, timeout_seconds)),
-    )
-    old = sdk_http._http_client
-    sdk_http._http_client = client
-    old.close()
-    return client
+    global _router
+    with _router_lock:
+        current = getattr(sdk_http, "_http_client", None)
+        if not isinstance(current, httpx.Client) or not callable(getattr(sdk_http, "request", 0)):
+            raise RuntimeError(
+                "py_clob_client_v2 no longer sends through http_helpers.helpers._http_client: "
+                "update pm_lib.venue.trading.install_sdk_router for this SDK version"
+            )
+        if current is _router:
+            return current
+        _router = httpx.Client(transport=_RouteToAdapter())
+        sdk_http._http_client = _router
+        current.close()
+        return _router
 
 
 def _error_text(e: PolyApiException) -> str:
@@ -179,7 +260,7 @@ def _error_code(e: PolyApiException) -> str | None:
 
 
 def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
-    """The ``pm_lib.venue.errors`` exception for an SDK/httpx failure of ``action``.
+    """The ``pm_lib.errors`` exception for an SDK/httpx failure of ``action``.
 
     ``e`` and every exception chained under it are scrubbed of credentials first (the HTTP
     library quotes an illegal header value): the message built here, and any traceback of the
@@ -251,12 +332,33 @@ def _tick_text(tick: Decimal) -> str:
 
 
 class TradingClient:
-    """One authenticated (L2) client of the CLOB for one wallet; answers parsed by ``wire``."""
+    """One authenticated (L2) client of the CLOB for one wallet; answers parsed by ``wire``.
 
-    def __init__(self, host: str, chain_id: int, credentials: Credentials) -> None:
+    It owns its HTTP connection (``SdkHttp``: pool, timeouts, test transport) and retries its
+    reads under ``retry`` (the one read policy, ``RetryPolicy``); writes are sent once. Built
+    without settings it uses the SDK's 5 s timeout and does not retry: use ``connect``.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        chain_id: int,
+        credentials: Credentials,
+        *,
+        http: SdkHttp | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         if credentials.api is None:
             raise ValueError("derive the API credentials first (derive_api_credentials)")
         api = credentials.api
+        self._http = http if http is not None else SdkHttp()
+        self._retry = retry or RetryPolicy(
+            max_retries=0, timeout_seconds=self._http.timeout_seconds
+        )
+        self._sleep = sleep
+        self._jitter = jitter
         self._chain_id = chain_id
         self._owner = api.api_key.get_secret_value()
         self._addresses = tuple({credentials.address, credentials.funds_address})
@@ -274,8 +376,32 @@ class TradingClient:
             retry_on_error=False,  # writes are never resent blindly
         )
 
+    @classmethod
+    def connect(
+        cls,
+        settings: Settings,
+        credentials: Credentials,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> Self:
+        """A client of ``settings.clob_url`` on its own connection (``PM_HTTP_TIMEOUT_SECONDS``,
+        ``PM_HEARTBEAT_TIMEOUT_SECONDS``; ``transport`` is the test seam) retrying reads by
+        ``PM_HTTP_MAX_RETRIES``; the API credentials are derived first when absent."""
+        http = SdkHttp.from_settings(settings, transport)
+        if credentials.api is None:
+            api = derive_api_credentials(
+                settings.clob_url, settings.chain_id, credentials, http=http
+            )
+            credentials = credentials.with_api(api)
+        retry = RetryPolicy.from_settings(settings)
+        return cls(settings.clob_url, settings.chain_id, credentials, http=http, retry=retry)
+
     def __repr__(self) -> str:
         return f"TradingClient(host={self._client.host!r}, address={self.address})"
+
+    def close(self) -> None:
+        """Close this client's pooled connections (a later call opens new ones)."""
+        self._http.close()
 
     @property
     def address(self) -> str:
@@ -283,10 +409,32 @@ class TradingClient:
         return str(self._client.get_address())
 
     def _call(self, action: str, write: bool, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except Exception as e:
-            raise map_sdk_error(e, action=action, write=write) from e
+        """One SDK call on this client's connection, its failure mapped; never retried."""
+        with self._http.active():
+            try:
+                return fn()
+            except Exception as e:
+                raise map_sdk_error(e, action=action, write=write) from e
+
+    def _read(self, action: str, fn: Callable[[], T]) -> T:
+        """An SDK read, retried under the read policy."""
+        return self._retrying(action, lambda: self._call(action, False, fn))
+
+    def _retrying(self, action: str, attempt: Callable[[], T]) -> T:
+        """``attempt`` (reads only: nothing it does changes the venue) retried on
+        ``RetryableError`` by ``RetryPolicy``, after the venue's Retry-After on a 429. Any other
+        error (``RejectedByVenue``, ``BadVenueData``, ``ConfigurationError``) goes up at once."""
+        retry = 0
+        while True:
+            try:
+                return attempt()
+            except RetryableError as e:
+                delay = self._retry.delay_before_retry(retry, e, self._jitter())
+                if delay is None:
+                    raise
+                log.info("retrying %s in %.2fs: %s", action, delay, e)
+                self._sleep(delay)
+                retry += 1
 
     # --- orders --------------------------------------------------------------------------
     def sign(self, request: OrderRequest) -> SignedOrder:
@@ -304,14 +452,14 @@ class TradingClient:
         """
         tick = _tick_text(request.tick_size)
         try:
-            order = self._create_order(request, tick)
+            order = self._signed(request, tick)
         except _TickRefused:
             self._forget_tick(request.token_id)
-            venue = self._call(
-                "tick size", False, lambda: Decimal(self._client.get_tick_size(request.token_id))
+            venue = self._read(
+                "tick size", lambda: Decimal(self._client.get_tick_size(request.token_id))
             )
             if venue <= request.tick_size:  # the cache was stale: the request's tick is fine
-                order = self._create_order(request, tick)
+                order = self._signed(request, tick)
             else:
                 problem = (
                     f"price {request.price} is off the market's new grid"
@@ -325,10 +473,15 @@ class TradingClient:
                         f"sign order: the market's tick size is now {venue} (the order was "
                         f"priced for {request.tick_size}): {problem}; not sent"
                     ) from None
-                order = self._create_order(request, _tick_text(venue))
+                order = self._signed(request, _tick_text(venue))
         return SignedOrder(
             self._order_hash(order, request.neg_risk), request, *_amounts(request), order
         )
+
+    def _signed(self, request: OrderRequest, tick: str) -> SignedOrderV2:
+        """``_create_order``, retried under the read policy: signing only reads (tick, fee,
+        neg risk), so a read that failed in between can be signed again; nothing was sent."""
+        return self._retrying("sign order", lambda: self._create_order(request, tick))
 
     def _create_order(self, request: OrderRequest, tick: str) -> SignedOrderV2:
         """The SDK's signed order at ``tick``, its amounts checked; ``_TickRefused`` when the
@@ -343,7 +496,8 @@ class TradingClient:
         )
         options = PartialCreateOrderOptions(tick_size=tick, neg_risk=request.neg_risk)
         try:
-            order = self._client.create_order(args, options)
+            with self._http.active():
+                order = self._client.create_order(args, options)
         except PolyException as e:
             if _TICK_REFUSAL in str(e):
                 raise _TickRefused(str(e)) from e
@@ -419,14 +573,16 @@ class TradingClient:
         answer that cannot be read (the SDK hands back the raw text of a garbled 200) is not a
         "not found": ``BadVenueData``, so nobody concludes the venue never had the order.
         """
-        try:
-            answer = self._client.get_order(order_id)
-        except PolyApiException as e:
-            if e.status_code == 404:
-                return None
-            raise map_sdk_error(e, action="get order", write=False) from e
-        except Exception as e:
-            raise map_sdk_error(e, action="get order", write=False) from e
+
+        def lookup() -> Any:
+            try:
+                return self._client.get_order(order_id)
+            except PolyApiException as e:
+                if e.status_code == 404:
+                    return None
+                raise
+
+        answer = self._read("get order", lookup)
         if answer is None or answer == "" or answer == {}:
             return None
         if not isinstance(answer, dict):
@@ -436,7 +592,7 @@ class TradingClient:
     def open_orders(self, order_id: str | None = None) -> list[VenueOrder]:
         """Every resting order of the account (all pages), or only ``order_id`` if it rests."""
         params = OpenOrderParams(id=order_id) if order_id else None
-        rows = self._call("open orders", False, lambda: self._client.get_open_orders(params))
+        rows = self._read("open orders", lambda: self._client.get_open_orders(params))
         if not isinstance(rows, list):
             raise BadVenueData("open orders", order_id or "", "unreadable answer")
         return [parse_open_order(row) for row in rows]
@@ -455,7 +611,7 @@ class TradingClient:
         (``pm_lib.book_math`` module docstring); maker fills pay none.
         """
         params = TradeParams(after=int(after.timestamp()) if after else None, id=trade_id)
-        rows = self._call("trades", False, lambda: self._client.get_trades(params))
+        rows = self._read("trades", lambda: self._client.get_trades(params))
         fills: list[Fill] = []
         for row in rows:
             for fill in parse_trade(row, owner=self._owner, addresses=self._addresses):
@@ -478,7 +634,7 @@ class TradingClient:
     def collateral(self) -> tuple[Decimal, dict[str, Decimal]]:
         """pUSD balance and allowances by spender, in pUSD (base units / 1e6)."""
         params = BalanceAllowanceParams(asset_type=AssetType.COLLATERAL)
-        answer = self._call("balance", False, lambda: self._client.get_balance_allowance(params))
+        answer = self._read("balance", lambda: self._client.get_balance_allowance(params))
         return parse_balance_allowance(answer)
 
     def heartbeat(self, heartbeat_id: str) -> str:
@@ -488,7 +644,8 @@ class TradingClient:
         is returned so the chain resumes instead of failing.
         """
         try:
-            answer = self._client.post_heartbeat(heartbeat_id)
+            with self._http.active():
+                answer = self._client.post_heartbeat(heartbeat_id)
         except PolyApiException as e:
             expected = e.error_msg.get("heartbeat_id") if isinstance(e.error_msg, dict) else None
             if e.status_code == 400 and isinstance(expected, str):
@@ -501,14 +658,12 @@ class TradingClient:
     def shares(self, token_id: str) -> Decimal:
         """Shares of ``token_id`` the wallet holds (GET /balance-allowance, CONDITIONAL)."""
         params = BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=token_id)
-        answer = self._call("shares", False, lambda: self._client.get_balance_allowance(params))
+        answer = self._read("shares", lambda: self._client.get_balance_allowance(params))
         return parse_balance_allowance(answer)[0]
 
     def market_info(self, condition_id: str) -> ClobMarketInfo:
         """GET /clob-markets/{condition_id}: tick, minimum size, neg risk and fee schedule."""
-        answer = self._call(
-            "market info", False, lambda: self._client.get_clob_market_info(condition_id)
-        )
+        answer = self._read("market info", lambda: self._client.get_clob_market_info(condition_id))
         return parse_clob_market_info(answer)
 
 
@@ -536,9 +691,9 @@ def collateral_spenders(chain_id: int) -> dict[str, str]:
     }
 
 
-def venue_time(host: str) -> int:
+def venue_time(host: str, http: SdkHttp | None = None) -> int:
     """GET /time (public): the venue's clock in unix seconds."""
-    answer = _public_get(host, "/time")
+    answer = _public_get(host, "/time", http)
     if isinstance(answer, dict):
         answer = answer.get("time") or answer.get("timestamp")
     try:
@@ -547,28 +702,47 @@ def venue_time(host: str) -> int:
         raise BadVenueData("time", str(answer)[:40], "not integer seconds") from None
 
 
-def venue_version(host: str) -> int:
+def venue_version(host: str, http: SdkHttp | None = None) -> int:
     """GET /version (public): the CLOB protocol version (2 since 2026-04-28)."""
-    answer = _public_get(host, "/version")
+    answer = _public_get(host, "/version", http)
     if not isinstance(answer, dict) or not isinstance(answer.get("version"), int):
         raise BadVenueData("version", str(answer)[:40], "expected {'version': <int>}")
     return int(answer["version"])
 
 
-def _public_get(host: str, path: str) -> Any:
+@contextmanager
+def _on(http: SdkHttp | None) -> Iterator[None]:
+    """SDK calls of a module function on ``http``, or on a connection of its own (closed after)
+    with the SDK's default timeout."""
+    own = http is None
+    connection = SdkHttp() if http is None else http
     try:
-        return sdk_http.get(f"{host.rstrip('/')}{path}")
+        with connection.active():
+            yield
+    finally:
+        if own:
+            connection.close()
+
+
+def _public_get(host: str, path: str, http: SdkHttp | None) -> Any:
+    try:
+        with _on(http):
+            return sdk_http.get(f"{host.rstrip('/')}{path}")
     except Exception as e:
         raise map_sdk_error(e, action=f"GET {path}", write=False) from e
 
 
-def derive_api_credentials(host: str, chain_id: int, credentials: Credentials) -> ApiCredentials:
-    """L1 ``create_or_derive_api_key``: the API credentials bound to the private key."""
+def derive_api_credentials(
+    host: str, chain_id: int, credentials: Credentials, *, http: SdkHttp | None = None
+) -> ApiCredentials:
+    """L1 ``create_or_derive_api_key``: the API credentials bound to the private key (on
+    ``http``, or a connection with the SDK's default timeout)."""
     l1 = sdk_client.ClobClient(
         host=host, chain_id=chain_id, key=credentials.private_key.get_secret_value()
     )
     try:
-        creds = l1.create_or_derive_api_key()
+        with _on(http):
+            creds = l1.create_or_derive_api_key()
     except Exception as e:
         raise map_sdk_error(e, action="derive API key", write=False) from e
     return ApiCredentials(

@@ -1,7 +1,7 @@
 """The venue edge: Polymarket JSON in, ``pm_lib.models`` (and a few wire result models) out.
 
 Every venue payload is parsed here exactly once; past this module nothing handles a raw dict.
-Anything malformed raises ``pm_lib.venue.errors.BadVenueData(kind, ident, reason)``, which the
+Anything malformed raises ``pm_lib.errors.BadVenueData(kind, ident, reason)``, which the
 caller turns into a skipped item. The parsers live in small modules by subject:
 
 - ``wire_gamma``: Gamma markets and events, the CLOB's ``/clob-markets`` info, token-order check;

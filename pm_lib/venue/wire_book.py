@@ -25,8 +25,8 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel
 
+from pm_lib.errors import BadVenueData
 from pm_lib.models import ZERO, Level, OrderBook
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.wire_fields import WireObject, to_decimal
 
 __all__ = ["book_hash", "parse_book"]

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import orjson
 
-from pm_lib.venue.errors import BadVenueData
+from pm_lib.errors import BadVenueData
 
 __all__ = [
     "CONDITION_ID_PATTERN",

@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from pm_lib.errors import BadVenueData
 from pm_lib.models import ZERO, Event, FeeSchedule, Market, Outcome, ProtocolVersion
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.wire_fields import WireObject, is_token_id
 
 __all__ = [

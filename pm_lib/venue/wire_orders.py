@@ -19,8 +19,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
+from pm_lib.errors import BadVenueData
 from pm_lib.models import ZERO, Fill, OrderStatus, OrderType, Side, TradeStatus
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.wire_fields import WireObject, to_decimal
 
 __all__ = [

@@ -17,7 +17,7 @@ from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue, running_venue
 from pm_lib.sim.venue import SimVenue
 from pm_lib.store import make_engine, upgrade
-from pm_lib.venue.trading import TradingClient, derive_api_credentials, install_http_client
+from pm_lib.venue.trading import TradingClient
 from tests.execution.emulator import KEY, make_venue
 
 
@@ -59,6 +59,7 @@ def live_settings(tmp_path: Path, running: RunningVenue) -> Settings:
         gamma_url=running.gamma_url,
         data_dir=tmp_path,
         http_timeout_seconds=3.0,
+        http_max_retries=1,  # one retry: a persistent fault fails fast (test_read_retries)
     )
 
 
@@ -87,10 +88,5 @@ def connected(
 ) -> LiveExecutor:
     """A live executor whose adapter is ``client_type`` (a TradingClient subclass that calls
     the real one, e.g. to crash right after a post)."""
-    install_http_client(
-        settings.http_timeout_seconds,
-        heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
-    )
-    api = derive_api_credentials(settings.clob_url, settings.chain_id, credentials)
-    client = client_type(settings.clob_url, settings.chain_id, credentials.with_api(api))
+    client = client_type.connect(settings, credentials)
     return LiveExecutor(settings, engine, client, run_id=run_id, **options)

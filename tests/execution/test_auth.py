@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pm_lib.auth import credentials_from_mapping, credentials_from_secret_block, load_credentials
-from pm_lib.venue.errors import ConfigurationError
+from pm_lib.errors import ConfigurationError
 
 KEY = "0x" + "ab" * 32
 API = {

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from pm_lib.errors import ConfigurationError
 from pm_lib.execution.factory import (
     ARMED_IN_PAPER_MODE,
     LIVE_NOT_ARMED,
@@ -15,7 +16,6 @@ from pm_lib.execution.factory import (
 )
 from pm_lib.execution.paper import PaperExecutor
 from pm_lib.settings import Settings
-from pm_lib.venue.errors import ConfigurationError
 
 
 def settings_for(tmp_path: Path, mode: str) -> Settings:

@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials, credentials_from_mapping
+from pm_lib.errors import RetryableError
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderStatus, OrderType, Side, TradeStatus
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store import fills, intent_by_key, make_engine, session_scope, upgrade
-from pm_lib.venue.errors import RetryableError
 from tests.execution.builders import request
 from tests.execution.conftest import connected
 from tests.execution.emulator import COND, FEES, NO, YES, control, venue_orders
@@ -42,6 +42,12 @@ def order(
 
 def fault(running: RunningVenue, kind: str, path: str, method: str = "GET", **rule: object) -> None:
     control(running, "POST", "/faults", {"kind": kind, "path": path, "method": method, **rule})
+
+
+def no_retries(settings: Settings) -> Settings:
+    """Reads sent once, so that one injected 5xx leaves a lookup failed (the adapter would
+    otherwise retry it away, ``test_read_retries``)."""
+    return settings.model_copy(update={"http_max_retries": 0})
 
 
 def stored_status(engine: Engine, key: str) -> OrderStatus:
@@ -95,7 +101,7 @@ def test_not_found_but_listed_in_open_orders_is_not_rejected(
 ) -> None:
     """A 404 alone never rejects: the open orders must confirm it (here they list it)."""
     now = [datetime.now(UTC)]
-    executor = connected(live_settings, engine, credentials, clock=lambda: now[0])
+    executor = connected(no_retries(live_settings), engine, credentials, clock=lambda: now[0])
     fault(running, "response_lost", "/order", "POST", count=1)
     fault(running, "error", "/data/order/.*", status=503, count=1)
     [placed] = executor.place([order("r1:o:0", Side.BUY, "10", "0.40", OrderType.GTC)])
@@ -169,7 +175,7 @@ def test_failed_trade_of_a_fok_whose_lookup_misses_is_not_counted(
 ) -> None:
     control(running, "POST", "/filled-lookup-misses", {"rate": 1.0})
     now = [datetime.now(UTC)]
-    executor = connected(live_settings, engine, credentials, clock=lambda: now[0])
+    executor = connected(no_retries(live_settings), engine, credentials, clock=lambda: now[0])
     fault(running, "response_lost", "/order", "POST", count=1)
     fault(running, "error", "/data/order/.*", status=503, count=1)  # the first lookup fails
     [placed] = executor.place([order("r1:o:0", Side.BUY, "10", "0.55", OrderType.FOK)])
@@ -192,7 +198,7 @@ def test_failed_trade_is_not_counted_when_the_lookup_finds_the_order(
     live_settings: Settings, engine: Engine, running: RunningVenue, credentials: Credentials
 ) -> None:
     now = [datetime.now(UTC)]
-    executor = connected(live_settings, engine, credentials, clock=lambda: now[0])
+    executor = connected(no_retries(live_settings), engine, credentials, clock=lambda: now[0])
     fault(running, "response_lost", "/order", "POST", count=1)
     fault(running, "error", "/data/order/.*", status=503, count=1)
     [placed] = executor.place([order("r1:o:0", Side.BUY, "10", "0.55", OrderType.FOK)])

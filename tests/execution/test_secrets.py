@@ -22,14 +22,14 @@ from typer.testing import CliRunner
 
 from pm_lib.auth import ApiCredentials, Credentials, credentials_from_mapping, load_credentials
 from pm_lib.cli import app
+from pm_lib.errors import ConfigurationError, VenueError
 from pm_lib.execution.factory import make_executor
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderType, Side
 from pm_lib.settings import Settings, get_settings
 from pm_lib.sim.server import RunningVenue
-from pm_lib.venue.errors import ConfigurationError, VenueError
-from pm_lib.venue.trading import TradingClient, derive_api_credentials, install_http_client
+from pm_lib.venue.trading import TradingClient, derive_api_credentials
 from tests.execution.builders import request
 from tests.execution.emulator import COND, FEES, KEY, YES, control
 
@@ -138,7 +138,6 @@ def test_an_sdk_error_quoting_a_credential_is_scrubbed_from_logs_and_raised_erro
     are scrubbed too: the HTTP layer quotes an illegal header value in its error, the SDK logs
     that error at ERROR and chains it under its own."""
     caplog.set_level(logging.DEBUG)
-    install_http_client(live_settings.http_timeout_seconds)
     api = derive_api_credentials(live_settings.clob_url, live_settings.chain_id, credentials)
     pieces = ("ctl-pass-93e1d0", "ctl-tail-55b7a2")
     broken = ApiCredentials(

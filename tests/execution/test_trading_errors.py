@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from py_clob_client_v2.exceptions import PolyApiException, PolyException
-from py_clob_client_v2.http_helpers import helpers as sdk_http
 
-from pm_lib.venue.errors import (
+from pm_lib.errors import (
     InsufficientFunds,
     OutcomeUnknown,
     RateLimited,
@@ -15,7 +14,7 @@ from pm_lib.venue.errors import (
     RetryableError,
     VenueError,
 )
-from pm_lib.venue.trading import install_http_client, map_sdk_error
+from pm_lib.venue.trading import map_sdk_error
 
 
 def answered(status: int, body: object) -> PolyApiException:
@@ -64,9 +63,3 @@ def test_rate_limit_keeps_the_venues_retry_after() -> None:
 def test_venue_error_text_is_kept_in_the_message() -> None:
     mapped = map_sdk_error(answered(400, {"error": "Duplicated."}), action="post", write=True)
     assert str(mapped) == "post: Duplicated." and mapped.status_code == 400
-
-
-def test_installed_sdk_client_has_our_timeout() -> None:
-    client = install_http_client(2.5)
-    assert sdk_http._http_client is client
-    assert client.timeout == httpx.Timeout(2.5)

@@ -22,12 +22,12 @@ from flows.reconcile import reconcile, reconcile_task
 from flows.runtime import run_settings, store_engine
 from flows.scan_and_trade import scan_and_trade
 from flows.scan_loop import scan_loop
+from pm_lib.errors import ConfigurationError
 from pm_lib.execution.factory import ARMED_IN_PAPER_MODE, LIVE_NOT_ARMED
 from pm_lib.pipeline.context import RunContext, new_run_id
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store.engine import make_engine, session_scope, upgrade
 from pm_lib.store.runs import recent_runs
-from pm_lib.venue.errors import ConfigurationError
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_api", "planted")]
 
@@ -130,3 +130,8 @@ def test_a_configuration_error_in_the_reconcile_task_is_not_retried(
     assert isinstance(error, ConfigurationError) and "not armed" in str(error)
     assert task_run_id is not None
     assert asyncio.run(_run_count(task_run_id)) == 1, "tried once, never retried"
+
+
+def test_the_reconcile_task_adds_no_retries_to_the_adapters() -> None:
+    """Reads retry once, at the adapter (``RetryPolicy``); Prefect does not retry on top."""
+    assert reconcile_task.retries == 0

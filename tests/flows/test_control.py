@@ -155,7 +155,7 @@ def test_close_all_sells_the_positions_on_the_unwind_path_even_while_halted(
 
 
 def test_close_refuses_a_token_not_held(pm_env: Path) -> None:
-    from pm_lib.venue.errors import ConfigurationError
+    from pm_lib.errors import ConfigurationError
 
     _scan()
     with pytest.raises(ConfigurationError, match="no open paper position"):
@@ -178,7 +178,7 @@ def test_a_failed_run_is_named_failed_with_its_reason(pm_env: Path) -> None:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
     from prefect.client.schemas.sorting import FlowRunSort
 
-    from pm_lib.venue.errors import ConfigurationError
+    from pm_lib.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError):
         asyncio.run(scan_and_trade(live=False, limits={"bogus_limit": "1"}))

@@ -9,12 +9,12 @@ import pytest
 
 from flows.reconcile import reconcile
 from flows.scan_and_trade import scan_and_trade
+from pm_lib.errors import ConfigurationError
 from pm_lib.portfolio.ledger import replay
 from pm_lib.sim.scenarios import plant_negrisk_arbitrage
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store.engine import make_engine, session_scope
 from pm_lib.store.trades import fills
-from pm_lib.venue.errors import ConfigurationError
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_api")]
 

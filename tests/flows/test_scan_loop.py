@@ -21,11 +21,11 @@ from typer.testing import CliRunner
 
 from flows.scan_loop import scan_loop
 from pm_lib.cli import app
+from pm_lib.errors import ConfigurationError
 from pm_lib.sim.server import RunningVenue
 from pm_lib.store.engine import make_engine, session_scope
 from pm_lib.store.orders import intents_for_run
 from pm_lib.store.runs import recent_runs
-from pm_lib.venue.errors import ConfigurationError
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_api", "planted")]
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.scan_loop import MAX_DURATION_SECONDS, check_loop_parameters, next_scan_at
-from pm_lib.venue.errors import ConfigurationError
+from pm_lib.errors import ConfigurationError
 
 
 def test_a_fast_scan_waits_for_its_interval() -> None:

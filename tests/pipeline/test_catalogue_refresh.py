@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from pm_lib.errors import VenueError
 from pm_lib.models import Catalogue, SkippedItem
 from pm_lib.pipeline.context import RunContext
 from pm_lib.pipeline.market_data import CatalogueLoad, load_market_catalogue
@@ -24,7 +25,6 @@ from pm_lib.settings import Settings
 from pm_lib.sim.scenarios import complete_negrisk_events
 from pm_lib.sim.server import RunningVenue, running_venue
 from pm_lib.store import load_catalogue, refresh_state, session_scope, stored_market
-from pm_lib.venue.errors import VenueError
 from pm_lib.venue.http import open_venue_client
 from tests.sim_data.conftest import frozen_venue
 

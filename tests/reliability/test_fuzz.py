@@ -26,10 +26,10 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from pm_lib.errors import BadVenueData
 from pm_lib.models import ZERO, OrderBook
 from pm_lib.settings import Settings
 from pm_lib.venue.books import fetch_books
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.gamma import fetch_catalogue
 from pm_lib.venue.wire import (
     TICK_SIZES,

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import Engine
 
 from pm_lib.auth import credentials_from_mapping
+from pm_lib.errors import BadVenueData
 from pm_lib.models import OrderType, Side
 from pm_lib.portfolio import read_portfolio
 from pm_lib.settings import Settings
 from pm_lib.sim.server import running_venue
 from pm_lib.store import make_engine, session_scope, upgrade
 from pm_lib.venue.books import fetch_books
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.trading import SignedOrder, TradingClient
 from pm_lib.venue.wire import PostOrderAck, parse_book, parse_trade
 from tests.execution.builders import request

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from pm_lib.errors import ConfigurationError
 from pm_lib.settings import Settings
 from pm_lib.strategy import build_strategies, find_opportunities
-from pm_lib.venue.errors import ConfigurationError
 from tests.strategy.builders import (
     NOW,
     D,

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from pm_lib.errors import BadVenueData, RetryableError
 from pm_lib.settings import Settings
 from pm_lib.venue.books import BookBatch, fetch_books
-from pm_lib.venue.errors import BadVenueData, RetryableError
 from pm_lib.venue.ratelimit import RateLimiter
 from tests.venue.conftest import FakeTime, load_resource
 

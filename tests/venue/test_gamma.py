@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from pm_lib.errors import BadVenueData, RetryableError
 from pm_lib.settings import Settings
-from pm_lib.venue.errors import BadVenueData, RetryableError
 from pm_lib.venue.gamma import fetch_catalogue
 from pm_lib.venue.http import RequestCounters
 from pm_lib.venue.ratelimit import RateLimiter

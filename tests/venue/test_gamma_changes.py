@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from pm_lib.errors import FullListingNeeded, RetryableError
 from pm_lib.models import CatalogueChanges
-from pm_lib.venue.errors import FullListingNeeded, RetryableError
 from pm_lib.venue.gamma_changes import WATERMARK_OVERLAP, fetch_catalogue_changes
 from pm_lib.venue.http import RequestCounters
 from pm_lib.venue.ratelimit import RateLimiter

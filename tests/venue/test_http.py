@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from pm_lib.venue.errors import (
+from pm_lib.errors import (
     BadVenueData,
     ConfigurationError,
     RateLimited,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pm_lib.venue.errors import BadVenueData
+from pm_lib.errors import BadVenueData
 from pm_lib.venue.wire import book_hash, parse_book
 from tests.venue.conftest import load_resource
 

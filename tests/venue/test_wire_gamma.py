@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from pm_lib.errors import BadVenueData
 from pm_lib.models import FeeSchedule, ProtocolVersion
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.wire import (
     check_outcome_tokens,
     is_open_order_book_market,

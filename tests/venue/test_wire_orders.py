@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from pm_lib.errors import BadVenueData
 from pm_lib.models import OrderStatus, OrderType, Side, TradeStatus
-from pm_lib.venue.errors import BadVenueData
 from pm_lib.venue.wire import (
     SizeUnits,
     normalise_order_status,

@@ -10,6 +10,12 @@
         ├── RejectedByVenue         the venue refused the request; do not resend it unchanged
         │   └── InsufficientFunds   not enough pUSD balance or allowance
         └── OutcomeUnknown          a write may or may not have happened: look it up, never resend
+    StoreError (pm_lib.store.errors) the store's own invariants (intent exists, bad transition...)
+
+The tree lives here, outside any package, so strategy, auth, settings and flows can name an error
+without importing the venue adapter. The store's errors stay with the store (they describe its
+invariants and are raised only there) but derive from ``PmAgentError``, so "every error pm-agent
+raises on purpose" is one base class.
 
 SDK (``PolyApiException``) and httpx errors are mapped to these at the adapter with
 ``raise ... from e``; nothing above ``pm_lib.venue`` sees an httpx or SDK exception.
