@@ -16,7 +16,12 @@ from typing import Any
 from pm_lib.models import ZERO, Fill, Opportunity
 from pm_lib.portfolio.account import Portfolio
 
-__all__ = ["BacktestResult", "FillRecord", "OpportunityRecord", "equity_svg"]
+__all__ = ["BacktestResult", "FillRecord", "OpportunityRecord", "decimal_text", "equity_svg"]
+
+
+def decimal_text(value: Decimal) -> str:
+    """An exact decimal string without trailing zeros or exponent ("50", "0.099")."""
+    return format(value.normalize(), "f") if value else "0"
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class OpportunityRecord:
             "id": self.id,
             "strategy": self.strategy,
             "market": self.market,
-            "edge": str(self.edge),
+            "edge": decimal_text(self.edge),
             "outcome": self.outcome,
             "reason": self.reason,
         }
@@ -62,9 +67,9 @@ class FillRecord:
         return {
             "token_id": self.token_id,
             "side": self.side,
-            "size": str(self.size),
-            "price": str(self.price),
-            "fee": str(self.fee),
+            "size": decimal_text(self.size),
+            "price": decimal_text(self.price),
+            "fee": decimal_text(self.fee),
             "ts_ms": self.ts_ms,
         }
 
@@ -129,17 +134,17 @@ class BacktestResult:
             "missed": self.count("missed"),
             "rejected": self.count("rejected"),
             "missed_by_reason": self.missed_by_reason(),
-            "edge_seen": str(self.edge_seen),
-            "edge_filled": str(self.edge_filled),
+            "edge_seen": decimal_text(self.edge_seen),
+            "edge_filled": decimal_text(self.edge_filled),
             "fills": [f.to_json() for f in self.fills],
             "settlements": [f.to_json() for f in self.settlements],
-            "fees": str(self.fees),
-            "realized_pnl": str(self.realized_pnl),
-            "unrealized_pnl": str(self.unrealized_pnl),
-            "equity_start": str(self.equity_start),
-            "equity_end": str(self.equity_end),
+            "fees": decimal_text(self.fees),
+            "realized_pnl": decimal_text(self.realized_pnl),
+            "unrealized_pnl": decimal_text(self.unrealized_pnl),
+            "equity_start": decimal_text(self.equity_start),
+            "equity_end": decimal_text(self.equity_end),
             "open_positions": self.open_positions,
-            "equity_curve": [[t, str(v)] for t, v in self.equity_curve],
+            "equity_curve": [[t, decimal_text(v)] for t, v in self.equity_curve],
         }
 
 

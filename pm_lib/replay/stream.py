@@ -26,7 +26,7 @@ Message = tuple[int, int, int, dict[str, Any]]
 
 def _open(path: Path) -> IO[bytes]:
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))  # closed by _file_messages
     return path.open("rb")
 
 
