@@ -30,6 +30,7 @@ from typing import IO, Any, cast
 
 import orjson
 
+from pm_lib.replay.recording import MARKETS_FILE, MESSAGES_DIR
 from pm_lib.settings import Settings
 from pm_lib.venue.books import MAX_BOOKS_PER_REQUEST
 from pm_lib.venue.errors import BadVenueData
@@ -38,9 +39,7 @@ from pm_lib.venue.http import RetryPolicy, VenueReader, open_venue_client
 from pm_lib.venue.ratelimit import RateLimiter
 from pm_lib.venue.wire_gamma import is_open_order_book_market, parse_gamma_market
 
-from pm_lib.replay.recording import MARKETS_FILE, MESSAGES_DIR
-
-__all__ = ["RecordingWriter", "RecordSummary", "record"]
+__all__ = ["RecordSummary", "RecordingWriter", "record"]
 
 logger = logging.getLogger(__name__)
 
