@@ -10,6 +10,7 @@ import typer
 from pm_lib.cli.account import register as register_account
 from pm_lib.cli.db import db_app
 from pm_lib.cli.doctor import register as register_doctor
+from pm_lib.cli.replay import register as register_replay
 from pm_lib.cli.runs import register as register_runs
 from pm_lib.cli.venue import venue_app
 
@@ -33,3 +34,4 @@ app.add_typer(db_app)
 register_runs(app)
 register_account(app)
 register_doctor(app)
+register_replay(app)
