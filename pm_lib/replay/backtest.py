@@ -41,7 +41,7 @@ def backtest_settings(
     update: dict[str, Any] = {"mode": "paper", "database_url": database_url}
     if strategies:
         update["strategies"] = list(strategies)
-    return Settings.model_validate({**base.model_dump(), **update})
+    return Settings(**{**base.model_dump(), **update})
 
 
 async def run_backtest(
