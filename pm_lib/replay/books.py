@@ -20,16 +20,33 @@ from typing import Any
 from pm_lib.models import Level, OrderBook, Side
 from pm_lib.replay.recording import BadRecording
 
-__all__ = ["SCALE", "LocalBook", "LocalBooks", "from_micro", "micro"]
+__all__ = ["NO_ASK", "SCALE", "LocalBook", "LocalBooks", "from_micro", "micro"]
 
 SCALE = 1_000_000
-_NO_ASK = 10 * SCALE
+NO_ASK = 10 * SCALE
 _MICRO = Decimal(SCALE)
+
+
+_CACHE: dict[str, int] = {}
+_CACHE_LIMIT = 200_000
 
 
 def micro(text: Any) -> int:
     """A decimal string (or number) as an integer of micro-units; more than 6 decimals is
-    refused (the venue's amounts have at most 6)."""
+    refused (the venue's amounts have at most 6). Recent strings are remembered (prices and
+    sizes repeat a lot)."""
+    found = _CACHE.get(text)
+    if found is not None:
+        return found
+    value = _micro(text)
+    if isinstance(text, str):
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[text] = value
+    return value
+
+
+def _micro(text: Any) -> int:
     s = text if isinstance(text, str) else str(text)
     whole, _, frac = s.partition(".")
     if len(frac) > 6 or not (whole.isdigit() or whole == "") or (frac and not frac.isdigit()):
@@ -56,7 +73,7 @@ class LocalBook:
     bids: dict[int, int] = field(default_factory=dict)
     asks: dict[int, int] = field(default_factory=dict)
     best_bid: int = 0  # 0: no bid
-    best_ask: int = _NO_ASK  # _NO_ASK: no ask
+    best_ask: int = NO_ASK  # NO_ASK: no ask
     version: int = 0
 
     def replace(self, bids: list[Any], asks: list[Any]) -> None:
@@ -65,7 +82,7 @@ class LocalBook:
         self.bids = {p: s for p, s in self.bids.items() if s > 0}
         self.asks = {p: s for p, s in self.asks.items() if s > 0}
         self.best_bid = max(self.bids) if self.bids else 0
-        self.best_ask = min(self.asks) if self.asks else _NO_ASK
+        self.best_ask = min(self.asks) if self.asks else NO_ASK
         self.version += 1
 
     def set_level(self, buy: bool, price: int, size: int) -> None:
@@ -84,7 +101,7 @@ class LocalBook:
                 if price < self.best_ask:
                     self.best_ask = price
             elif levels.pop(price, None) is not None and price == self.best_ask:
-                self.best_ask = min(levels) if levels else _NO_ASK
+                self.best_ask = min(levels) if levels else NO_ASK
         self.version += 1
 
     def take(self, side: Side, price: Decimal, size: Decimal) -> None:

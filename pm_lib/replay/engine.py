@@ -38,11 +38,11 @@ from pm_lib.pipeline.decisions import Signals
 from pm_lib.pipeline.scan import execute_stage, portfolio_stage, risk_stage, signals_stage
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused
 from pm_lib.portfolio.account import Portfolio, read_portfolio
-from pm_lib.replay.books import LocalBooks, micro
+from pm_lib.replay.books import SCALE, LocalBooks, micro
 from pm_lib.replay.recording import load_catalogue, load_resolutions
 from pm_lib.replay.report import BacktestResult, FillRecord, OpportunityRecord
 from pm_lib.replay.stream import messages
-from pm_lib.replay.units import Unit, build_units
+from pm_lib.replay.units import Triggers, Unit, build_units
 from pm_lib.settings import Settings
 from pm_lib.store import (
     fills_for_intent,
@@ -96,6 +96,7 @@ class _Replay:
     neg_risk: frozenset[str] = field(init=False)
     in_flight: deque[_InFlight] = field(default_factory=deque)
     busy: set[str] = field(default_factory=set)
+    triggers: Triggers = field(init=False)
     held: set[str] = field(default_factory=set)
     result: BacktestResult = field(init=False)
     run_id: str = "backtest"
@@ -109,9 +110,14 @@ class _Replay:
         self.units, self.unit_of = build_units(self.catalogue)
         self.neg_risk = frozenset(t for u in self.units.values() for t in u.neg_risk)
         names = set(self.settings.strategies)
-        self._complement = "complement_arbitrage" in names
-        self._negrisk = "negrisk_arbitrage" in names
-        self._always = "fair_value" in names
+        self.triggers = Triggers(
+            self.units,
+            self.books,
+            complement="complement_arbitrage" in names,
+            negrisk="negrisk_arbitrage" in names,
+            always="fair_value" in names,
+            ceiling=SCALE - micro(max(self.settings.min_edge, Decimal(0))),
+        )
         self.result = BacktestResult(
             latency_ms=self.latency_ms,
             strategies=tuple(self.settings.strategies),
@@ -154,12 +160,16 @@ class _Replay:
         self.books.changed = set()
         seen: set[str] = set()
         chosen: list[Unit] = []
+        triggers = self.triggers
+        unit_of = self.unit_of
         for token in changed:
-            unit = self.unit_of.get(token)
+            triggers.see(token)
+        for token in changed:
+            unit = unit_of.get(token)
             if unit is None or unit.key in seen or unit.key in self.busy:
                 continue
-            seen.add(unit.key)
-            if unit.may_trade(self.books, self._complement, self._negrisk, self._always):
+            if triggers.may_trade(unit, token):
+                seen.add(unit.key)
                 chosen.append(unit)
         if not chosen:
             return
@@ -216,6 +226,7 @@ class _Replay:
         self._classify(flight, execution.results, execution.skipped, batch.books)
         for unit in flight.units:
             self.busy.discard(unit.key)
+            self.books.changed.update(unit.tokens)  # what changed meanwhile is looked at again
         if taken:
             self._mark_equity(flight.due)
 

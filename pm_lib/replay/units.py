@@ -8,9 +8,11 @@ gate run over that unit only, never the whole universe.
 strategies can only find an opportunity where it holds, so a unit that fails it is not
 evaluated (it never hides an opportunity; it only spares the stages most of the messages):
 
-- ``complement_arbitrage`` buys YES + NO for less than 1 after fees: needs ask_yes + ask_no < 1;
-- ``negrisk_arbitrage`` buys one YES of every outcome for less than 1 after fees: needs the sum
-  of the YES asks < 1 (every member quoted);
+- ``complement_arbitrage`` buys YES + NO when their cost plus taker fees per share is below
+  ``1 - min_edge``: needs (ask + fee per share at ask) of YES plus that of NO < 1 - min_edge;
+- ``negrisk_arbitrage`` buys one YES of every outcome on the same rule: needs the sum over the
+  YES legs of (best ask + its fee per share) < 1 - min_edge (every member quoted; complete,
+  not augmented events only, as the strategy);
 - ``fair_value`` depends on user probabilities and held positions: always evaluated.
 """
 
@@ -18,10 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pm_lib.models import Catalogue, Market
-from pm_lib.replay.books import SCALE, LocalBooks
+from pm_lib.book_math import fee_per_share
+from pm_lib.models import Catalogue, Event, FeeSchedule, Market
+from pm_lib.replay.books import NO_ASK, SCALE, LocalBooks, from_micro
 
-__all__ = ["Unit", "build_units"]
+__all__ = ["Triggers", "Unit", "build_units"]
 
 
 @dataclass(frozen=True)
@@ -33,24 +36,100 @@ class Unit:
     basket: tuple[str, ...]  # YES tokens of a neg-risk event, () if none
     neg_risk: frozenset[str]  # tokens of neg-risk markets
 
-    def may_trade(self, books: LocalBooks, complement: bool, negrisk: bool, always: bool) -> bool:
-        if always:
+
+class Triggers:
+    """``may_trade`` kept incrementally: each changed token costs O(1), whatever the size of its
+    event (a basket's sum of best asks is updated by the change of one leg's best ask)."""
+
+    def __init__(
+        self,
+        units: dict[str, Unit],
+        books: LocalBooks,
+        *,
+        complement: bool,
+        negrisk: bool,
+        always: bool,
+        ceiling: int,
+    ) -> None:
+        self.books = books.books
+        self.complement = complement
+        self.negrisk = negrisk
+        self.always = always
+        self.ceiling = ceiling
+        self.pair: dict[str, tuple[str, str]] = {}
+        self.basket_of: dict[str, str] = {}
+        self.sums: dict[str, int] = {}
+        self.last_ask: dict[str, int] = {}
+        self.schedule: dict[str, int] = {}
+        schedules: dict[FeeSchedule, int] = {}
+        self.schedules: list[FeeSchedule] = []
+        self.costs: dict[tuple[int, int], int] = {}
+        for unit in units.values():
+            for market in unit.catalogue.markets:
+                sid = schedules.get(market.fees)
+                if sid is None:
+                    sid = schedules[market.fees] = len(self.schedules)
+                    self.schedules.append(market.fees)
+                for token in market.token_ids:
+                    self.schedule[token] = sid
+            for yes, no in unit.binaries:
+                self.pair[yes] = self.pair[no] = (yes, no)
+            if unit.basket:
+                self.sums[unit.key] = NO_ASK * len(unit.basket)
+                for token in unit.basket:
+                    self.basket_of[token] = unit.key
+                    self.last_ask[token] = NO_ASK
+
+    def cost(self, token: str, ask: int) -> int:
+        """One share bought at ``ask`` with its taker fee, in micro-units, rounded down (so
+        the condition stays necessary)."""
+        if ask >= NO_ASK:
+            return NO_ASK
+        key = (self.schedule.get(token, -1), ask)
+        found = self.costs.get(key)
+        if found is None:
+            fees = self.schedules[key[0]] if key[0] >= 0 else None
+            fee = fee_per_share(from_micro(ask), fees) * SCALE
+            found = self.costs[key] = ask + int(fee)
+        return found
+
+    def see(self, token: str) -> None:
+        """Account for ``token``'s book having changed (call for every changed token)."""
+        key = self.basket_of.get(token)
+        if key is not None:
+            cost = self.cost(token, self.books[token].best_ask)
+            self.sums[key] += cost - self.last_ask[token]
+            self.last_ask[token] = cost
+
+    def may_trade(self, unit: Unit, token: str) -> bool:
+        """Whether the strategies could find something in ``unit`` after ``token`` changed."""
+        if self.always:
             return True
-        got = books.books
-        if complement:
-            for yes, no in self.binaries:
-                a, b = got.get(yes), got.get(no)
-                if a is not None and b is not None and a.best_ask + b.best_ask < SCALE:
+        if self.negrisk and unit.key in self.sums and self.sums[unit.key] < self.ceiling:
+            return True
+        if self.complement:
+            pair = self.pair.get(token)
+            if pair is not None:
+                a, b = self.books.get(pair[0]), self.books.get(pair[1])
+                if (
+                    a is not None
+                    and b is not None
+                    and a.best_ask + b.best_ask < self.ceiling
+                    and self.cost(pair[0], a.best_ask) + self.cost(pair[1], b.best_ask)
+                    < self.ceiling
+                ):
                     return True
-        if negrisk and self.basket:
-            total = 0
-            for token in self.basket:
-                book = got.get(token)
-                if book is None:
-                    return False
-                total += book.best_ask
-            return total < SCALE
         return False
+
+
+def _basket(event: Event | None, markets: dict[str, Market]) -> tuple[str, ...]:
+    """The YES tokens of a basket the strategy would trade (complete, not augmented)."""
+    if event is None or event.neg_risk_augmented or not event.neg_risk_market_id:
+        return ()
+    members = event.market_condition_ids
+    if len(members) < 2 or any(c not in markets for c in members):
+        return ()
+    return tuple(markets[c].yes.token_id for c in members)
 
 
 def build_units(catalogue: Catalogue) -> tuple[dict[str, Unit], dict[str, Unit]]:
@@ -79,13 +158,7 @@ def build_units(catalogue: Catalogue) -> tuple[dict[str, Unit], dict[str, Unit]]
             ),
             tokens=tuple(t for m in members for t in m.token_ids),
             binaries=tuple((m.yes.token_id, m.no.token_id) for m in members if m.is_binary),
-            basket=(
-                tuple(markets[c].yes.token_id for c in event.market_condition_ids if c in markets)
-                if event is not None
-                and len([c for c in event.market_condition_ids if c in markets])
-                == len(event.market_condition_ids)
-                else ()
-            ),
+            basket=_basket(event, markets),
             neg_risk=frozenset(t for m in members if m.neg_risk for t in m.token_ids),
         )
         units[key] = unit
