@@ -32,18 +32,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pm_lib.replay.backtest import run_backtest  # noqa: E402
-from pm_lib.replay.books import micro  # noqa: E402
-from pm_lib.replay.recorder import RecordingWriter, record  # noqa: E402
-from pm_lib.replay.recording import load_catalogue  # noqa: E402
-from pm_lib.replay.stream import messages  # noqa: E402
-from pm_lib.settings import Settings  # noqa: E402
-from pm_lib.sim.server import running_venue  # noqa: E402
-from pm_lib.sim.venue import SimConfig, SimVenue  # noqa: E402
+from pm_lib.replay.backtest import run_backtest
+from pm_lib.replay.books import micro
+from pm_lib.replay.recorder import RecordingWriter, record
+from pm_lib.replay.recording import load_catalogue
+from pm_lib.replay.stream import messages
+from pm_lib.settings import Settings
+from pm_lib.sim.server import running_venue
+from pm_lib.sim.venue import SimConfig, SimVenue
 
 
 def _text(value: int) -> str:

@@ -188,7 +188,9 @@ class _Replay:
             if not decision.approved:
                 opp = next(o for o in decided.opportunities if o.id == decision.opportunity_id)
                 self.result.opportunities.append(
-                    OpportunityRecord.of(opp, now_ms, "rejected", f"risk: {decision.rule}")
+                    OpportunityRecord.of(
+                        opp, now_ms, "rejected", f"risk: {decision.rule}", decision.reason
+                    )
                 )
         if not approved:
             return
@@ -261,10 +263,11 @@ class _Replay:
                 if killed:
                     why = "latency" if self.latency_ms > 0 and moved else "depth"
                 else:
-                    why = "; ".join(sorted(errors)) or "not placed"
+                    why = "venue: " + ("; ".join(sorted(errors)) or "not placed")
                 outcome = "missed"
+            detail = "; ".join(sorted({r.error for r in mine if r.error}))
             self.result.opportunities.append(
-                OpportunityRecord.of(opp, flight.decided_ms, outcome, why)
+                OpportunityRecord.of(opp, flight.decided_ms, outcome, why, detail)
             )
 
     # --- helpers ------------------------------------------------------------------------------

@@ -32,11 +32,14 @@ class OpportunityRecord:
     market: str
     edge: Decimal
     outcome: str  # filled | missed | rejected
-    reason: str
+    reason: str  # "" (filled), latency, depth, "risk: <rule>", "execute: <why>"
+    detail: str = ""  # the risk gate's or venue's words
 
     @classmethod
-    def of(cls, opp: Opportunity, ts_ms: int, outcome: str, reason: str) -> OpportunityRecord:
-        return cls(ts_ms, opp.id, opp.strategy, opp.market, opp.edge, outcome, reason)
+    def of(
+        cls, opp: Opportunity, ts_ms: int, outcome: str, reason: str, detail: str = ""
+    ) -> OpportunityRecord:
+        return cls(ts_ms, opp.id, opp.strategy, opp.market, opp.edge, outcome, reason, detail)
 
     def to_json(self) -> dict[str, str | int]:
         return {
@@ -47,6 +50,7 @@ class OpportunityRecord:
             "edge": decimal_text(self.edge),
             "outcome": self.outcome,
             "reason": self.reason,
+            "detail": self.detail,
         }
 
 
