@@ -158,13 +158,22 @@ class LocalBooks:
         out of the books)."""
         kind = message.get("event_type")
         if kind == "price_change":
-            changed = self.changed
+            # the hot path: one call per message, the micro-unit cache read inline
+            cache, books, changed = _CACHE, self.books, self.changed
             for change in message["price_changes"]:
                 token = change["asset_id"]
-                book = self.books.get(token) or self.book(token, message.get("market", ""))
-                book.set_level(
-                    change["side"] == "BUY", micro(change["price"]), micro(change["size"])
-                )
+                book = books.get(token)
+                if book is None:
+                    book = self.book(token, message.get("market", ""))
+                text = change["price"]
+                price = cache.get(text)
+                if price is None:
+                    price = micro(text)
+                text = change["size"]
+                size = cache.get(text)
+                if size is None:
+                    size = micro(text)
+                book.set_level(change["side"] == "BUY", price, size)
                 changed.add(token)
         elif kind == "book":
             token = message["asset_id"]

@@ -158,22 +158,9 @@ class _Replay:
     async def _decide(self, now_ms: int) -> None:
         changed = self.books.changed
         self.books.changed = set()
-        seen: set[str] = set()
-        chosen: list[Unit] = []
-        triggers = self.triggers
-        unit_of = self.unit_of
-        for token in changed:
-            triggers.see(token)
-        for token in changed:
-            unit = unit_of.get(token)
-            if unit is None or unit.key in seen or unit.key in self.busy:
-                continue
-            if triggers.may_trade(unit, token):
-                seen.add(unit.key)
-                chosen.append(unit)
+        chosen = self.triggers.chosen(changed, self.busy)
         if not chosen:
             return
-        chosen.sort(key=lambda u: u.key)
         at = _at(now_ms)
         ctx = self._context(at)
         catalogue = _joined(chosen, self.catalogue.fetched_at)

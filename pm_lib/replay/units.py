@@ -60,6 +60,7 @@ class Triggers:
         self.basket_of: dict[str, str] = {}
         self.sums: dict[str, int] = {}
         self.last_ask: dict[str, int] = {}
+        self.info: dict[str, tuple[Unit, str | None]] = {}
         self.schedule: dict[str, int] = {}
         schedules: dict[FeeSchedule, int] = {}
         self.schedules: list[FeeSchedule] = []
@@ -79,6 +80,8 @@ class Triggers:
                 for token in unit.basket:
                     self.basket_of[token] = unit.key
                     self.last_ask[token] = NO_ASK
+            for token in unit.tokens:
+                self.info[token] = (unit, self.basket_of.get(token))
 
     def cost(self, token: str, ask: int) -> int:
         """One share bought at ``ask`` with its taker fee, in micro-units, rounded down (so
@@ -93,20 +96,40 @@ class Triggers:
             found = self.costs[key] = ask + int(fee)
         return found
 
-    def see(self, token: str) -> None:
-        """Account for ``token``'s book having changed (call for every changed token)."""
-        key = self.basket_of.get(token)
-        if key is not None:
-            cost = self.cost(token, self.books[token].best_ask)
-            self.sums[key] += cost - self.last_ask[token]
-            self.last_ask[token] = cost
+    def chosen(self, changed: set[str], busy: set[str]) -> list[Unit]:
+        """The units to evaluate after ``changed`` tokens changed (busy units left out), in
+        key order. Every changed token's basket sum is brought up to date first."""
+        info, books, sums, last = self.info, self.books, self.sums, self.last_ask
+        pair_of = self.pair
+        candidates: dict[tuple[str, str], tuple[Unit, str]] = {}
+        for token in changed:
+            entry = info.get(token)
+            if entry is None:
+                continue
+            unit, key = entry
+            if key is not None:
+                cost = self.cost(token, books[token].best_ask)
+                sums[key] += cost - last[token]
+                last[token] = cost
+            # a YES and its NO (one price_change carries both) are looked at once
+            pair = pair_of.get(token)
+            candidates[(unit.key, pair[0] if pair is not None else token)] = (unit, token)
+        if not candidates:
+            return []
+        picked: dict[str, Unit] = {}
+        for unit, token in candidates.values():
+            if unit.key not in picked and unit.key not in busy and self.may_trade(unit, token):
+                picked[unit.key] = unit
+        return [picked[k] for k in sorted(picked)]
 
     def may_trade(self, unit: Unit, token: str) -> bool:
         """Whether the strategies could find something in ``unit`` after ``token`` changed."""
         if self.always:
             return True
-        if self.negrisk and unit.key in self.sums and self.sums[unit.key] < self.ceiling:
-            return True
+        if self.negrisk:
+            total = self.sums.get(unit.key)
+            if total is not None and total < self.ceiling:
+                return True
         if self.complement:
             pair = self.pair.get(token)
             if pair is not None:
