@@ -110,6 +110,43 @@ def print_results(results: list) -> None:  # type: ignore[type-arg]
         )
 
 
+def import_recording(
+    source: Annotated[str, typer.Argument(help="resolvedkit | polymarket-backtest")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="resolvedkit: BOOKS MARKETS; polymarket-backtest: CSV"),
+    ],
+    directory: Annotated[Path, typer.Option("--out", help="Recording directory to write.")],
+    no_fees: Annotated[
+        bool, typer.Option("--no-fees", help="Write the markets fee-free (default: crypto fees).")
+    ] = False,
+) -> None:
+    """Turn a public recorded data set into a recording (docs/RECORDING.md, credits there)."""
+    from pm_lib.replay.importers import (
+        CRYPTO_FEES,
+        import_polymarket_backtest,
+        import_resolvedkit,
+    )
+    from pm_lib.venue.errors import ConfigurationError
+
+    rate = None if no_fees else CRYPTO_FEES[0]
+    try:
+        if source == "resolvedkit" and len(files) == 2:
+            written = import_resolvedkit(files[0], files[1], directory, fee_rate=rate)
+        elif source == "polymarket-backtest" and len(files) == 1:
+            written = import_polymarket_backtest(files[0], directory, fee_rate=rate)
+        else:
+            raise ConfigurationError(
+                f"import {source} {' '.join(map(str, files))}: expected 'resolvedkit BOOKS "
+                "MARKETS' or 'polymarket-backtest CSV'"
+            )
+    except ConfigurationError as e:
+        typer.echo(f"refused: {e}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {written} book messages under {directory}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("record")(record)
     app.command("backtest")(backtest)
+    app.command("import-recording")(import_recording)

@@ -94,6 +94,11 @@ def _text(value: Any) -> str:
     return format(number.normalize(), "f") if number else "0"
 
 
+def _number(value: Decimal) -> int | float:
+    """A JSON number as Gamma writes it (2, 0.25)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -128,8 +133,8 @@ def _gamma_row(
     if fee_rate is not None:
         row["feeType"] = "crypto_fees"
         row["feeSchedule"] = {
-            "rate": float(fee_rate),
-            "exponent": float(fee_exponent),
+            "rate": _number(fee_rate),
+            "exponent": _number(fee_exponent),
             "takerOnly": True,
             "rebateRate": 0,
         }
