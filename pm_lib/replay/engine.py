@@ -97,6 +97,8 @@ class _Replay:
     in_flight: deque[_InFlight] = field(default_factory=deque)
     busy: set[str] = field(default_factory=set)
     triggers: Triggers = field(init=False)
+    resolutions: dict[str, Decimal] = field(default_factory=dict)
+    settle_queue: deque[tuple[int, set[str]]] = field(default_factory=deque)
     held: set[str] = field(default_factory=set)
     result: BacktestResult = field(init=False)
     run_id: str = "backtest"
@@ -137,6 +139,8 @@ class _Replay:
                         await self._decide(current)
                     while in_flight and in_flight[0].due < stamp:
                         await self._execute(in_flight.popleft())
+                    if self.settle_queue and self.settle_queue[0][0] < stamp:
+                        await self._settle_due(stamp)
                     if self.result.first_ms is None:
                         self.result.first_ms = current
                 current = stamp
@@ -333,35 +337,51 @@ class _Replay:
             self.result.equity_curve.append((at_ms, account.equity))
 
     # --- settlement and the account at the end ------------------------------------------------
-    def settle(self, resolutions: dict[str, Decimal]) -> None:
-        end = self.result.last_ms or 0
-        account = self._account(end)
-        markets = self.catalogue.market_by_token()
+    def _settle(self, tokens: set[str], at_ms: int) -> None:
+        """Every held share of ``tokens`` pays its outcome's final price (a fee-free paper
+        SELL at that price, so the one ledger realises it)."""
+        account = self._account(at_ms)
+        held = [(t, p) for t, p in sorted(account.positions.items()) if t in tokens]
+        if not held:
+            return
         with session_scope(self.engine) as session:
-            for token, position in sorted(account.positions.items()):
-                final = resolutions.get(token)
-                if final is None or position.size <= 0:
+            for token, position in held:
+                if position.size <= 0:
                     continue
                 fill = Fill(
                     trade_id=f"settlement:{token}",
                     order_id="settlement",
                     token_id=token,
-                    condition_id=position.condition_id
-                    or (markets[token].condition_id if token in markets else ""),
+                    condition_id=position.condition_id,
                     side=Side.SELL,
                     size=position.size,
-                    price=final,
+                    price=self.resolutions[token],
                     fee=Decimal(0),
                     status=TradeStatus.CONFIRMED,
                     is_taker=False,
-                    matched_at=_at(end),
+                    matched_at=_at(at_ms),
                 )
-                upsert_fill(session, fill, mode="paper", run_id="replay-settlement", at=_at(end))
-                self.result.settlements.append(FillRecord.of(fill, end))
-        if self.result.settlements:
-            self._mark_equity(end)
-        final_account = self._account(end)
-        self.result.close(final_account)
+                upsert_fill(session, fill, mode="paper", run_id=self.run_id, at=_at(at_ms))
+                self.result.settlements.append(FillRecord.of(fill, at_ms))
+        self._mark_equity(at_ms)
+
+    async def _settle_due(self, before_ms: int) -> None:
+        """Settle the markets whose resolution time is before ``before_ms``."""
+        queue = self.settle_queue
+        while queue and queue[0][0] < before_ms:
+            at_ms, tokens = queue.popleft()
+            self._settle(tokens, at_ms)
+
+    def close(self) -> None:
+        """Settle what is left (resolved markets without a time in the replay), read the
+        account at the end."""
+        end = self.result.last_ms or 0
+        left: set[str] = set()
+        for _, tokens in self.settle_queue:
+            left |= tokens
+        self.settle_queue.clear()
+        self._settle(left, end)
+        self.result.close(self._account(end))
 
 
 def _joined(units: tuple[Unit, ...] | list[Unit], fetched_at: datetime) -> Catalogue:
@@ -388,8 +408,10 @@ async def replay_recording(
     catalogue = load_catalogue(directory)
     resolutions = load_resolutions(directory)
     replay = _Replay(settings, engine, catalogue, latency_ms, fair_values, run_id=run_id)
+    replay.resolutions = resolutions.prices
+    replay.settle_queue = deque(resolutions.schedule())
     with cyclic_gc_paused():
         await replay.run(directory)
-    replay.settle(resolutions)
+    replay.close()
     replay.finish()
     return replay.result

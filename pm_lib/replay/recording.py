@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "MESSAGES_DIR",
     "RESOLUTIONS_FILE",
     "BadRecording",
+    "Resolutions",
     "load_catalogue",
     "load_resolutions",
     "message_files",
@@ -113,25 +115,59 @@ def load_catalogue(directory: Path, fetched_at: datetime | None = None) -> Catal
     )
 
 
-def load_resolutions(directory: Path) -> dict[str, Decimal]:
-    """Final price by token id of every resolved market in ``resolutions.json`` (none if the
-    file is absent)."""
+@dataclass(frozen=True)
+class Resolutions:
+    """What ``resolutions.json`` says: each token's final price, and when each market
+    resolved (ms; ``closedTime`` or else ``endDate`` of its row, ``None`` when neither)."""
+
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    times: dict[str, int | None] = field(default_factory=dict)  # condition id -> ms
+    tokens: dict[str, tuple[str, ...]] = field(default_factory=dict)  # condition id -> tokens
+
+    def schedule(self) -> list[tuple[int, set[str]]]:
+        """(time, tokens) of the markets with a resolution time, in time order (ties by id);
+        the rest settle when the replay ends."""
+        timed = sorted((t, c) for c, t in self.times.items() if t is not None)
+        return [(t, set(self.tokens[c])) for t, c in timed] + [
+            (_NEVER, set(self.tokens[c])) for c, t in sorted(self.times.items()) if t is None
+        ]
+
+
+_NEVER = 2**62
+
+
+def _ms(value: Any) -> int | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00").replace(" ", "T")
+    if text.endswith("+00"):
+        text += ":00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def load_resolutions(directory: Path) -> Resolutions:
+    """The resolved markets of ``resolutions.json`` (none if the file is absent)."""
     path = directory / RESOLUTIONS_FILE
+    found = Resolutions()
     if not path.exists():
-        return {}
-    prices: dict[str, Decimal] = {}
+        return found
     for row in _json_list(path):
         if not isinstance(row, Mapping) or row.get("closed") is not True:
             continue
+        condition = str(row.get("conditionId", ""))
         tokens, finals = row.get("clobTokenIds"), row.get("outcomePrices")
         tokens = json.loads(tokens) if isinstance(tokens, str) else tokens
         finals = json.loads(finals) if isinstance(finals, str) else finals
         if not isinstance(tokens, list) or not isinstance(finals, list):
-            raise BadRecording(
-                f"{path}: {row.get('conditionId')}: needs clobTokenIds, outcomePrices"
-            )
+            raise BadRecording(f"{path}: {condition}: needs clobTokenIds and outcomePrices")
         if len(tokens) != len(finals):
-            raise BadRecording(f"{path}: {row.get('conditionId')}: tokens and prices differ")
+            raise BadRecording(f"{path}: {condition}: tokens and prices differ in number")
         for token, final in zip(tokens, finals, strict=True):
             try:
                 price = Decimal(str(final))
@@ -139,8 +175,10 @@ def load_resolutions(directory: Path) -> dict[str, Decimal]:
                 raise BadRecording(f"{path}: outcome price {final!r} is not a number") from e
             if not Decimal(0) <= price <= Decimal(1):
                 raise BadRecording(f"{path}: outcome price {final!r} is outside [0, 1]")
-            prices[str(token)] = price
-    return prices
+            found.prices[str(token)] = price
+        found.tokens[condition] = tuple(str(t) for t in tokens)
+        found.times[condition] = _ms(row.get("closedTime")) or _ms(row.get("endDate"))
+    return found
 
 
 def message_files(directory: Path) -> list[Path]:

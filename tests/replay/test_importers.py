@@ -37,7 +37,7 @@ def test_resolvedkit_ladders_become_book_messages_and_payouts_resolutions(tmp_pa
     )
     assert [o.name for o in market.outcomes] == ["Up", "Down"]
     assert str(market.fees.rate) == "0.25" and str(market.fees.exponent) == "2"
-    finals = load_resolutions(out)
+    finals = load_resolutions(out).prices
     assert [str(finals[t]) for t in market.token_ids] == ["0", "1"]  # Down won
     stream = list(messages(out))
     assert len(stream) == 240
@@ -56,7 +56,7 @@ def test_polymarket_backtest_rows_become_two_books_each(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     catalogue = load_catalogue(out)
-    assert catalogue.markets and not load_resolutions(out)
+    assert catalogue.markets and not load_resolutions(out).prices
     stream = list(messages(out))
     assert len(stream) == 600
     one = stream[0][3]
