@@ -100,3 +100,26 @@ def test_replay_at_zero_latency_sees_what_the_live_paper_scans_saw(
     ] == [[s[:3] for s in round_] for round_ in seen if round_]
     assert result.fills and result.equity_end > 0
     assert Decimal(result.to_json()["fees"]) >= 0
+
+
+def test_pm_agent_record_writes_a_replayable_recording(
+    venue: RunningVenue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pm_lib.cli import app
+    from pm_lib.replay.recording import load_catalogue
+    from pm_lib.replay.stream import messages
+
+    monkeypatch.setenv("PM_CLOB_URL", venue.clob_url)
+    monkeypatch.setenv("PM_GAMMA_URL", venue.gamma_url)
+    monkeypatch.setenv("PM_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "rec"
+    args = ["record", str(out), "--duration", "0", "--gzip", "--rotate", "3"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert len(load_catalogue(out).markets) == 4
+    files = sorted((out / "market").iterdir())
+    assert len(files) == 3 and all(f.name.endswith(".jsonl.gz") for f in files)  # 8 books
+    stream = list(messages(out))
+    assert len(stream) == 8 and {m[3]["event_type"] for m in stream} == {"book"}
