@@ -132,19 +132,21 @@ class _Replay:
         count = 0
         books = self.books
         in_flight = self.in_flight
+        decide, apply = self._decide, books.apply
         for stamp, _, _, message in messages(directory):
             if stamp != current:
                 if current is not None:
                     if books.changed:
-                        await self._decide(current)
-                    while in_flight and in_flight[0].due < stamp:
-                        await self._execute(in_flight.popleft())
+                        await decide(current)
+                    if in_flight and in_flight[0].due < stamp:
+                        while in_flight and in_flight[0].due < stamp:
+                            await self._execute(in_flight.popleft())
                     if self.settle_queue and self.settle_queue[0][0] < stamp:
                         await self._settle_due(stamp)
-                    if self.result.first_ms is None:
-                        self.result.first_ms = current
+                else:
+                    self.result.first_ms = stamp
                 current = stamp
-            books.apply(message)
+            apply(message)
             count += 1
         if current is not None:
             if books.changed:

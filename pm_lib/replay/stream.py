@@ -34,7 +34,7 @@ def _file_messages(index: int, path: Path) -> Iterator[Message]:
     loads = orjson.loads
     with _open(path) as handle:
         for number, line in enumerate(handle, 1):
-            if not line.strip():
+            if len(line) < 3 and not line.strip():
                 continue
             try:
                 message = loads(line)

@@ -60,7 +60,8 @@ class Triggers:
         self.basket_of: dict[str, str] = {}
         self.sums: dict[str, int] = {}
         self.last_ask: dict[str, int] = {}
-        self.info: dict[str, tuple[Unit, str | None]] = {}
+        # token -> (unit, basket key or None, fee schedule id, what to look at once)
+        self.info: dict[str, tuple[Unit, str | None, int, str]] = {}
         self.schedule: dict[str, int] = {}
         schedules: dict[FeeSchedule, int] = {}
         self.schedules: list[FeeSchedule] = []
@@ -81,7 +82,9 @@ class Triggers:
                     self.basket_of[token] = unit.key
                     self.last_ask[token] = NO_ASK
             for token in unit.tokens:
-                self.info[token] = (unit, self.basket_of.get(token))
+                pair = self.pair.get(token)
+                look = unit.key + "|" + (pair[0] if pair is not None else token)
+                self.info[token] = (unit, self.basket_of.get(token), self.schedule[token], look)
 
     def cost(self, token: str, ask: int) -> int:
         """One share bought at ``ask`` with its taker fee, in micro-units, rounded down (so
@@ -99,21 +102,22 @@ class Triggers:
     def chosen(self, changed: set[str], busy: set[str]) -> list[Unit]:
         """The units to evaluate after ``changed`` tokens changed (busy units left out), in
         key order. Every changed token's basket sum is brought up to date first."""
-        info, books, sums, last = self.info, self.books, self.sums, self.last_ask
-        pair_of = self.pair
-        candidates: dict[tuple[str, str], tuple[Unit, str]] = {}
+        info, books, sums, last, costs = self.info, self.books, self.sums, self.last_ask, self.costs
+        candidates: dict[str, tuple[Unit, str]] = {}
         for token in changed:
             entry = info.get(token)
             if entry is None:
                 continue
-            unit, key = entry
+            unit, key, sid, look = entry
             if key is not None:
-                cost = self.cost(token, books[token].best_ask)
+                ask = books[token].best_ask
+                cost = costs.get((sid, ask))
+                if cost is None:
+                    cost = self.cost(token, ask)
                 sums[key] += cost - last[token]
                 last[token] = cost
             # a YES and its NO (one price_change carries both) are looked at once
-            pair = pair_of.get(token)
-            candidates[(unit.key, pair[0] if pair is not None else token)] = (unit, token)
+            candidates[look] = (unit, token)
         if not candidates:
             return []
         picked: dict[str, Unit] = {}
