@@ -53,8 +53,7 @@ class RunContext:
 
     def executor(self, books: Mapping[str, OrderBook] | None = None) -> Executor:
         """The run's executor (paper unless live is configured, armed and keyed); the run and
-        flow run ids go on every intent and fill it stores; it reads the time from ``now`` (a
-        replay's clock). Close it when done."""
+        flow run ids go on every intent and fill it stores. Close it when done."""
         return make_executor(
             self.settings,
             live_armed=self.live_armed,
@@ -62,7 +61,6 @@ class RunContext:
             run_id=self.run_id,
             flow_run_id=self.flow_run_id,
             books=books,
-            clock=self.now,
         )
 
     def now(self) -> datetime:

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from pm_lib.execution.base import Executor
+from pm_lib.execution.factory import make_executor
 from pm_lib.execution.paper_rules import FOK_NOT_FILLED
 from pm_lib.models import Catalogue, Fill, OrderBook, OrderStatus, Side, TradeStatus
 from pm_lib.pipeline.context import RunContext
@@ -61,12 +63,24 @@ EPOCH = datetime.fromtimestamp(0, UTC)
 
 @dataclass(frozen=True)
 class ReplayContext(RunContext):
-    """A run context whose clock is the replay's."""
+    """A run context whose clock is the replay's (its executor's too: fills are stamped at
+    replay time, so "today", the breaker and the ledger follow the replay)."""
 
     at: datetime = EPOCH
 
     def now(self) -> datetime:
         return self.at
+
+    def executor(self, books: Mapping[str, OrderBook] | None = None) -> Executor:
+        return make_executor(
+            self.settings,
+            live_armed=False,
+            engine=self.engine,
+            run_id=self.run_id,
+            flow_run_id=self.flow_run_id,
+            books=books,
+            clock=self.now,
+        )
 
 
 def _at(ms: int) -> datetime:
