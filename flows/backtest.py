@@ -21,6 +21,7 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact 
 from flows.runtime import read_fair_values, run_settings  # noqa: E402
 from pm_lib.replay.backtest import parse_latencies, run_backtest, sweep_json, sweep_rows  # noqa: E402
 from pm_lib.replay.report import BacktestResult, decimal_text, equity_svg  # noqa: E402
+from pm_lib.venue.errors import ConfigurationError  # noqa: E402
 
 __all__ = ["backtest", "backtest_markdown"]
 
@@ -50,11 +51,13 @@ def backtest_markdown(results: list[BacktestResult], images: dict[int, str]) -> 
 
 @flow(name="backtest", timeout_seconds=3600)
 async def backtest(
-    recording: str,
+    recording: str = "",
     strategies: list[str] | None = None,
     latency_ms: str = "0,100,500,2000",
 ) -> dict[str, object]:
     """Replay ``recording`` at each latency; returns what ``pm-agent backtest --json`` prints."""
+    if not recording:
+        raise ConfigurationError("backtest needs recording=<a recording directory>")
     settings = run_settings()
     directory = Path(recording)
     results = await run_backtest(
