@@ -96,10 +96,21 @@ def backtest(
 def print_results(results: list) -> None:  # type: ignore[type-arg]
     from pm_lib.replay.backtest import sweep_rows
 
-    rows = sweep_rows(results)
-    table = Table(*rows[0].keys(), title="Backtest")
-    for row in rows:
-        table.add_row(*row.values())
+    shown = {
+        "latency_ms": "latency ms",
+        "opportunities": "opps",
+        "filled": "filled",
+        "missed": "missed",
+        "rejected": "rejected",
+        "edge_kept_pct": "edge kept %",
+        "fees": "fees",
+        "realized_pnl": "realised",
+        "unrealized_pnl": "unrealised",
+        "equity_end": "equity end",
+    }
+    table = Table(*shown.values(), title="Backtest (pUSD)")
+    for row in sweep_rows(results):
+        table.add_row(*(row[k] for k in shown))
     console.print(table)
     for result in results:
         missed = ", ".join(f"{k}: {v}" for k, v in result.missed_by_reason().items()) or "none"
