@@ -18,6 +18,7 @@ from pm_lib.cli.db import db_app
 from pm_lib.cli.doctor import register as register_doctor
 from pm_lib.cli.errors import GuardedGroup
 from pm_lib.cli.leg_risk import register as register_leg_risk
+from pm_lib.cli.replay import register as register_replay
 from pm_lib.cli.runs import register as register_runs
 from pm_lib.cli.venue import venue_app
 
@@ -49,3 +50,4 @@ register_account(app)
 register_control(app)
 register_doctor(app)
 register_leg_risk(app)
+register_replay(app)
