@@ -5,7 +5,7 @@ Kinds (``FAULT_KINDS``), each drawn independently per cycle:
 - ``response_lost``: POST /order runs at the venue, the answer is cut half way (accepted, lost);
 - ``http_5xx``: 500/502/503 on POST /order (the route does not run) or on a read (books,
   Gamma, /data/*), which pm-agent retries;
-- ``http_425``: 425 Too Early (matching-engine restart, VENUE-FACTS 4.6) on /order or /books;
+- ``http_425``: 425 Too Early (matching-engine restart, docs/VENUE.md 4.6) on /order or /books;
 - ``rate_limit_storm``: the venue's limits cut to 1-2 requests per 10 s on the order endpoint
   or on the read endpoints, so 429s with Retry-After come in bursts;
 - ``timeout``: POST /order or POST /books held past pm-agent's 1 s HTTP timeout;

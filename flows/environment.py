@@ -1,6 +1,6 @@
 """Offline, quiet Prefect defaults, applied before Prefect is imported.
 
-Measured on these machines (../shared/PREFECT-NOTES.md): without these, the server and clients
+Measured on these machines (docs/PREFECT.md): without these, the server and clients
 try telemetry hosts, and the first ephemeral API start can exceed Prefect's 20 s default.
 Values already set in the environment win, so a user pointing ``PREFECT_API_URL`` at a real
 server keeps it.

@@ -5,7 +5,7 @@ Books are ``pm_lib.models.OrderBook`` (bids and asks each *best first*, sorted b
 
 Venue rules written down here, with where they come from:
 
-- **Taker fee** (VENUE-FACTS 4.4; docs.polymarket.com/trading/fees):
+- **Taker fee** (docs/VENUE.md 4.4; docs.polymarket.com/trading/fees):
   ``fee = shares * rate * (p * (1 - p)) ** exponent`` in pUSD, rounded to 5 decimals, "anything
   under 0.00001 rounds to 0". We round *down* (``ROUND_DOWN``): rounding half-up would turn
   0.000006 into 0.00001, which the "under 0.00001 rounds to 0" rule rules out, and
@@ -13,7 +13,7 @@ Venue rules written down here, with where they come from:
   the venue charge". The venue charges per match (per maker order); we charge per *level* of a
   walk. floor(a) + floor(b) <= floor(a + b), so where a level holds several maker orders the
   venue's total is at most ours: our estimate never understates the fee.
-- **Tick**: a valid price is on the tick grid and ``tick <= price <= 1 - tick`` (VENUE-FACTS 4.3;
+- **Tick**: a valid price is on the tick grid and ``tick <= price <= 1 - tick`` (docs/VENUE.md 4.3;
   ``py_clob_client_v2`` ``create_order`` checks the same).
 - **Amount precision** per tick size: ``py_clob_client_v2/order_builder/builder.py``
   ``ROUNDING_CONFIG`` (price, size, amount decimals), e.g. tick 0.01 -> (2, 2, 4), tick 0.001 ->
@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 FEE_QUANTUM = Decimal("0.00001")
-"""Fees are charged to 5 decimals (VENUE-FACTS 4.4)."""
+"""Fees are charged to 5 decimals (docs/VENUE.md 4.4)."""
 VWAP_QUANTUM = Decimal("0.00000001")
 """VWAPs are reported to 8 decimals (half-even); costs stay exact, so nothing sums VWAPs."""
 SIZE_DECIMALS = 2

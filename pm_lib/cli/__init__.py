@@ -3,7 +3,8 @@
 Each concern registers its commands from its own module below; this module only assembles them.
 The command modules import only typer and rich at the top: the store, Prefect, the SDK and the
 emulator are imported inside the commands that use them, so ``--help`` and the read-only
-commands start fast (README, "Command line"). Errors become one line (``pm_lib.cli.errors``).
+commands start fast (docs/OPERATIONS.md, "Command-line start-up"). Errors become one line
+(``pm_lib.cli.errors``).
 """
 
 from __future__ import annotations

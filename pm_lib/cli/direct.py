@@ -1,7 +1,8 @@
 """``pm-agent scan`` without a Prefect API: the scan's stages run in this process.
 
 Without ``PREFECT_API_URL`` a flow call makes Prefect start a temporary API server first
-(~20 s on these machines, every command: README, "Scanning without a Prefect server"). The
+(~20 s on these machines, every command: docs/OPERATIONS.md, "Scanning without a Prefect
+server"). The
 scan itself is ``pm_lib.pipeline.scan.run_scan``, the same stages, the same run, opportunity,
 decision and order rows; only the Prefect flow run and its UI artifacts are missing. With
 ``PREFECT_API_URL`` set, the CLI runs the ``scan-and-trade`` flow as before.

@@ -64,7 +64,7 @@ def serve(
     """Serve the emulator until interrupted; prints the URLs to point pm-agent at.
 
     For a rehearsal that shows trading, raise the dip rate (e.g. ``--dip-rate 0.3
-    --dip-window 30``): see the README, "Rehearsing on the emulator"."""
+    --dip-window 30``): see the README, "Rehearsing on the local emulator"."""
     if dip_rate + near_miss_rate > 1:
         raise typer.BadParameter("--dip-rate plus --near-miss-rate must not exceed 1")
     import uvicorn

@@ -1,7 +1,7 @@
 """Heartbeats that keep resting live orders alive.
 
 Once a wallet has sent one heartbeat, the venue cancels *all* its open orders if no heartbeat
-arrives within 10 s (5 s buffer) (VENUE-FACTS 2.4). So this is also a dead man's switch: when
+arrives within 10 s (5 s buffer) (docs/VENUE.md 2.4). So this is also a dead man's switch: when
 the process stops (and with it the heartbeats), its resting orders are cancelled shortly after;
 reconcile later records them as CANCELED. Heartbeats start when the live executor first leaves
 an order resting and stop when it is closed.

@@ -310,7 +310,7 @@ class LiveExecutor:
 
         The order, when the venue still lists it (``/data/order``, else the open orders), gives
         the status; its trades give the fills (FAILED ones never count). A fully filled FOK/FAK
-        may be missing from ``/data/order`` (VENUE-FACTS 2.4): then the trades decide. Only a
+        may be missing from ``/data/order`` (docs/VENUE.md 2.4): then the trades decide. Only a
         clear "not found" from the lookup, confirmed by the open orders and the trades, means
         the venue never had it: such an order stays UNKNOWN for ``UNKNOWN_GRACE`` and is then
         REJECTED as never placed; so is an intent left PENDING (never signed). An answer that

@@ -4,7 +4,7 @@ Before matching: the price on the book's tick and inside ``[tick, 1 - tick]``; t
 within the venue's decimals (``book_math.precision_problem``); GTC/GTD at least the book's
 ``min_order_size`` shares; post-only only on GTC/GTD; GTD expiring at least a minute ahead.
 After matching: FOK fills whole, FAK fills something, post-only fills nothing, FOK/FAK worth at
-least $1. Texts are the live ones (VENUE-FACTS 2.4; ``pm_lib.book_math`` module docstring).
+least $1. Texts are the live ones (docs/VENUE.md 2.4; ``pm_lib.book_math`` module docstring).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ FAK_NO_MATCH = (
 )
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
 MARKETABLE_MIN_NOTIONAL = Decimal(1)
-GTD_MIN_LEAD = timedelta(seconds=60)  # "now + 60 s + N" (VENUE-FACTS 3.3)
+GTD_MIN_LEAD = timedelta(seconds=60)  # "now + 60 s + N" (docs/VENUE.md 3.3)
 
 
 def order_refusal(request: OrderRequest, book: OrderBook, now: datetime) -> str | None:

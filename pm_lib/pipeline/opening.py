@@ -2,7 +2,7 @@
 store migrated to head, the arming checked, the run row stored.
 
 ``flows.runtime.open_run`` calls ``open_run`` with the Prefect flow run's id; ``pm-agent scan``
-without a Prefect API calls it with none (README, "Scanning without a Prefect server").
+without a Prefect API calls it with none (docs/OPERATIONS.md, "Scanning without a Prefect server").
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Wallets and API keys of the emulated venue.
 
 Amounts are integer base units (pUSD and conditional tokens both have 6 decimals), as the
-live ``/balance-allowance`` reports them (VENUE-FACTS 2.4). A wallet holds pUSD, one
+live ``/balance-allowance`` reports them (docs/VENUE.md 2.4). A wallet holds pUSD, one
 allowance per spender contract for pUSD and for conditional tokens, and a position per token.
 
 API keys are derived deterministically from ``(address, nonce)`` and the venue seed, so a
@@ -34,7 +34,7 @@ __all__ = [
     "units_to_decimal",
 ]
 
-# Polygon addresses (VENUE-FACTS 1.2 and 3.4).
+# Polygon addresses (docs/VENUE.md 1.2 and 3.4).
 EXCHANGE_V2 = "0xE111180000d2663C0091e4f400237545B87B996B"
 NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
 NEG_RISK_ADAPTER = "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296"

@@ -1,11 +1,11 @@
 """L1 (private key) and L2 (API key) authentication, verified as the live CLOB does.
 
-L1 (VENUE-FACTS 3.1): ``POLY_ADDRESS``, ``POLY_SIGNATURE``, ``POLY_TIMESTAMP``, ``POLY_NONCE``;
+L1 (docs/VENUE.md 3.1): ``POLY_ADDRESS``, ``POLY_SIGNATURE``, ``POLY_TIMESTAMP``, ``POLY_NONCE``;
 the signature is EIP-712 over ``ClobAuth(address address,string timestamp,uint256 nonce,string
 message)`` in the domain ``ClobAuthDomain`` version "1" with a chain id and no verifying
 contract, and must recover to ``POLY_ADDRESS``.
 
-L2 (VENUE-FACTS 3.2): ``POLY_ADDRESS``, ``POLY_SIGNATURE``, ``POLY_TIMESTAMP``,
+L2 (docs/VENUE.md 3.2): ``POLY_ADDRESS``, ``POLY_SIGNATURE``, ``POLY_TIMESTAMP``,
 ``POLY_API_KEY``, ``POLY_PASSPHRASE``; the signature is the URL-safe base64 HMAC-SHA256, keyed
 with the URL-safe-base64-decoded secret, of ``timestamp + METHOD + path + body``, where the path
 has no query string and the body is the bytes as sent.

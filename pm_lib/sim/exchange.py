@@ -388,7 +388,7 @@ class Exchange:
     def _follow_tick(self, market: SimMarket, ladder: Ladder) -> None:
         """Move the market to tick 0.001 once its price passes 0.96 or drops under 0.04.
 
-        The live venue does this and announces ``tick_size_change`` (VENUE-FACTS 4.3); "price"
+        The live venue does this and announces ``tick_size_change`` (docs/VENUE.md 4.3); "price"
         is read here as the YES last trade or best quote. The change back is not emulated.
         """
         if market.tick_size <= FINE_TICK or self.change_tick is None:
@@ -432,7 +432,7 @@ class Exchange:
     def lookup_misses(self, record: OrderRecord) -> bool:
         """Whether GET /data/order answers "not found" for ``record`` although it exists.
 
-        The live venue does so for some fully filled FOK/FAK orders (VENUE-FACTS 2.4); a share
+        The live venue does so for some fully filled FOK/FAK orders (docs/VENUE.md 2.4); a share
         ``filled_lookup_miss_rate`` of them, chosen by a hash of the seed and order id, so the
         same order always answers the same way.
         """

@@ -5,7 +5,7 @@ with a probability and/or a limited count, drawn from a seeded generator (same s
 order, same faults). Kinds, as a client sees them:
 
 - ``latency``: the request waits ``delay_seconds``, then runs normally;
-- ``error``: an HTTP ``status`` (5xx, or 425 as during matching-engine restarts, VENUE-FACTS
+- ``error``: an HTTP ``status`` (5xx, or 425 as during matching-engine restarts, docs/VENUE.md
   4.6, or 404: a read that misses what exists) with ``{"error": ...}``; the route does not run;
 - ``timeout``: the request is held ``delay_seconds`` (longer than the client's timeout), then
   answered 504; the route does not run. The hold ends early when the client hangs up;

@@ -1,7 +1,7 @@
 """Incomplete events: Gamma event objects whose nested ``markets`` list leaves legs out.
 
 Live, an event's nested ``markets`` list may omit outcomes that the markets listing still carries
-under the same ``negRiskMarketID`` (VENUE-FACTS 7, "Neg-risk traps"). The emulator reproduces it
+under the same ``negRiskMarketID`` (docs/VENUE.md 7, "Neg-risk traps"). The emulator reproduces it
 on demand: the left-out legs stay listed, quoted and tradable everywhere else (``/markets``,
 books, orders); only the ``markets`` array of the event objects (``/events/keyset``,
 ``/events/{id}``, ``/events/slug/{slug}``, ``/events``) lacks them.

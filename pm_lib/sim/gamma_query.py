@@ -1,6 +1,6 @@
 """Gamma keyset listings: filters, ordering and opaque cursors tied to the query.
 
-Live behaviour reproduced (VENUE-FACTS 4.1): ``limit`` at most 100 (else 422); ``after_cursor``
+Live behaviour reproduced (docs/VENUE.md 4.1): ``limit`` at most 100 (else 422); ``after_cursor``
 is the previous page's ``next_cursor`` and is only valid for the same filters and order (re-send
 every filter on each page); ``offset`` is refused with 422 and a pointer to keyset paging; no
 ``next_cursor`` on the last page; ``order`` takes camelCase field names (invalid -> 422

@@ -1,6 +1,6 @@
 """Orders and trades after placement: records, wire shapes, settlement states, heartbeats.
 
-Status spellings the emulator serves (one choice, documented in VENUE-FACTS 2.4 terms):
+Status spellings the emulator serves (one choice, documented in docs/VENUE.md 2.4 terms):
 
 - orders (``/data/order``, ``/data/orders``): ``ORDER_STATUS_LIVE``, ``ORDER_STATUS_MATCHED``
   (fully filled, or a FOK/FAK order that traded), ``ORDER_STATUS_CANCELED`` (cancelled by the
@@ -99,7 +99,7 @@ class OrderRecord:
         return self.original_size - self.size_matched
 
     def as_json(self) -> dict[str, Any]:
-        """The live OpenOrder shape (VENUE-FACTS 2.3)."""
+        """The live OpenOrder shape (docs/VENUE.md 2.3)."""
         return {
             "id": self.order_id,
             "status": self.status,

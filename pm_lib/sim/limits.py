@@ -1,6 +1,6 @@
 """Rate limits and request statistics of the emulated venue (ASGI middleware).
 
-The documented limits (VENUE-FACTS 4.2, docs rate-limits page, June 2026) are enforced per
+The documented limits (docs/VENUE.md 4.2, docs rate-limits page, June 2026) are enforced per
 client IP with sliding windows: a request over any matching limit gets HTTP 429
 ``{"error": "..."}`` with ``Retry-After`` (seconds until the window frees a slot) and is not
 counted. The live venue (Cloudflare) mostly throttles instead, but 429s happen; clients must

@@ -7,7 +7,7 @@ Limit orders from the SDK land exactly on a tick; market orders (FOK/FAK) carry 
 to 4-6 decimals, so their ratio sits within a hair of a tick. The tick rule allows 1/100 of a
 tick of such rounding, matches on the exact ratio, and rests on the nearest tick.
 
-Error texts: quoted from live responses where one was seen (VENUE-FACTS 2.4; py-clob-client
+Error texts: quoted from live responses where one was seen (docs/VENUE.md 2.4; py-clob-client
 issues #301 for the minimum size, nautilus_trader#3874 and JKorf/Polymarket.Net#27 for the $1
 marketable minimum, whose wording here is a best recollection). Where no live text is known
 the message names the docs' error code (INVALID_ORDER_EXPIRATION, INVALID_ORDER_DUPLICATED,

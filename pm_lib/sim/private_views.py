@@ -1,6 +1,6 @@
 """Read-side views of the exchange for the private routes: filters, cursor pages, balances.
 
-Cursor paging is the live one (VENUE-FACTS 3.5): ``next_cursor`` is base64 of a row offset,
+Cursor paging is the live one (docs/VENUE.md 3.5): ``next_cursor`` is base64 of a row offset,
 ``MA==`` (``"0"``) starts and ``LTE=`` (``"-1"``) means there is no further page. Callers hold
 the venue lock.
 """

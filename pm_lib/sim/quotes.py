@@ -8,7 +8,7 @@ the short window after the epoch's move is still open. Quotes are a pure functio
   moving-average of keyed normal draws (logit space for binaries, log-weights for neg-risk legs).
 - Neg-risk legs move together: their mids are renormalised so the group sums to about 1, then
   the best asks are nudged so that the sum of asks stays above 1 and the sum of bids below 1,
-  as in every recorded complete event (VENUE-FACTS 7: asks 1.003-1.156, bids 0.847-0.999).
+  as in every recorded complete event (docs/VENUE.md 7: asks 1.003-1.156, bids 0.847-0.999).
 - In a few epochs (``negrisk_dip_rate``, ``negrisk_near_miss_rate``) a non-augmented group's
   asks dip below 1 right after the move, for ``dip_window_seconds``: a real basket arbitrage
   (edge above taker fees and with depth), or a near miss erased by fees or by a thin best ask.
@@ -224,7 +224,7 @@ class QuoteModel:
             weight = max(profile.fair, 1e-6) * math.exp(self._noise(profile.index, epoch))
             live.append((market, profile, weight))
         total = sum(w for _, _, w in live) or 1.0
-        # Live groups sum slightly above or below 1 (VENUE-FACTS 7); draw that per epoch.
+        # Live groups sum slightly above or below 1 (docs/VENUE.md 7); draw that per epoch.
         target = 1 + (unit(self.settings.seed, _STREAM_SUM, int(event.event_id), epoch) - 0.3) / 60
         legs = []
         for market, profile, weight in live:
@@ -266,7 +266,7 @@ class QuoteModel:
 
 
 def _basket_fee(legs: list[_Leg]) -> Decimal:
-    """Taker fee per basket share: sum of rate * (p(1-p))^exponent (VENUE-FACTS 4.4)."""
+    """Taker fee per basket share: sum of rate * (p(1-p))^exponent (docs/VENUE.md 4.4)."""
     total = Decimal(0)
     for leg in legs:
         m = leg.market

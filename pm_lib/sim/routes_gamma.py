@@ -29,7 +29,7 @@ from pm_lib.sim.wire_gamma import gamma_event, gamma_event_summary, gamma_market
 
 __all__ = ["gamma_routes"]
 
-_MAX_LEGACY_OFFSET = 2000  # VENUE-FACTS 4.1: deeper offsets get 422 since mid-2026
+_MAX_LEGACY_OFFSET = 2000  # docs/VENUE.md 4.1: deeper offsets get 422 since mid-2026
 _DEPRECATION = {
     "Deprecation": "true",
     "Sunset": "Fri, 01 May 2026 00:00:00 GMT",

@@ -1,6 +1,6 @@
 """Emulator routes: the authenticated CLOB (API keys, orders, cancels, ledgers, balances).
 
-Paths and shapes are those py-clob-client-v2 1.2.1 uses (VENUE-FACTS 3.5 and 2.4): L1 routes
+Paths and shapes are those py-clob-client-v2 1.2.1 uses (docs/VENUE.md 3.5 and 2.4): L1 routes
 verify the ClobAuth signature, every other route verifies L2 HMAC headers against the exact
 body bytes, then brings the order lifecycle up to the venue clock before answering. Errors are
 HTTP 4xx ``{"error": "..."}`` (plus ``code`` where the docs name one); auth failures carry the
@@ -33,7 +33,7 @@ from pm_lib.sim.venue import SimVenue
 
 __all__ = ["private_routes"]
 
-MAX_BATCH_ORDERS = 15  # POST /orders (VENUE-FACTS 4.2)
+MAX_BATCH_ORDERS = 15  # POST /orders (docs/VENUE.md 4.2)
 MAX_CANCEL_IDS = 1000  # DELETE /orders
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -1,11 +1,11 @@
 """Emulator routes: the public CLOB (books, prices, market parameters), at the venue root.
 
-Shapes and error bodies as live (VENUE-FACTS 2.4, 3.5, 4.3): books best-price-last with the
+Shapes and error bodies as live (docs/VENUE.md 2.4, 3.5, 4.3): books best-price-last with the
 genuine hash; ``POST /books`` and the other batch reads take at most 500 ids (else 400) and
 leave unknown tokens out; an unknown token is 404 ``{"error": "No orderbook exists for the
 requested token id"}``, a malformed one 400 ``{"error": "Invalid token id"}``.
 ``/price`` follows the live probe, not the docs: ``side=BUY`` answers the best *bid* and
-``side=SELL`` the best *ask* (VENUE-FACTS 2.3). Closed markets have no order book.
+``side=SELL`` the best *ask* (docs/VENUE.md 2.3). Closed markets have no order book.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ class _Public:
 
 
 def _side_price(top: TokenTop, side: str) -> str:
-    # Live probe (VENUE-FACTS 2.3): BUY -> best bid, SELL -> best ask. An empty side reads as
+    # Live probe (docs/VENUE.md 2.3): BUY -> best bid, SELL -> best ask. An empty side reads as
     # 0 (bids) / 1 (asks), as the venue does for /midpoint. GUESS for the empty case.
     if side == "BUY":
         return decimal_str(top.bid) if top.bid is not None else "0"

@@ -3,7 +3,7 @@
 Each party settles in its own terms: a BUY pays ``price * size`` pUSD and receives ``size``
 tokens, a SELL the reverse. Because a NO price is 1 - the YES price, this also covers minting
 (BUY YES against BUY NO: the two payments add up to 1 pUSD per pair) and merging (SELL against
-SELL). Only the taker pays the fee (VENUE-FACTS 4.4). Background liquidity (``owner is None``)
+SELL). Only the taker pays the fee (docs/VENUE.md 4.4). Background liquidity (``owner is None``)
 has no wallet; it is shown in ``maker_orders`` under a stable synthetic address and key.
 
 Amounts are rounded half-up to the pUSD micro-unit per leg; the ledger of a trade is kept so a

@@ -1,6 +1,6 @@
 """V2 signed orders: parse the POST /order body, hash it, check who signed it.
 
-The struct and domain are those of VENUE-FACTS 3.4:
+The struct and domain are those of docs/VENUE.md 3.4:
 
     domain = {name: "Polymarket CTF Exchange", version: "2", chainId,
               verifyingContract: neg-risk ? NEG_RISK_EXCHANGE_V2 : EXCHANGE_V2}
@@ -11,7 +11,7 @@ The struct and domain are those of VENUE-FACTS 3.4:
 The order hash (= the venue's ``orderID``) is the EIP-712 digest, as the SDK's
 ``build_order_hash`` computes it. ``expiration`` travels in the JSON but is not signed.
 
-Signature types follow the V2 exchange's rules (VENUE-FACTS 3.4): EOA (0) needs
+Signature types follow the V2 exchange's rules (docs/VENUE.md 3.4): EOA (0) needs
 ``signer == maker``; POLY_PROXY (1) and POLY_GNOSIS_SAFE (2) need the signer's wallet to be the
 maker, which the emulator reads from a configured EOA -> wallet map instead of deriving
 CREATE2 addresses; POLY_1271 (3) carries an ERC-7739 wrapped signature whose inner ECDSA we

@@ -10,7 +10,7 @@ YES terms:
 
 and derive the NO book by reflection (NO bid q = YES ask 1-q; NO ask q = YES bid 1-q). Hence
 YES ask + NO ask = 1 + spread on every binary market: complement arbitrage cannot arise by
-construction, as on the live venue (../shared/polymarket/VENUE-FACTS.md section 7).
+construction, as on the live venue (docs/VENUE.md section 7).
 
 Each price level is a FIFO queue of ``RestingOrder`` (price-time priority). Liquidity that
 stands for other traders has ``owner=None``; orders that API users post carry their owner.

@@ -1,8 +1,9 @@
 """Calibration of the generated universe: the shapes of the recorded live venue, as numbers.
 
-Every figure below comes from ``../shared/polymarket/bulk/PROFILE.md`` (2,100 Gamma market
-snapshots, 59 complete events, top-of-book data) or from the live samples quoted in
-``../shared/polymarket/VENUE-FACTS.md`` (sections 4.1, 4.4 and 7). The generator in
+Every figure below comes from our profile of public recordings of the live venue (2,100 Gamma
+market snapshots, 59 complete events, top-of-book data; docs/EMULATOR.md, "Where the
+calibration comes from") or from the live samples quoted in
+``docs/VENUE.md`` (sections 4.1, 4.4 and 7). The generator in
 ``pm_lib.sim.universe`` draws from these tables; ``tests/sim_data`` checks the drawn shares
 against them. The generator may use floats to draw; everything on the wire is quantised Decimal.
 """
@@ -32,7 +33,7 @@ TICK_COARSE = Decimal("0.01")
 
 # PROFILE A: neg-risk share 1612/2100 = 76.8% of market snapshots.
 NEG_RISK_SHARE = 0.77
-# VENUE-FACTS 7 / task: about a third of markets charge taker fees since "Fee Structure V2".
+# docs/VENUE.md 7: about a third of markets charge taker fees since "Fee Structure V2".
 FEES_ENABLED_SHARE = 1 / 3
 # PROFILE A: 2.3% closed-ish / not accepting rows are rare; keep a few of each.
 CLOSED_SHARE = 0.01
@@ -44,7 +45,7 @@ AUGMENTED_SHARE = 0.2
 
 @dataclass(frozen=True)
 class FeeSchedule:
-    """One live ``feeType`` with its ``feeSchedule`` (VENUE-FACTS 4.4, live captures)."""
+    """One live ``feeType`` with its ``feeSchedule`` (docs/VENUE.md 4.4, live captures)."""
 
     fee_type: str
     rate: Decimal

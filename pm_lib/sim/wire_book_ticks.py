@@ -1,7 +1,7 @@
 """The /book bodies of an untouched background book from integer levels (ticks and cents).
 
 Byte for byte what ``wire_out.book_json_levels`` writes for the same book (the venue's key
-order, best price last, genuine hash; VENUE-FACTS 4.3), built as text from per-tick price
+order, best price last, genuine hash; docs/VENUE.md 4.3), built as text from per-tick price
 strings made once per tick size, so a cold scan does no Decimal arithmetic or formatting per
 level. A ``TickBook`` formats a market's sizes and static fields once for both of its tokens.
 Only the two ids go through orjson (they may need escaping in a loaded universe); every other

@@ -1,7 +1,7 @@
 """Serialisers from emulator state to the live Gamma JSON shapes (markets and events).
 
-Field names and JSON types follow the live captures in ``../shared/polymarket/samples``
-(``*gamma*``; VENUE-FACTS 4.1). Quirks kept on purpose:
+Field names and JSON types follow the live captures in ``tests/resources``
+(``*gamma*``; docs/VENUE.md 4.1). Quirks kept on purpose:
 
 - ``outcomes``, ``outcomePrices`` and ``clobTokenIds`` are JSON-encoded *strings*;
   ``positionIds`` is a native array;

@@ -1,6 +1,6 @@
 """Serialisers from emulator state to the live CLOB JSON shapes (books, prices, market info).
 
-Shapes follow the recorded live responses in ``../shared/polymarket/samples`` (VENUE-FACTS 2.4
+Shapes follow the recorded live responses in ``tests/resources`` (docs/VENUE.md 2.4
 and 4.3). Venue quirks kept on purpose:
 
 - ``/book`` lists bids ascending and asks descending, so the best price is LAST;

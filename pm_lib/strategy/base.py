@@ -129,7 +129,7 @@ def market_problem(market: Market) -> str | None:
     if not market.accepting_orders:
         return f"market {market.condition_id} is not accepting orders"
     if market.version is not ProtocolVersion.V1:
-        # Protocol V2 markets trade positionIds through another exchange (VENUE-FACTS 1.4).
+        # Protocol V2 markets trade positionIds through another exchange (docs/VENUE.md 1.4).
         return f"market {market.condition_id} is Protocol {market.version}"
     return None
 

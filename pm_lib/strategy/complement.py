@@ -1,7 +1,7 @@
 """Complement arbitrage: buy ``q`` YES and ``q`` NO of one binary market for less than ``q``.
 
 One of the two tokens pays 1 pUSD at resolution, so the pair is worth exactly ``q``. The venue
-cross-matches YES and NO (VENUE-FACTS 7), so on live books the two asks sum to 1 + spread and
+cross-matches YES and NO (docs/VENUE.md 7), so on live books the two asks sum to 1 + spread and
 this fires rarely: most markets are rejected on top of book, without walking a ladder. Prices
 come from the books only, never from Gamma's ``outcomePrices`` (not executable).
 """

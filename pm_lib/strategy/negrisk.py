@@ -6,7 +6,7 @@ So the event is traded only when its outcome set is complete and tradable.
 
 The outcome set comes from two Gamma sources that must agree: the event's nested ``markets``
 list and every catalogue market that carries the event's ``negRiskMarketID`` (the live event
-list can leave out an outcome the markets listing holds, VENUE-FACTS 7 "Neg-risk traps": a
+list can leave out an outcome the markets listing holds, docs/VENUE.md 7 "Neg-risk traps": a
 basket of the listed long shots without the favourite is not an arbitrage, it is a bet against
 the favourite). Any disagreement refuses the event: a catalogue member the event does not list,
 a listed market the catalogue does not hold (closed, not accepting orders, not yet listed), or a
@@ -14,7 +14,7 @@ listed market under another ``negRiskMarketID``. Every outcome must then be open
 orders, on Protocol V1 and have a fresh book. Augmented neg-risk events (``negRiskAugmented``,
 or a nested "Other" placeholder leg, ``pm_lib.venue.wire_gamma``) can gain outcomes later, so a
 "complete" basket today may not cover the winner: they are skipped. Each outcome has its own
-book, so the YES asks can sum below 1 (VENUE-FACTS 7: recorded sums were 1.003-1.156).
+book, so the YES asks can sum below 1 (docs/VENUE.md 7: recorded sums were 1.003-1.156).
 
 The risk gate checks the same completeness again (``pm_lib.risk.rules_venue.basket_missing``)
 and stores its refusal with the opportunity.

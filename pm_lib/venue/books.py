@@ -1,6 +1,6 @@
 """Order books for many tokens at once: ``POST /books``, chunked, concurrent, inside the budget.
 
-CLOB facts this module relies on (VENUE-FACTS 4.2, 4.3; py_clob_client_v2 ``get_order_books``):
+CLOB facts this module relies on (docs/VENUE.md 4.2, 4.3; py_clob_client_v2 ``get_order_books``):
 - the body is a JSON list ``[{"token_id": "..."}, ...]`` of at most 500 tokens (the SDK's
   ``_book_params_to_json`` drops the empty ``side``); the answer is a JSON list of book objects;
 - a token without a book is simply absent from the answer (``GET /book`` would say 404 "No

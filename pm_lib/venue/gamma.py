@@ -1,6 +1,6 @@
 """The market catalogue from Gamma: every open order-book market, plus the neg-risk events.
 
-Gamma facts this module relies on (VENUE-FACTS 4.1, 4.2; docs list-markets-keyset-pagination):
+Gamma facts this module relies on (docs/VENUE.md 4.1, 4.2; docs list-markets-keyset-pagination):
 - list through ``GET /markets/keyset`` and ``GET /events/keyset``: ``limit`` (max 100) and
   ``after_cursor`` = the previous page's ``next_cursor``; no ``next_cursor`` means the last page.
   The cursor is tied to the query, so every filter is re-sent on every page;

@@ -1,6 +1,6 @@
 """Incremental catalogue refresh: only the markets and events Gamma changed since a watermark.
 
-How (VENUE-FACTS 4.1): ``GET /markets/keyset`` and ``/events/keyset`` take ``order`` as a
+How (docs/VENUE.md 4.1): ``GET /markets/keyset`` and ``/events/keyset`` take ``order`` as a
 camelCase JSON field name and ``ascending``; every recorded market and event carries
 ``updatedAt``. So both are listed with ``order=updatedAt&ascending=false`` (every filter re-sent
 on every page, ``after_cursor`` chaining, as in ``pm_lib.venue.gamma``) and paging stops after the

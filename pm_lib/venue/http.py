@@ -43,7 +43,7 @@ __all__ = ["RequestCounters", "RetryPolicy", "VenueReader", "open_venue_client"]
 
 logger = logging.getLogger(__name__)
 
-# 425 Too Early: the matching engine is restarting (VENUE-FACTS 4.6).
+# 425 Too Early: the matching engine is restarting (docs/VENUE.md 4.6).
 _RETRYABLE_STATUS = frozenset({425, 500, 502, 503, 504})
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -138,7 +138,7 @@ def _retry_after_seconds(response: httpx.Response, body: bytes) -> float | None:
         answer = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    # Order endpoints say {"error": ..., "retry_after_seconds": n} (VENUE-FACTS 2.4).
+    # Order endpoints say {"error": ..., "retry_after_seconds": n} (docs/VENUE.md 2.4).
     seconds = answer.get("retry_after_seconds") if isinstance(answer, dict) else None
     if isinstance(seconds, int | float) and not isinstance(seconds, bool):
         return max(0.0, float(seconds))

@@ -1,6 +1,6 @@
 """Client-side rate limiting: stay under the venue's documented per-10-second limits.
 
-Polymarket's limits are Cloudflare sliding windows per endpoint (VENUE-FACTS 4.2; e.g. Gamma
+Polymarket's limits are Cloudflare sliding windows per endpoint (docs/VENUE.md 4.2; e.g. Gamma
 /markets 300, CLOB POST /books 500 per 10 s; https://docs.polymarket.com/api-reference/rate-limits).
 Over the limit the venue queues or answers 429, so pm-agent keeps to a configurable share of each
 limit (``Settings.rate_budget_fraction``) with a sliding window of request start times. A 429 with

@@ -4,7 +4,7 @@ Nothing else in pm-agent imports ``py_clob_client_v2``; a later move to the unif
 this module only. Every SDK or httpx error is mapped here to the ``pm_lib.errors`` tree
 (``raise ... from e``), and every venue answer is parsed here by ``pm_lib.venue.wire``.
 
-Error mapping (VENUE-FACTS 2.4):
+Error mapping (docs/VENUE.md 2.4):
 
     no HTTP status (timeout, dropped connection)  write -> OutcomeUnknown   read -> RetryableError
     5xx                                            write -> OutcomeUnknown   read -> RetryableError
@@ -23,7 +23,7 @@ adapter that made it, so two clients in one process never share timeouts or tran
 Reads are retried under the one read policy (``pm_lib.venue.http.RetryPolicy``,
 ``PM_HTTP_MAX_RETRIES``); writes are never retried (``retry_on_error=False`` for the SDK too),
 and posts use ``defer_exec=True`` so the SDK does not poll trades for up to 30 s after a match
-(VENUE-FACTS 2.1). Callers on an event loop run these methods in a thread
+(docs/VENUE.md 2.1). Callers on an event loop run these methods in a thread
 (``execution.base.run_off_loop``).
 """
 
@@ -250,7 +250,7 @@ def _retry_after(e: PolyApiException) -> float | None:
 
 
 _NOT_TAKEN_CODES = frozenset({"post_only_mode", "cancel_only_mode", "trading_disabled"})
-"""503 codes that refuse a write outright (after a matching-engine restart, VENUE-FACTS 2.4)."""
+"""503 codes that refuse a write outright (after a matching-engine restart, docs/VENUE.md 2.4)."""
 
 
 def _error_code(e: PolyApiException) -> str | None:
@@ -569,7 +569,7 @@ class TradingClient:
     def get_order(self, order_id: str) -> VenueOrder | None:
         """GET /data/order/{id}; None only on the venue's clear "not found" (404 or empty body).
 
-        A fully filled FOK/FAK order may be missing here: look in trades (VENUE-FACTS 2.4). An
+        A fully filled FOK/FAK order may be missing here: look in trades (docs/VENUE.md 2.4). An
         answer that cannot be read (the SDK hands back the raw text of a garbled 200) is not a
         "not found": ``BadVenueData``, so nobody concludes the venue never had the order.
         """
@@ -640,7 +640,7 @@ class TradingClient:
     def heartbeat(self, heartbeat_id: str) -> str:
         """POST /v1/heartbeats; the id to send next.
 
-        A stale id is refused with 400 and the id the venue expects (VENUE-FACTS 2.4); that id
+        A stale id is refused with 400 and the id the venue expects (docs/VENUE.md 2.4); that id
         is returned so the chain resumes instead of failing.
         """
         try:

@@ -1,6 +1,6 @@
 """CLOB order books (``GET /book``, ``POST /books``) decoded into ``OrderBook``, and the book hash.
 
-Venue quirks (VENUE-FACTS 4.3):
+Venue quirks (docs/VENUE.md 4.3):
 - the live ``/book`` returns bids ascending and asks descending, i.e. the best price LAST (the
   docs say the opposite); ``parse_book`` sorts, so every ``OrderBook`` is best first;
 - every price and size is a decimal string, ``timestamp`` is a millisecond string;

@@ -30,7 +30,7 @@ __all__ = [
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
-# The venue's tick set (py_clob_client_v2 ``TickSize``; VENUE-FACTS 2.1). Keys normalise
+# The venue's tick set (py_clob_client_v2 ``TickSize``; docs/VENUE.md 2.1). Keys normalise
 # "0.010" and 0.01 alike to the canonical Decimal.
 TICK_SIZES: Final[dict[Decimal, Decimal]] = {
     Decimal(t): Decimal(t) for t in ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001")

@@ -1,6 +1,6 @@
 """Gamma markets and events, and the CLOB's own market info, decoded into ``pm_lib.models``.
 
-Venue quirks handled here (VENUE-FACTS 4.1, 2.4):
+Venue quirks handled here (docs/VENUE.md 4.1, 2.4):
 - ``outcomes``, ``outcomePrices`` and ``clobTokenIds`` are JSON *strings* inside the JSON;
 - Gamma omits null fields, and sends tick/min size as JSON numbers but volumes as strings;
 - ``version`` "v2" markets trade ``positionIds`` through ExchangeV3 (Protocol V2), which this
@@ -263,7 +263,7 @@ def parse_clob_market_info(obj: object) -> ClobMarketInfo:
 def check_outcome_tokens(market: Market, info: ClobMarketInfo) -> Market:
     """The market with each outcome's token taken from the CLOB's own pairs.
 
-    Gamma's ``clobTokenIds`` order is not to be trusted blindly (VENUE-FACTS 4.1): this keeps
+    Gamma's ``clobTokenIds`` order is not to be trusted blindly (docs/VENUE.md 4.1): this keeps
     Gamma's outcome order (so ``market.yes`` stays the first outcome) and assigns each name the
     token the CLOB lists for it. The CLOB is also the live authority on the tick (it changes
     near 0 and 1), the minimum size and whether orders are accepted, so those are taken from it.

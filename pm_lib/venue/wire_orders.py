@@ -1,6 +1,6 @@
 """Order, trade, balance and cancel answers of the CLOB, decoded for the executors.
 
-Venue quirks (VENUE-FACTS 2.4, 6.3):
+Venue quirks (docs/VENUE.md 2.4, 6.3):
 - order statuses come as ``live``, ``LIVE``, ``ORDER_STATUS_LIVE``, ``canceled``/``cancelled``
   and more; trade statuses as ``TRADE_STATUS_MATCHED`` (REST) or ``MATCHED`` (websocket);
 - ``original_size``/``size_matched`` are documented as 1e6 fixed-math integers but shown and

@@ -24,7 +24,7 @@ def test_burst_over_the_documented_books_limit_gets_429_with_retry_after(
     with httpx.Client(base_url=limited.clob_url) as clob:
         statuses = [clob.post("/books", json=[]).status_code for _ in range(500)]
         over = clob.post("/books", json=[])
-    assert statuses == [200] * 500  # POST /books: 500 per 10 s (VENUE-FACTS 4.2)
+    assert statuses == [200] * 500  # POST /books: 500 per 10 s (docs/VENUE.md 4.2)
     assert over.status_code == 429
     assert 1 <= int(over.headers["Retry-After"]) <= 10
     assert "error" in over.json()

@@ -1,4 +1,4 @@
-"""The generated universe matches the recorded live venue (../shared/polymarket/bulk/PROFILE.md)
+"""The generated universe matches the recorded live venue (docs/EMULATOR.md, calibration)
 within tolerances, and the same seed always draws the same universe."""
 
 from __future__ import annotations

@@ -86,8 +86,8 @@ def test_full_refresh_age_zero_means_always_full() -> None:
     assert s.catalogue_full_refresh_seconds == 0
 
 
-def _readme_rows() -> dict[str, tuple[str, str]]:
-    readme = Path(__file__).resolve().parents[2] / "README.md"
+def _configuration_rows() -> dict[str, tuple[str, str]]:
+    readme = Path(__file__).resolve().parents[2] / "docs" / "CONFIGURATION.md"
     rows: dict[str, tuple[str, str]] = {}
     for line in readme.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -96,8 +96,8 @@ def _readme_rows() -> dict[str, tuple[str, str]]:
     return rows
 
 
-def test_readme_configuration_table_matches_the_settings_model() -> None:
-    rows = _readme_rows()
+def test_configuration_table_matches_the_settings_model() -> None:
+    rows = _configuration_rows()
     for name, spec in Settings.model_fields.items():
         variable, _, what = (spec.description or "").partition(": ")
         assert variable == f"PM_{name.upper()}", name

@@ -88,7 +88,7 @@ def test_unknown_trade_status_is_bad_venue_data() -> None:
 
 
 def test_real_matched_post_order_response() -> None:
-    # Shape of the real answer quoted in py-clob-client#217 (VENUE-FACTS 2.4).
+    # Shape of the real answer quoted in py-clob-client#217 (docs/VENUE.md 2.4).
     raw = {
         "errorMsg": "",
         "orderID": "0xabc",
