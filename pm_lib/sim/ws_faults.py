@@ -18,10 +18,12 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
 if TYPE_CHECKING:
     from pm_lib.sim.ws_market import MarketFeed
 
-__all__ = ["WS_FAULT_KINDS", "WsFault", "WsFaults"]
+__all__ = ["WS_FAULT_KINDS", "WsFault", "WsFaults", "receive_frame"]
 
 WS_FAULT_KINDS = ("drop", "stall", "gap", "storm")
 
@@ -79,3 +81,13 @@ class WsFaults:
                 else:
                     conn.gaps += fault.count or 1
             self.applied.append({**asdict(fault), "connections": len(conns)})
+
+
+async def receive_frame(ws: WebSocket) -> str:
+    """The next client frame as text (the venue takes text and binary frames alike)."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is not None:
+        return str(message["text"])
+    return bytes(message.get("bytes") or b"").decode("utf-8", errors="replace")

@@ -37,7 +37,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pm_lib.sim.state import SimMarket
-from pm_lib.sim.ws_faults import WsFaults
+from pm_lib.sim.ws_faults import WsFaults, receive_frame
 
 if TYPE_CHECKING:
     from pm_lib.sim.venue import SimVenue
@@ -163,7 +163,7 @@ class MarketFeed:
         first = True
         while True:
             try:
-                text = await asyncio.wait_for(conn.ws.receive_text(), timeout=cfg.ws_idle_seconds)
+                text = await asyncio.wait_for(receive_frame(conn.ws), timeout=cfg.ws_idle_seconds)
             except TimeoutError:
                 await conn.ws.close(code=1000, reason="idle: no PING")
                 return

@@ -29,7 +29,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pm_lib.sim.lifecycle import ORDER_CANCELED
-from pm_lib.sim.ws_faults import WsFaults
+from pm_lib.sim.ws_faults import WsFaults, receive_frame
 
 if TYPE_CHECKING:
     from pm_lib.sim.venue import SimVenue
@@ -65,7 +65,7 @@ class UserFeed:
         await ws.accept()
         cfg = self.venue.config
         try:
-            text = await asyncio.wait_for(ws.receive_text(), timeout=cfg.ws_idle_seconds)
+            text = await asyncio.wait_for(receive_frame(ws), timeout=cfg.ws_idle_seconds)
             msg = orjson.loads(text)
         except (TimeoutError, orjson.JSONDecodeError, WebSocketDisconnect):
             with contextlib.suppress(Exception):
@@ -84,7 +84,7 @@ class UserFeed:
         try:
             while True:
                 try:
-                    text = await asyncio.wait_for(ws.receive_text(), cfg.ws_idle_seconds)
+                    text = await asyncio.wait_for(receive_frame(ws), cfg.ws_idle_seconds)
                 except TimeoutError:
                     await ws.close(code=1000, reason="idle: no PING")
                     return
