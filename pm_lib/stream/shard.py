@@ -73,6 +73,7 @@ class MarketShard:
         self.last_heard_at: datetime | None = None  # the same moment, wall clock
         self.on_message = on_message  # optional (raw text, monotonic receive time) probe
         self._rng = random.Random()
+        self._delivered = False
 
     async def run(self) -> None:
         failures = 0
@@ -81,7 +82,6 @@ class MarketShard:
                 async with connect(
                     self.url, ping_interval=None, max_size=None, open_timeout=10
                 ) as ws:
-                    failures = 0
                     await self._session(ws)
             except (OSError, WebSocketException, TimeoutError) as e:
                 logger.info("%s: connection lost (%s)", self.name, e)
@@ -89,7 +89,9 @@ class MarketShard:
                 if self.connected:
                     self.connected = False
                 self.books.distrust(self.tokens)
-            failures += 1
+            # The backoff only resets once a session delivered data: a venue that accepts and
+            # drops at once (a storm) is met with ever longer waits, not a hammering.
+            failures = 1 if self._delivered else failures + 1
             self.books.counters.reconnects += 1
             delay = min(
                 self.timing.backoff_max_seconds, self.timing.backoff_seconds * 2 ** (failures - 1)
@@ -98,6 +100,7 @@ class MarketShard:
 
     async def _session(self, ws: ClientConnection) -> None:
         self.connections += 1
+        self._delivered = False
         self.books.distrust(self.tokens)
         await ws.send(
             orjson.dumps(
@@ -121,6 +124,7 @@ class MarketShard:
                     self.on_message(text, now)
                 if text == "PONG":
                     continue
+                self._delivered = True
                 self._handle(orjson.loads(text))
         finally:
             for task in tasks:
