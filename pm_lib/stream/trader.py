@@ -24,6 +24,7 @@ from typing import Any
 
 from pm_lib.models import Catalogue
 from pm_lib.pipeline.context import RunContext, StageClock
+from pm_lib.pipeline.records import fail_run
 from pm_lib.pipeline.report import ScanReport
 from pm_lib.pipeline.scan import ScanVenue, run_scan
 from pm_lib.store.control import halted
@@ -132,9 +133,13 @@ class StreamTrader:
         self.ctx = ctx
         clock = StageClock()
         view = ChangedMarkets(self.stream, changed, self.index)
-        outcome = await run_scan(
-            ctx, self.venue, clock=clock, fair_values=self.fair_values, books_source=view
-        )
+        try:
+            outcome = await run_scan(
+                ctx, self.venue, clock=clock, fair_values=self.fair_values, books_source=view
+            )
+        except asyncio.CancelledError:
+            fail_run(ctx, RuntimeError("cancelled: the stream window was stopped"), clock)
+            raise
         self.report.absorb(outcome.report, clock)
         if self.on_evaluation is not None:
             self.on_evaluation(outcome.report, clock)
