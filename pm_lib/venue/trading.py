@@ -25,7 +25,7 @@ SDK does not poll trades for up to 30 s after a match (VENUE-FACTS 2.1).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -91,6 +91,7 @@ __all__ = [
     "derive_api_credentials",
     "install_http_client",
     "map_sdk_error",
+    "trade_row_fills",
     "venue_time",
     "venue_version",
 ]
@@ -445,12 +446,18 @@ class TradingClient:
         rows = self._call("trades", False, lambda: self._client.get_trades(params))
         fills: list[Fill] = []
         for row in rows:
-            for fill in parse_trade(row, owner=self._owner, addresses=self._addresses):
-                if fill.is_taker:
-                    fee = _taker_fee(row, fill, fees_for(fill.condition_id))
-                    fill = fill.model_copy(update={"fee": fee})
-                fills.append(fill)
+            fills.extend(trade_row_fills(row, self._owner, self._addresses, fees_for))
         return fills
+
+    @property
+    def owner(self) -> str:
+        """Our API key (the ``owner`` of our orders and trades)."""
+        return self._owner
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Our signer and funder addresses."""
+        return self._addresses
 
     def cancel(self, order_id: str) -> CancelResult:
         """DELETE /order for one id."""
@@ -497,6 +504,24 @@ class TradingClient:
             "market info", False, lambda: self._client.get_clob_market_info(condition_id)
         )
         return parse_clob_market_info(answer)
+
+
+def trade_row_fills(
+    row: Any,
+    owner: str,
+    addresses: Iterable[str],
+    fees_for: Callable[[str], FeeSchedule | None],
+) -> list[Fill]:
+    """Our fills in one trade row (``/data/trades`` or a user-channel ``trade`` event), taker
+    fills charged the market's taker fee per maker order matched."""
+    fills: list[Fill] = []
+    for fill in parse_trade(row, owner=owner, addresses=addresses):
+        if fill.is_taker:
+            fill = fill.model_copy(
+                update={"fee": _taker_fee(row, fill, fees_for(fill.condition_id))}
+            )
+        fills.append(fill)
+    return fills
 
 
 def _taker_fee(row: Any, fill: Fill, fees: FeeSchedule | None) -> Decimal:

@@ -18,20 +18,27 @@ from pm_lib.sim.venue import SimConfig, SimVenue
 from pm_lib.stream.market import MarketStream
 from pm_lib.stream.shard import ShardTiming
 from pm_lib.venue.http import open_venue_client
+from tests.execution.conftest import (  # noqa: F401  (the live fixtures, found by name)
+    credentials,
+    engine,
+    live_settings,
+    running,
+    venue,
+)
 
 
 @pytest.fixture
 def stream_venue() -> Iterator[RunningVenue]:
-    venue = SimVenue(SimConfig(seed=5, markets=60, enforce_rate_limits=False, book_epoch_seconds=0))
-    with running_venue(venue) as running:
-        yield running
+    sim = SimVenue(SimConfig(seed=5, markets=60, enforce_rate_limits=False, book_epoch_seconds=0))
+    with running_venue(sim) as served:
+        yield served
 
 
-def stream_settings(running: RunningVenue, tmp_path: Path, **extra: object) -> Settings:
+def stream_settings(served: RunningVenue, tmp_path: Path, **extra: object) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
-        clob_url=running.clob_url,
-        gamma_url=running.gamma_url,
+        clob_url=served.clob_url,
+        gamma_url=served.gamma_url,
         database_url=f"sqlite:///{tmp_path / 'pm_agent.db'}",
         data_dir=tmp_path,
         strategies=["negrisk_arbitrage"],

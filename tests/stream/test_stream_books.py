@@ -120,7 +120,7 @@ def test_a_silent_stall_takes_the_books_out_of_trading_until_the_stream_is_back(
             stalled_at = time.monotonic()
             await eventually(lambda: not stream.live(market.yes_token), timeout=3)
             assert time.monotonic() - stalled_at < 2.5  # stale_seconds 1.0 + a watchdog step
-            assert stream.books.counters.stale >= 1
+            await eventually(lambda: stream.books.counters.stale >= 1, timeout=1)
             # the reconnect gets a fresh (unstalled) connection and its snapshot
             await eventually(
                 lambda: stream.live(market.yes_token) and stream.books.trusted(market.yes_token)
