@@ -50,24 +50,24 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pm_lib.auth import credentials_from_mapping  # noqa: E402
-from pm_lib.execution import live as live_module  # noqa: E402
-from pm_lib.execution import live_fills  # noqa: E402
-from pm_lib.pipeline import scan as scan_module  # noqa: E402
-from pm_lib.pipeline import trading as trading_pipeline  # noqa: E402
-from pm_lib.pipeline.context import RunContext, StageClock, new_run_id  # noqa: E402
-from pm_lib.pipeline.report import ScanReport  # noqa: E402
-from pm_lib.pipeline.scan import ScanVenue, catalogue_stage, run_scan  # noqa: E402
-from pm_lib.settings import Settings  # noqa: E402
-from pm_lib.sim.server import free_port  # noqa: E402
-from pm_lib.store import make_engine, session_scope, start_run, upgrade  # noqa: E402
-from pm_lib.stream import shard as shard_module  # noqa: E402
-from pm_lib.stream.market import MarketStream  # noqa: E402
-from pm_lib.stream.trader import StreamTrader  # noqa: E402
-from pm_lib.venue import trading as trading_module  # noqa: E402
-from pm_lib.venue.http import open_venue_client  # noqa: E402
-from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
-from pm_lib.venue.trading import derive_api_credentials, install_http_client  # noqa: E402
+from pm_lib.auth import credentials_from_mapping
+from pm_lib.execution import live as live_module
+from pm_lib.execution import live_fills
+from pm_lib.pipeline import scan as scan_module
+from pm_lib.pipeline import trading as trading_pipeline
+from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
+from pm_lib.pipeline.report import ScanReport
+from pm_lib.pipeline.scan import ScanVenue, catalogue_stage, run_scan
+from pm_lib.settings import Settings
+from pm_lib.sim.server import free_port
+from pm_lib.store import make_engine, session_scope, start_run, upgrade
+from pm_lib.stream import shard as shard_module
+from pm_lib.stream.market import MarketStream
+from pm_lib.stream.trader import StreamTrader
+from pm_lib.venue import trading as trading_module
+from pm_lib.venue.http import open_venue_client
+from pm_lib.venue.ratelimit import RateLimiter
+from pm_lib.venue.trading import derive_api_credentials, install_http_client
 
 KEY = "0x" + "44" * 32  # a bench-only key, never funded anywhere real
 BENCH = Path(__file__).resolve().parent
