@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -103,5 +104,29 @@ def test_custom_features_and_unsubscribe(stream_venue: RunningVenue) -> None:
                 kinds.append(msg["event_type"])
                 assert msg["market"] == b.condition_id
             assert kinds == ["price_change", "best_bid_ask"]
+
+    asyncio.run(go())
+
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "ws"
+
+
+def test_events_carry_every_key_of_the_recorded_live_ones(stream_venue: RunningVenue) -> None:
+    recorded_book = orjson.loads((RESOURCES / "book_event.json").read_bytes())
+    recorded_change = orjson.loads((RESOURCES / "price_change_v2.json").read_bytes())
+    venue = stream_venue.venue
+    market = next(m for m in venue.state.markets.values() if not m.closed)
+
+    async def go() -> None:
+        async with connect(_url(stream_venue)) as ws:
+            await ws.send(orjson.dumps({"assets_ids": [market.yes_token], "type": "market"}))
+            [book] = await _recv(ws)
+            set_book(venue.market_data, market.yes_token, [["0.40", "100"]], [["0.45", "50"]])
+            change = await _recv(ws)
+        assert set(recorded_book) <= set(book)
+        assert set(recorded_change) <= set(change)
+        assert set(recorded_change["price_changes"][0]) <= set(change["price_changes"][0])
+        for key, value in recorded_change["price_changes"][0].items():
+            assert type(change["price_changes"][0][key]) is type(value), key
 
     asyncio.run(go())
