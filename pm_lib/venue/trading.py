@@ -25,6 +25,7 @@ SDK does not poll trades for up to 30 s after a match (VENUE-FACTS 2.1).
 from __future__ import annotations
 
 import math
+import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -140,15 +141,39 @@ def install_http_client(
     (``PM_HEARTBEAT_TIMEOUT_SECONDS``). ``transport`` is the test seam (fault injection in front
     of the local emulator). Process-wide, like the SDK's own client.
     """
-    inner = transport if transport is not None else httpx.HTTPTransport(http2=True)
+    key = (timeout_seconds, heartbeat_timeout_seconds)
+    current = sdk_http._http_client
+    kept = _INSTALLED.get(key)
+    if transport is None and kept is not None and kept is current and not kept.is_closed:
+        # The same client again (every run of a scan loop or a stream connects an executor):
+        # keep it and its open connections instead of a new TLS handshake per run.
+        return kept
+    if transport is None:
+        inner: httpx.BaseTransport = httpx.HTTPTransport(http2=True, verify=_ssl_context())
+    else:
+        inner = transport
     client = httpx.Client(
         timeout=httpx.Timeout(timeout_seconds),
         transport=_HeartbeatTimeout(inner, min(heartbeat_timeout_seconds, timeout_seconds)),
     )
-    old = sdk_http._http_client
+    _INSTALLED.clear()
+    if transport is None:
+        _INSTALLED[key] = client
     sdk_http._http_client = client
-    old.close()
+    if current is not None:
+        current.close()
     return client
+
+
+_INSTALLED: dict[tuple[float, float], httpx.Client] = {}
+_SSL: list[ssl.SSLContext] = []
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context per process (building one reads the CA bundle: ~60 ms)."""
+    if not _SSL:
+        _SSL.append(httpx.create_ssl_context())
+    return _SSL[0]
 
 
 def _error_text(e: PolyApiException) -> str:
