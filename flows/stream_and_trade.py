@@ -10,6 +10,9 @@ as its books source, so the strategies, risk gate, slippage guard, executor and 
 the polling scan's (each evaluation is its own pm-agent run). Paper unless ``live`` is armed as
 for ``scan_and_trade``. The kill switch is read every 0.25 s (and by every scan and order).
 
+A live run also follows the user channel (``pm_lib.stream.fills.UserStream``): its order and
+trade events update the stored intents and fills as they happen (ghost fills included).
+
 Artifacts per window: a progress bar (the window's elapsed share, with the stream's counters in
 its description), the tables of each evaluation that placed orders, and a ``stream-summary``
 markdown at the end. Cancelling the flow run closes the sockets and the open run rows; every
@@ -38,16 +41,23 @@ from prefect.artifacts import (  # noqa: E402
 
 from flows.runtime import next_run, open_run, read_fair_values  # noqa: E402
 from flows.stages import publish_timed  # noqa: E402
+from pm_lib.execution.factory import run_credentials  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
 from pm_lib.pipeline.scan import ScanVenue, catalogue_stage  # noqa: E402
 from pm_lib.store.engine import session_scope  # noqa: E402
 from pm_lib.store.runs import finish_run  # noqa: E402
-from pm_lib.stream.market import MarketStream  # noqa: E402
+from pm_lib.stream.fills import UserStream  # noqa: E402
+from pm_lib.stream.market import MarketStream, market_ws_url  # noqa: E402
 from pm_lib.stream.trader import StreamTrader  # noqa: E402
 from pm_lib.venue.errors import ConfigurationError  # noqa: E402
 from pm_lib.venue.http import open_venue_client  # noqa: E402
 from pm_lib.venue.ratelimit import RateLimiter  # noqa: E402
+from pm_lib.venue.trading import (  # noqa: E402
+    TradingClient,
+    derive_api_credentials,
+    install_http_client,
+)
 
 __all__ = ["MAX_WINDOW_SECONDS", "stream_and_trade"]
 
@@ -67,6 +77,31 @@ def _close_unused(ctx: RunContext) -> None:
             orders=0,
             finished_at=ctx.now(),
         )
+
+
+def _user_stream(ctx: RunContext) -> UserStream | None:
+    """A live run's user channel (its fills and orders into the store as they happen)."""
+    settings = ctx.settings
+    credentials = run_credentials(settings, live_armed=ctx.live_armed)
+    if credentials is None or ctx.mode != "live":
+        return None
+    install_http_client(
+        settings.http_timeout_seconds, heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds
+    )
+    if credentials.api is None:
+        credentials = credentials.with_api(
+            derive_api_credentials(settings.clob_url, settings.chain_id, credentials)
+        )
+    assert credentials.api is not None
+    client = TradingClient(settings.clob_url, settings.chain_id, credentials)
+    return UserStream(
+        market_ws_url(settings, "user"),
+        client,
+        credentials.api,
+        ctx.engine,
+        run_id=ctx.run_id,
+        flow_run_id=ctx.flow_run_id,
+    )
 
 
 def _summary_markdown(summary: dict[str, Any]) -> str:
@@ -125,7 +160,11 @@ async def stream_and_trade(
             len(stream.shards),
             duration_seconds,
         )
+        user = _user_stream(ctx)
         stream_task = asyncio.create_task(stream.run(), name="market-stream")
+        jobs = [stream_task]
+        if user is not None:
+            jobs.append(asyncio.create_task(user.run(), name="user-stream"))
         trade_task = asyncio.create_task(trader.run(deadline), name="stream-trader")
         bar = await acreate_progress_artifact(0.0, description="stream window")
         try:
@@ -139,9 +178,9 @@ async def stream_and_trade(
                 await aupdate_progress_artifact(bar, share)
             report = trade_task.result()
         finally:
-            for job in (trade_task, stream_task):
+            for job in (trade_task, *jobs):
                 job.cancel()
-            for job in (trade_task, stream_task):
+            for job in (trade_task, *jobs):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await job
             if trader.opened_run_unused:
@@ -155,6 +194,7 @@ async def stream_and_trade(
         "seconds": round(time.monotonic() - started, 3),
         **report.as_dict(),
         "stream": stream.books.counters.as_dict(),
+        "user_channel": user.counters.__dict__ if user is not None else None,
     }
     await acreate_markdown_artifact(
         _summary_markdown(summary), key="stream-summary", description="Stream window summary"

@@ -33,12 +33,13 @@ __all__ = ["MarketStream", "market_ws_url", "shard_tokens"]
 logger = logging.getLogger(__name__)
 
 
-def market_ws_url(settings: Settings) -> str:
-    """The market channel's URL: ``PM_WS_URL`` or the CLOB URL's host (docs/VENUE.md 4.5)."""
+def market_ws_url(settings: Settings, channel: str = "market") -> str:
+    """A channel's URL (``market`` or ``user``): ``PM_WS_URL`` or the CLOB URL's host
+    (docs/VENUE.md 4.5)."""
     base = settings.ws_url or settings.clob_url.replace("https://", "wss://").replace(
         "http://", "ws://"
     )
-    return base.rstrip("/") + "/ws/market"
+    return f"{base.rstrip('/')}/ws/{channel}"
 
 
 def shard_tokens(tokens: Sequence[str], cap: int) -> list[list[str]]:

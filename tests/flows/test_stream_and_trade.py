@@ -60,3 +60,14 @@ def test_a_cancel_mid_window_closes_the_sockets_and_the_run_rows(pm_env: Path) -
 def test_a_bad_window_is_refused(pm_env: Path) -> None:
     with pytest.raises(ConfigurationError, match="duration_seconds"):
         asyncio.run(stream_and_trade(duration_seconds=0))
+
+
+def test_an_armed_live_window_trades_and_follows_its_fills_on_the_user_channel(
+    pm_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PM_MODE", "live")
+    monkeypatch.setenv("POLYMARKET_PRIVATE_KEY", "0x" + "45" * 32)  # a test key, auto-funded
+    summary = asyncio.run(stream_and_trade(live=True, duration_seconds=5, progress_every_seconds=1))
+    assert summary["mode"] == "live" and summary["orders"] >= 2
+    user = summary["user_channel"]
+    assert user is not None and user["trades"] >= 1 and user["refused"] == 0
