@@ -6,8 +6,10 @@ Protocol (docs/VENUE.md 4.5, docs/EMULATOR.md "WebSocket channels"):
   "custom_feature_enabled": true}``; later ``{"assets_ids": [...], "operation": "subscribe" |
   "unsubscribe"}``. A connection holds at most ``SimConfig.ws_max_assets`` assets (500 as on
   the venue); a subscription past the cap closes the connection (1008) naming the cap;
-- on subscribe, one JSON array of ``book`` events (the ``/book`` body plus ``event_type``), one
-  per asset that has a book;
+- on subscribe, one JSON array of ``book`` events, one per asset that has a book, with the keys
+  of the recorded live event (``market, asset_id, timestamp, hash, bids, asks, event_type``);
+  ``hash`` is the ``/book`` hash (which also covers the tick, minimum size, neg-risk flag and
+  last trade price the event leaves out);
 - then, as the venue's books change: ``last_trade_price``, ``tick_size_change`` and
   ``price_change`` (``price_changes[{asset_id, price, size, side, hash, best_bid, best_ask}]``,
   size "0" removes a level; ``hash`` is the asset's ``/book`` hash after the message, at the
@@ -47,7 +49,15 @@ __all__ = ["MarketConnection", "MarketFeed"]
 logger = logging.getLogger(__name__)
 
 _QUEUE_LIMIT = 20_000  # messages a slow reader may lag behind before it is disconnected
-_CHUNK = 256  # markets re-read per pump step before yielding the event loop
+_CHUNK = 256
+_BOOK_EVENT_KEYS = (
+    "market",
+    "asset_id",
+    "timestamp",
+    "hash",
+    "bids",
+    "asks",
+)  # markets re-read per pump step before yielding the event loop
 
 
 @dataclass
@@ -230,8 +240,11 @@ class MarketFeed:
         for body in self.md.book_bodies(tokens):
             book = orjson.loads(body)
             self.sent.setdefault(book["asset_id"], _sent_from(book))
-            book["event_type"] = "book"
-            snapshot.append(book)
+            # The recorded live event carries these keys only (no tick, minimum size, neg-risk
+            # flag or last trade price); its hash is the /book hash of the whole book.
+            event = {key: book[key] for key in _BOOK_EVENT_KEYS}
+            event["event_type"] = "book"
+            snapshot.append(event)
         conn.send(orjson.dumps(snapshot))
 
     def _unsubscribe(self, conn: MarketConnection, assets: Iterable[str]) -> None:

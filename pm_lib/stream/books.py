@@ -28,6 +28,7 @@ class StreamCounters:
     """What the stream did, for progress artifacts and tests."""
 
     snapshots: int = 0
+    unverifiable: int = 0  # snapshots without the fields their hash covers: resynced
     changes: int = 0
     gaps: int = 0
     resyncs: int = 0
@@ -54,8 +55,26 @@ class StreamBooks:
 
     # --- writers (the shards and the resync) --------------------------------------------------
     def install(self, raw: Mapping[str, Any], *, source: str = "snapshot") -> None:
-        """A verified snapshot replaces the token's book; a bad one leaves it untrusted."""
+        """A verified snapshot replaces the token's book; a bad one leaves it untrusted.
+
+        The market channel's ``book`` event leaves out fields its hash covers (tick, minimum
+        size, neg-risk flag, last trade price, docs/VENUE.md 4.5): they are taken from the book
+        already held (a reconnect), else the token waits for its ``POST /books`` resync.
+        """
         token = str(raw.get("asset_id", ""))
+        if "min_order_size" not in raw:
+            prior = self.books.get(token)
+            if prior is None:
+                self.counters.unverifiable += 1
+                self.distrust([token], resync=True)
+                return
+            raw = {
+                **raw,
+                "min_order_size": prior.min_order_size,
+                "tick_size": prior.tick_size,
+                "neg_risk": prior.neg_risk,
+                "last_trade_price": prior.last_trade_price,
+            }
         try:
             book = LocalBook(raw)
         except (BadVenueData, KeyError, TypeError, ValueError) as e:
