@@ -95,9 +95,16 @@ class StreamTrader:
         self._ctx_used = False
 
     def index(self, catalogue: Catalogue) -> CatalogueIndex:
-        if self._index is None or self._index.catalogue is not catalogue:
-            self._index = CatalogueIndex(catalogue)
-        return self._index
+        """The lookups over ``catalogue``, rebuilt only when its markets or events changed (a
+        held catalogue comes back from the catalogue stage as a copy sharing both tuples)."""
+        held = self._index
+        if (
+            held is None
+            or held.catalogue.markets is not catalogue.markets
+            or held.catalogue.events is not catalogue.events
+        ):
+            self._index = held = CatalogueIndex(catalogue)
+        return held
 
     async def run(self, deadline: float) -> WindowReport:
         """Evaluate changes until ``deadline`` (monotonic seconds)."""
