@@ -30,6 +30,8 @@ from pm_lib.venue.ratelimit import RateLimiter
 
 __all__ = ["MarketStream", "market_ws_url", "shard_tokens"]
 
+_RESYNC_BATCH = 2000
+
 logger = logging.getLogger(__name__)
 
 
@@ -126,8 +128,17 @@ class MarketStream:
                 logger.warning("stream resync of %d books failed: %s", len(wanted), e)
 
     async def resync(self, tokens: Sequence[str]) -> int:
-        """Fetch ``tokens`` through ``POST /books`` and install the verified ones."""
+        """Fetch ``tokens`` through ``POST /books`` and install the verified ones, a few
+        thousand at a time (the sockets are read between batches)."""
         self.books.counters.resyncs += 1
+        installed = 0
+        for start in range(0, len(tokens), _RESYNC_BATCH):
+            installed += await self._resync_batch(tokens[start : start + _RESYNC_BATCH])
+            await asyncio.sleep(0)
+        self.books.counters.resynced_books += installed
+        return installed
+
+    async def _resync_batch(self, tokens: Sequence[str]) -> int:
         moved = {t: self.books.missed.get(t, 0) for t in tokens}
         batch = await fetch_books(
             self.client, self.settings, tokens, datetime.now(UTC), limiter=self.limiter
@@ -145,5 +156,6 @@ class MarketStream:
                 continue
             self.books.put(local)
             installed += 1
-        self.books.counters.resynced_books += installed
+            if installed % 250 == 0:
+                await asyncio.sleep(0)
         return installed

@@ -158,8 +158,15 @@ class MarketShard:
             await ws.send("PING")
 
     async def _watchdog(self, ws: ClientConnection) -> None:
+        step = min(0.25, self.timing.stale_seconds / 4)
         while True:
-            await asyncio.sleep(min(0.25, self.timing.stale_seconds / 4))
+            expected = time.monotonic() + step
+            await asyncio.sleep(step)
+            late = time.monotonic() - expected
+            if late > step:
+                # Our own event loop was busy (a big evaluation, a resync): messages waited in
+                # the socket, unread. Time we were not listening is not the venue's silence.
+                self.last_heard += late
             if time.monotonic() - self.last_heard > self.timing.stale_seconds:
                 logger.info(
                     "%s: nothing heard for %.1f s: stale", self.name, self.timing.stale_seconds
