@@ -294,6 +294,7 @@ async def stream_phase(
         await asyncio.sleep(1.0)
         stream.books.drain_changed()
         PROBE.drain()
+        at_load = stream.books.counters.as_dict()
         try:
             last_used: dict[str, float] = {}
             for _ in range(args.dips):
@@ -335,7 +336,10 @@ async def stream_phase(
         "latencies": latencies,
         "missed": missed,
         "breakdown": breakdown,
-        "counters": stream.books.counters.as_dict(),
+        "counters": at_load,
+        "during_dips": {
+            k: v - at_load[k] for k, v in stream.books.counters.as_dict().items() if v - at_load[k]
+        },
     }
 
 
@@ -461,7 +465,8 @@ def main() -> None:
             else None,
             "poll_taken": len(polled["latencies"]),
             "poll_scan_s": round(polled["scan_s"], 2),
-            "counters": streamed["counters"],
+            "load_counters": streamed["counters"],
+            "dip_counters": streamed["during_dips"],
         }
         parts: dict[str, list[float]] = defaultdict(list)
         for b in streamed["breakdown"]:
