@@ -46,6 +46,14 @@ class Settings(BaseSettings):
         default=REAL_CLOB_URL, description="PM_CLOB_URL: CLOB API base URL (books, orders)."
     )
     chain_id: int = Field(default=137, description="PM_CHAIN_ID: Polygon chain id for signing.")
+    ws_url: str | None = Field(
+        default=None,
+        description="PM_WS_URL: WebSocket base URL (the venue's ws-subscriptions-clob host; "
+        "default: PM_CLOB_URL with ws:// or wss://, as the emulator serves both on one port).",
+    )
+    ws_max_assets: int = Field(
+        default=500, ge=1, le=5000, description="PM_WS_MAX_ASSETS: assets per market socket."
+    )
 
     # --- storage --------------------------------------------------------------------------
     data_dir: Path = Field(

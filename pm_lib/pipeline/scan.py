@@ -33,6 +33,7 @@ from pm_lib.venue.ratelimit import RateLimiter
 
 __all__ = [
     "STAGES",
+    "BooksSource",
     "ScanHooks",
     "ScanOutcome",
     "ScanVenue",
@@ -45,6 +46,7 @@ __all__ = [
     "risk_stage",
     "run_scan",
     "signals_stage",
+    "source_books_stage",
 ]
 
 _R = TypeVar("_R")
@@ -80,6 +82,16 @@ class ScanOutcome:
     execution: Execution
     loaded: CatalogueLoad
     books: BookBatch = field(repr=False)
+
+
+class BooksSource(Protocol):
+    """Books a scan takes instead of fetching every token's through POST /books (the stream's,
+    ``pm_lib.stream.view``): ``focus`` narrows the catalogue to the markets worth evaluating
+    again, ``books`` returns the books of those markets that can be traded."""
+
+    def focus(self, catalogue: Catalogue) -> Catalogue: ...
+
+    async def books(self, ctx: RunContext, catalogue: Catalogue) -> BookBatch: ...
 
 
 class StageRunner(Protocol):
@@ -118,6 +130,13 @@ async def fetch_books_stage(
 ) -> BookBatch:
     """Every token's book through POST /books, inside the shared budget."""
     return await load_books(ctx, client, catalogue, limiter=limiter)
+
+
+async def source_books_stage(
+    ctx: RunContext, source: BooksSource, catalogue: Catalogue
+) -> BookBatch:
+    """The books stage of an event-driven scan: the source's books of the focused markets."""
+    return await source.books(ctx, catalogue)
 
 
 async def portfolio_stage(
@@ -175,15 +194,19 @@ async def run_scan(
     clock: StageClock | None = None,
     fair_values: dict[str, str] | None = None,
     hooks: ScanHooks | None = None,
+    books_source: BooksSource | None = None,
 ) -> ScanOutcome:
     """One scan of ``ctx``'s run, up to its stored run row (module docstring).
 
     The catalogue it used is kept in ``venue`` for the next scan. Publishing artifacts is the
-    caller's.
+    caller's. ``books_source``: evaluate only the markets it focuses on, with its books (the
+    event-driven scan), instead of every market with books from POST /books.
     """
     clock = clock if clock is not None else StageClock()
     try:
-        return await _run_stages(ctx, venue, runner, clock, fair_values, hooks or ScanHooks())
+        return await _run_stages(
+            ctx, venue, runner, clock, fair_values, hooks or ScanHooks(), books_source
+        )
     except Exception as error:
         await run_off_loop(partial(fail_run, ctx, error, clock))
         raise
@@ -196,14 +219,19 @@ async def _run_stages(
     clock: StageClock,
     fair_values: dict[str, str] | None,
     hooks: ScanHooks,
+    books_source: BooksSource | None = None,
 ) -> ScanOutcome:
     t = time.perf_counter()
     loaded = await runner("catalogue", catalogue_stage, ctx, venue.client, venue.catalogue)
     venue.catalogue = catalogue = loaded.catalogue
     t = _timed(clock, "catalogue", t)
-    books = await runner(
-        "books", fetch_books_stage, ctx, venue.client, catalogue, venue.books_limiter
-    )
+    if books_source is None:
+        books = await runner(
+            "books", fetch_books_stage, ctx, venue.client, catalogue, venue.books_limiter
+        )
+    else:
+        catalogue = books_source.focus(catalogue)
+        books = await runner("books", source_books_stage, ctx, books_source, catalogue)
     t = _timed(clock, "books", t)
     portfolio = await runner("portfolio", portfolio_stage, ctx, books, catalogue)
     signals = await runner("signals", signals_stage, ctx, catalogue, books, portfolio, fair_values)

@@ -13,6 +13,7 @@ from pm_lib.sim.routes_exchange_control import exchange_control_routes
 from pm_lib.sim.routes_gamma import gamma_routes
 from pm_lib.sim.routes_private import private_routes
 from pm_lib.sim.routes_public import public_routes
+from pm_lib.sim.routes_ws import ws_control_routes, ws_routes
 from pm_lib.sim.venue import SimVenue
 
 __all__ = ["create_app"]
@@ -22,7 +23,15 @@ def create_app(venue: SimVenue) -> Starlette:
     """Build the app serving ``venue``: one port for both CLOB and Gamma, as documented."""
     routes: list[BaseRoute] = [
         Mount("/gamma", routes=gamma_routes(venue)),
-        Mount("/_sim", routes=[*control_routes(venue), *exchange_control_routes(venue)]),
+        Mount(
+            "/_sim",
+            routes=[
+                *control_routes(venue),
+                *exchange_control_routes(venue),
+                *ws_control_routes(venue),
+            ],
+        ),
+        *ws_routes(venue),
         *public_routes(venue),
         *private_routes(venue),
     ]

@@ -58,6 +58,10 @@ class SimConfig:
     max_books_in_memory: int = 4096  # untouched background-only ladders kept built
     max_cached_books: int = 120_000  # serialised token books kept (also after eviction)
     rate_limit_overrides: dict[str, int] = field(default_factory=dict)  # limit name -> max
+    # WebSocket channels (pm_lib.sim.ws_market, ws_user): see docs/EMULATOR.md.
+    ws_max_assets: int = 500  # assets one market-channel connection may hold
+    ws_idle_seconds: float = 10.0  # a connection that sends nothing this long is closed
+    ws_interval_seconds: float = 0.01  # how often the channels publish what changed
 
 
 class SimVenue:

@@ -32,9 +32,10 @@ from __future__ import annotations
 import logging
 import math
 import random
+import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ __all__ = [
     "derive_api_credentials",
     "install_sdk_router",
     "map_sdk_error",
+    "trade_row_fills",
     "venue_time",
     "venue_version",
 ]
@@ -146,7 +148,11 @@ class SdkHttp:
     ) -> None:
         self.timeout_seconds = timeout_seconds
         self.heartbeat_timeout_seconds = min(heartbeat_timeout_seconds, timeout_seconds)
-        self._transport = transport if transport is not None else httpx.HTTPTransport(http2=True)
+        self._transport = (
+            transport
+            if transport is not None
+            else httpx.HTTPTransport(http2=True, verify=_ssl_context())
+        )
         self._timeout = httpx.Timeout(timeout_seconds).as_dict()
         self._heartbeat_timeout = httpx.Timeout(self.heartbeat_timeout_seconds).as_dict()
 
@@ -230,6 +236,16 @@ def install_sdk_router() -> httpx.Client:
         sdk_http._http_client = _router
         current.close()
         return _router
+
+
+_SSL: list[ssl.SSLContext] = []
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context per process (building one reads the CA bundle: ~60 ms)."""
+    if not _SSL:
+        _SSL.append(httpx.create_ssl_context())
+    return _SSL[0]
 
 
 def _error_text(e: PolyApiException) -> str:
@@ -614,12 +630,18 @@ class TradingClient:
         rows = self._read("trades", lambda: self._client.get_trades(params))
         fills: list[Fill] = []
         for row in rows:
-            for fill in parse_trade(row, owner=self._owner, addresses=self._addresses):
-                if fill.is_taker:
-                    fee = _taker_fee(row, fill, fees_for(fill.condition_id))
-                    fill = fill.model_copy(update={"fee": fee})
-                fills.append(fill)
+            fills.extend(trade_row_fills(row, self._owner, self._addresses, fees_for))
         return fills
+
+    @property
+    def owner(self) -> str:
+        """Our API key (the ``owner`` of our orders and trades)."""
+        return self._owner
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Our signer and funder addresses."""
+        return self._addresses
 
     def cancel(self, order_id: str) -> CancelResult:
         """DELETE /order for one id."""
@@ -665,6 +687,24 @@ class TradingClient:
         """GET /clob-markets/{condition_id}: tick, minimum size, neg risk and fee schedule."""
         answer = self._read("market info", lambda: self._client.get_clob_market_info(condition_id))
         return parse_clob_market_info(answer)
+
+
+def trade_row_fills(
+    row: Any,
+    owner: str,
+    addresses: Iterable[str],
+    fees_for: Callable[[str], FeeSchedule | None],
+) -> list[Fill]:
+    """Our fills in one trade row (``/data/trades`` or a user-channel ``trade`` event), taker
+    fills charged the market's taker fee per maker order matched."""
+    fills: list[Fill] = []
+    for fill in parse_trade(row, owner=owner, addresses=addresses):
+        if fill.is_taker:
+            fill = fill.model_copy(
+                update={"fee": _taker_fee(row, fill, fees_for(fill.condition_id))}
+            )
+        fills.append(fill)
+    return fills
 
 
 def _taker_fee(row: Any, fill: Fill, fees: FeeSchedule | None) -> Decimal:

@@ -137,6 +137,7 @@ def test_deployed_scan_runs_on_a_worker_and_records_everything(
             ).one()
         assert stored.status == "completed" and stored.markets > 0
         _scan_loop_runs_on_the_worker(api, engine)
+        _stream_window_runs_on_the_worker(api, engine)
     finally:
         _stop(worker)
 
@@ -157,6 +158,28 @@ def _scan_loop_runs_on_the_worker(api: str, engine: Engine) -> None:
             text("SELECT status FROM run WHERE flow_run_id = :id"), {"id": run["id"]}
         ).all()
     assert [row.status for row in stored] == ["completed", "completed"]
+
+
+def _stream_window_runs_on_the_worker(api: str, engine: Engine) -> None:
+    """stream-paper: deployed with its schedule off; a 3-second window streams over the
+    emulator's market channel, closes every run row it opened and publishes its summary."""
+    with httpx.Client(base_url=api, timeout=30) as client:
+        deployment = client.get("/deployments/name/stream-and-trade/stream-paper").json()
+        assert [s["active"] for s in deployment["schedules"]] == [False]
+        run = client.post(
+            f"/deployments/{deployment['id']}/create_flow_run",
+            json={"parameters": {"duration_seconds": 3, "progress_every_seconds": 1}},
+        ).json()
+        assert _wait_terminal(client, run["id"]) == "COMPLETED"
+        artifacts = client.post(
+            "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
+        ).json()
+    assert "stream-summary" in {a["key"] for a in artifacts if a.get("key")}
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT status FROM run WHERE flow_run_id = :id"), {"id": run["id"]}
+        ).all()
+    assert stored and {row.status for row in stored} == {"completed"}
 
 
 def _wait_terminal(client: httpx.Client, flow_run_id: str, seconds: float = 240) -> str:
