@@ -21,6 +21,7 @@ from pm_lib.venue.wire_gamma import (
     parse_clob_market_info,
     parse_gamma_event,
     parse_gamma_market,
+    parse_gamma_resolution,
     parse_gamma_updated_at,
 )
 from pm_lib.venue.wire_orders import (
@@ -55,6 +56,7 @@ __all__ = [
     "parse_clob_market_info",
     "parse_gamma_event",
     "parse_gamma_market",
+    "parse_gamma_resolution",
     "parse_gamma_updated_at",
     "parse_open_order",
     "parse_post_order_response",

@@ -20,7 +20,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from pm_lib.errors import BadVenueData
-from pm_lib.models import ZERO, Event, FeeSchedule, Market, Outcome, ProtocolVersion
+from pm_lib.models import (
+    ZERO,
+    Event,
+    FeeSchedule,
+    Market,
+    MarketResolution,
+    Outcome,
+    ProtocolVersion,
+)
 from pm_lib.venue.wire_fields import WireObject, is_token_id
 
 __all__ = [
@@ -30,6 +38,7 @@ __all__ = [
     "parse_clob_market_info",
     "parse_gamma_event",
     "parse_gamma_market",
+    "parse_gamma_resolution",
     "parse_gamma_updated_at",
 ]
 
@@ -144,6 +153,40 @@ def parse_gamma_market(obj: object) -> Market:
         closed=wire.flag("closed"),
         end_date=wire.iso_datetime("endDate"),
         version=version,
+    )
+
+
+def parse_gamma_resolution(obj: object) -> MarketResolution | None:
+    """The resolution of a raw Gamma market, or ``None`` while it is not resolved.
+
+    Resolved means ``closed: true`` and ``umaResolutionStatus: "resolved"``; the payouts are the
+    final ``outcomePrices`` paired with ``clobTokenIds`` (each within [0, 1], summing to 1).
+    Anything else on a market that says it resolved raises ``BadVenueData``: a payout is never
+    guessed.
+    """
+    wire = WireObject(obj, "market", ("id", "conditionId"))
+    if not wire.flag("closed") or wire.fields.get("umaResolutionStatus") != "resolved":
+        return None
+    outcomes = _outcomes(wire)
+    prices = wire.json_list("outcomePrices")
+    if len(prices) != len(outcomes):
+        raise wire.bad(f"{len(outcomes)} outcomes but {len(prices)} outcomePrices")
+    try:
+        payouts = [Decimal(str(p)) for p in prices]
+    except ArithmeticError as e:
+        raise wire.bad(f"outcomePrices are not numbers: {prices!r}") from e
+    if any(not ZERO <= p <= _ONE for p in payouts) or sum(payouts, ZERO) != _ONE:
+        raise wire.bad(f"final outcomePrices {prices!r} are not payouts summing to 1")
+    updated = wire.iso_datetime("updatedAt")  # the listing's last change: the resolution
+    if updated is None:
+        raise wire.bad("missing field 'updatedAt'")
+    winners = [o for o, p in zip(outcomes, payouts, strict=True) if p == _ONE]
+    return MarketResolution(
+        condition_id=wire.condition_id("conditionId"),
+        payouts={o.token_id: p for o, p in zip(outcomes, payouts, strict=True)},
+        winning_token_id=winners[0].token_id if winners else None,
+        winning_outcome=winners[0].name if winners else None,
+        resolved_at=updated,
     )
 
 
