@@ -8,61 +8,16 @@ pm-agent does not redeem on chain yet.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 
 from pm_lib.cli.options import JsonOption
 
-if TYPE_CHECKING:
-    from pm_lib.settlement import SettleReport
-    from pm_lib.store.settlement import Settlement
-
 __all__ = ["register"]
 
 console = Console()
-
-
-def _row(s: Settlement) -> dict[str, Any]:
-    from pm_lib.reporting.tables import plain_decimal
-
-    return {
-        "token_id": s.token_id,
-        "condition_id": s.condition_id,
-        "size": plain_decimal(s.size),
-        "payout": plain_decimal(s.payout),
-        "proceeds": plain_decimal(s.proceeds),
-        "cost": plain_decimal(s.cost),
-        "fees": plain_decimal(s.fees),
-        "realised": plain_decimal(s.realised),
-        "status": s.status,
-    }
-
-
-def report_json(report: SettleReport) -> dict[str, Any]:
-    """The settle run as JSON (decimals as exact strings)."""
-    from pm_lib.reporting.tables import plain_decimal
-
-    return {
-        "mode": report.mode,
-        "resolved": [
-            {
-                "condition_id": r.condition_id,
-                "winning_token_id": r.winning_token_id,
-                "winning_outcome": r.winning_outcome,
-                "payouts": {t: plain_decimal(p) for t, p in r.payouts.items()},
-            }
-            for r in report.resolved
-        ],
-        "settled": [_row(s) for s in report.settled],
-        "unsettled": [_row(s) for s in report.unsettled],
-        "proceeds": plain_decimal(report.proceeds),
-        "realised": plain_decimal(report.realised),
-        "skipped": [f"{s.kind} {s.ident}: {s.reason}" for s in report.skipped],
-        "notes": list(report.notes),
-        "refused": report.refused,
-    }
 
 
 def settle(
@@ -77,6 +32,7 @@ def settle(
 
     from pm_lib.reporting.tables import plain_decimal
     from pm_lib.settings import Settings
+    from pm_lib.settlement import report_json
     from pm_lib.settlement import settle as run_settle
     from pm_lib.store.engine import make_engine, upgrade
 

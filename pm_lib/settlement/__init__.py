@@ -4,6 +4,7 @@ resolutions  read the resolutions of the markets held (Gamma) and store them (ma
 redeem       the settle step: plan a redemption per held token of a resolved market, journal it
              (stored before it is applied), apply it once; paper turns it into cash through the
              ledger (a synthetic SELL fill at the payout), live refuses (no chain side yet)
+report       a settle run as JSON
 
 The marking of resolved positions at their payout is the one portfolio's
 (``pm_lib.portfolio.marks``); this package only reads and writes the store.
@@ -16,6 +17,7 @@ from pm_lib.settlement.redeem import (
     settle,
     settlement_fill,
 )
+from pm_lib.settlement.report import report_json
 from pm_lib.settlement.resolutions import held_unresolved, refresh_resolutions
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "held_unresolved",
     "plan_settlements",
     "refresh_resolutions",
+    "report_json",
     "settle",
     "settlement_fill",
 ]
