@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _ONE = Decimal(1)
+_PAYOUTS = (ZERO, Decimal("0.5"), _ONE)
 # Exponents seen live: 1 (politics, sports), 2 (5-minute crypto), 0.5 (economics_fees, 2026-03).
 _MAX_FEE_EXPONENT = Decimal(4)
 
@@ -160,7 +161,7 @@ def parse_gamma_resolution(obj: object) -> MarketResolution | None:
     """The resolution of a raw Gamma market, or ``None`` while it is not resolved.
 
     Resolved means ``closed: true`` and ``umaResolutionStatus: "resolved"``; the payouts are the
-    final ``outcomePrices`` paired with ``clobTokenIds`` (each within [0, 1], summing to 1).
+    final ``outcomePrices`` paired with ``clobTokenIds`` (1 and 0, or 0.5 each for a 50-50).
     Anything else on a market that says it resolved raises ``BadVenueData``: a payout is never
     guessed.
     """
@@ -175,8 +176,9 @@ def parse_gamma_resolution(obj: object) -> MarketResolution | None:
         payouts = [Decimal(str(p)) for p in prices]
     except ArithmeticError as e:
         raise wire.bad(f"outcomePrices are not numbers: {prices!r}") from e
-    if any(not ZERO <= p <= _ONE for p in payouts) or sum(payouts, ZERO) != _ONE:
-        raise wire.bad(f"final outcomePrices {prices!r} are not payouts summing to 1")
+    # UMA resolves a binary question to YES, NO or 50-50: anything else is not a final price.
+    if any(p not in _PAYOUTS for p in payouts) or sum(payouts, ZERO) != _ONE:
+        raise wire.bad(f"final outcomePrices {prices!r} are not payouts (1/0 or 0.5/0.5)")
     updated = wire.iso_datetime("updatedAt")  # the listing's last change: the resolution
     if updated is None:
         raise wire.bad("missing field 'updatedAt'")

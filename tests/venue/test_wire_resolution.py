@@ -1,0 +1,60 @@
+"""Gamma resolutions: closed + umaResolutionStatus "resolved" + final outcomePrices, or nothing;
+a resolved row whose payouts cannot be trusted is refused (never guessed)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from pm_lib.errors import BadVenueData
+from pm_lib.venue.wire import parse_gamma_resolution
+
+COND = "0x" + "ab" * 32
+
+
+def _row(**changes: Any) -> dict[str, Any]:
+    row = {
+        "id": "1",
+        "conditionId": COND,
+        "closed": True,
+        "umaResolutionStatus": "resolved",
+        "outcomes": '["Yes", "No"]',
+        "clobTokenIds": '["11", "12"]',
+        "outcomePrices": '["0", "1"]',
+        "updatedAt": "2026-12-05T10:00:00.123456Z",
+    }
+    return row | changes
+
+
+def test_a_resolved_row_gives_the_payout_of_each_token() -> None:
+    resolution = parse_gamma_resolution(_row())
+
+    assert resolution is not None
+    assert resolution.payouts == {"11": Decimal(0), "12": Decimal(1)}
+    assert (resolution.winning_token_id, resolution.winning_outcome) == ("12", "No")
+
+
+def test_a_fifty_fifty_resolution_has_no_single_winner() -> None:
+    resolution = parse_gamma_resolution(_row(outcomePrices='["0.5", "0.5"]'))
+
+    assert resolution is not None and resolution.winning_token_id is None
+    assert resolution.payouts == {"11": Decimal("0.5"), "12": Decimal("0.5")}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"closed": False}, {"umaResolutionStatus": "proposed"}, {"umaResolutionStatus": None}],
+)
+def test_an_open_or_unresolved_market_is_no_resolution(changes: dict[str, Any]) -> None:
+    assert parse_gamma_resolution(_row(**changes)) is None
+
+
+@pytest.mark.parametrize(
+    "prices",
+    ['["0.9545", "0.0455"]', '["1", "1"]', '["1"]', '["x", "0"]', '["1.5", "-0.5"]'],
+)
+def test_a_resolved_row_without_trustworthy_payouts_is_refused(prices: str) -> None:
+    with pytest.raises(BadVenueData):
+        parse_gamma_resolution(_row(outcomePrices=prices))
