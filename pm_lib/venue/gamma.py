@@ -41,6 +41,7 @@ from pm_lib.venue.wire import (
     parse_gamma_market,
     parse_gamma_resolution,
     parse_gamma_updated_at,
+    resolution_agrees_with_clob,
 )
 
 __all__ = [
@@ -210,7 +211,9 @@ async def fetch_resolutions(
     Reads ``GET /markets/keyset?condition_ids=..&closed=true`` in batches of
     ``RESOLUTIONS_BATCH`` (the ids repeated as ``condition_ids``, as Gamma's array parameters
     are sent). A resolution is ``closed`` + ``umaResolutionStatus: "resolved"`` + the final
-    ``outcomePrices`` (``pm_lib.venue.wire.parse_gamma_resolution``).
+    ``outcomePrices`` (``pm_lib.venue.wire.parse_gamma_resolution``), confirmed by the CLOB's
+    own ``GET /markets/{condition_id}`` (closed, ``tokens[].winner``): one that the CLOB does not
+    confirm is skipped with the reason, and asked about again next time.
     """
     reader = gamma_reader(client, settings, limiter=limiter, sleep=sleep)
     url = f"{settings.gamma_url}/markets/keyset"
@@ -233,7 +236,27 @@ async def fetch_resolutions(
                     continue
                 if resolution is not None and resolution.condition_id in batch:
                     found.setdefault(resolution.condition_id, resolution)
-    return [found[c] for c in wanted if c in found], skipped
+    clob = VenueReader(
+        client,
+        RateLimiter.for_budget(
+            settings.clob_rate_limit_per_10s, settings.rate_budget_fraction, sleep=sleep
+        ),
+        RetryPolicy.from_settings(settings),
+        sleep=sleep,
+    )
+    confirmed = []
+    for condition_id in wanted:
+        resolution = found.get(condition_id)
+        if resolution is None:
+            continue
+        market = await clob.get_json(f"{settings.clob_url}/markets/{condition_id}")
+        try:
+            resolution_agrees_with_clob(resolution, market)
+        except BadVenueData as e:
+            skip_item(skipped, BadVenueData("resolution", condition_id, e.reason))
+            continue
+        confirmed.append(resolution)
+    return confirmed, skipped
 
 
 def gamma_reader(

@@ -23,6 +23,7 @@ from pm_lib.venue.wire_gamma import (
     parse_gamma_market,
     parse_gamma_resolution,
     parse_gamma_updated_at,
+    resolution_agrees_with_clob,
 )
 from pm_lib.venue.wire_orders import (
     CancelResult,
@@ -61,5 +62,6 @@ __all__ = [
     "parse_open_order",
     "parse_post_order_response",
     "parse_trade",
+    "resolution_agrees_with_clob",
     "to_decimal",
 ]

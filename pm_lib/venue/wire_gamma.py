@@ -40,6 +40,7 @@ __all__ = [
     "parse_gamma_market",
     "parse_gamma_resolution",
     "parse_gamma_updated_at",
+    "resolution_agrees_with_clob",
 ]
 
 _ONE = Decimal(1)
@@ -190,6 +191,28 @@ def parse_gamma_resolution(obj: object) -> MarketResolution | None:
         winning_outcome=winners[0].name if winners else None,
         resolved_at=updated,
     )
+
+
+def resolution_agrees_with_clob(resolution: MarketResolution, clob_market: object) -> None:
+    """Check a Gamma resolution against the CLOB's ``GET /markets/{condition_id}``: the market is
+    closed there too and its ``tokens[].winner`` flags the token Gamma pays 1 (none on a 50-50).
+    Pairing outcomes with tokens from the CLOB guards against Gamma's ``clobTokenIds`` order
+    (py-clob-client#276). Raises ``BadVenueData`` when they disagree."""
+    wire = WireObject(clob_market, "clob market", ("condition_id",))
+    if not wire.flag("closed"):
+        raise wire.bad("Gamma says resolved but the CLOB market is not closed")
+    winners = set()
+    tokens = set()
+    for raw in wire.objects("tokens"):
+        token = wire.nested(raw)
+        tokens.add(token.text("token_id"))
+        if token.flag("winner"):
+            winners.add(token.text("token_id"))
+    if tokens != set(resolution.payouts):
+        raise wire.bad(f"CLOB tokens {sorted(tokens)} differ from Gamma's clobTokenIds")
+    expected = {resolution.winning_token_id} if resolution.winning_token_id else set()
+    if winners != expected:
+        raise wire.bad(f"CLOB winner {sorted(winners)} but Gamma pays 1 to {sorted(expected)}")
 
 
 def parse_gamma_updated_at(obj: object, kind: str) -> tuple[str, datetime]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pm_lib.errors import BadVenueData
-from pm_lib.venue.wire import parse_gamma_resolution
+from pm_lib.venue.wire import parse_gamma_resolution, resolution_agrees_with_clob
 
 COND = "0x" + "ab" * 32
 
@@ -58,3 +58,37 @@ def test_an_open_or_unresolved_market_is_no_resolution(changes: dict[str, Any]) 
 def test_a_resolved_row_without_trustworthy_payouts_is_refused(prices: str) -> None:
     with pytest.raises(BadVenueData):
         parse_gamma_resolution(_row(outcomePrices=prices))
+
+
+def _clob(closed: bool = True, winners: tuple[bool, bool] = (False, True)) -> dict[str, Any]:
+    return {
+        "condition_id": COND,
+        "closed": closed,
+        "tokens": [
+            {"token_id": "11", "outcome": "Yes", "winner": winners[0]},
+            {"token_id": "12", "outcome": "No", "winner": winners[1]},
+        ],
+    }
+
+
+def test_the_clob_winner_flags_confirm_the_gamma_payouts() -> None:
+    resolution = parse_gamma_resolution(_row())
+    assert resolution is not None
+
+    resolution_agrees_with_clob(resolution, _clob())  # no error
+
+
+@pytest.mark.parametrize(
+    "clob",
+    [
+        _clob(closed=False),
+        _clob(winners=(True, False)),  # Gamma's clobTokenIds order disagrees (#276)
+        _clob(winners=(False, False)),
+    ],
+)
+def test_a_clob_market_that_disagrees_refuses_the_resolution(clob: dict[str, Any]) -> None:
+    resolution = parse_gamma_resolution(_row())
+    assert resolution is not None
+
+    with pytest.raises(BadVenueData):
+        resolution_agrees_with_clob(resolution, clob)
