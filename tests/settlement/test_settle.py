@@ -129,7 +129,7 @@ def test_a_resolved_basket_settles_once_at_its_payout(
 
 
 def test_a_resolved_position_is_marked_at_its_payout_not_its_last_mark(
-    running: RunningVenue, settings: Settings, engine: Engine
+    running: RunningVenue, settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _buy_basket(settings, engine)
     control(running, "POST", f"/markets/{NEG_RISK[1][0]}/resolve", {"outcome": "Yes"})
@@ -149,6 +149,13 @@ def test_a_resolved_position_is_marked_at_its_payout_not_its_last_mark(
         NEG_RISK[1][1]: ("payout", D(10)),
         NEG_RISK[2][1]: ("payout", D(0)),
     }
+    _cli_env(monkeypatch, settings)
+    status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
+    assert {p["token_id"]: (p["marked_from"], p["mark"]) for p in status["positions"]} == {
+        NEG_RISK[0][1]: ("payout", "0"),
+        NEG_RISK[1][1]: ("payout", "1"),
+        NEG_RISK[2][1]: ("payout", "0"),
+    }
     with session_scope(engine, read_only=True) as session:
         stored = market_resolutions(session)
     assert {c: r.winning_outcome for c, r in stored.items()} == {
@@ -163,10 +170,7 @@ def test_cli_settles_paper_and_refuses_live(
 ) -> None:
     _buy_basket(settings, engine)
     control(running, "POST", f"/markets/{NEG_RISK[2][0]}/resolve", {"outcome": "Yes"})
-    monkeypatch.setenv("PM_DATABASE_URL", settings.database_url or "")
-    monkeypatch.setenv("PM_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("PM_GAMMA_URL", settings.gamma_url)
-    monkeypatch.setenv("PM_CLOB_URL", settings.clob_url)
+    _cli_env(monkeypatch, settings)
 
     cond, yes, _ = NEG_RISK[2]
     with session_scope(engine) as session:  # a live position in the market that resolved
@@ -188,6 +192,14 @@ def test_cli_settles_paper_and_refuses_live(
     body = json.loads(paper.stdout)
     assert (body["proceeds"], body["realised"]) == ("10", "0.4434")
     assert runner.invoke(app, ["settle", "--json"]).stdout.count('"settled": []') == 1
+
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    monkeypatch.setenv("PM_DATABASE_URL", settings.database_url or "")
+    monkeypatch.setenv("PM_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("PM_GAMMA_URL", settings.gamma_url)
+    monkeypatch.setenv("PM_CLOB_URL", settings.clob_url)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
 
 
 def _live_fill(condition: str, token: str) -> Fill:
