@@ -32,6 +32,7 @@ __all__ = [
     "Leg",
     "Level",
     "Market",
+    "MarketResolution",
     "Opportunity",
     "OrderBook",
     "OrderRequest",
@@ -411,3 +412,14 @@ class Fill(_Frozen):
     status: TradeStatus
     is_taker: bool = True
     matched_at: datetime
+
+
+class MarketResolution(_Frozen):
+    """How a closed market resolved: what one share of each of its tokens pays (1 to the winner,
+    0 to the others; a 50-50 resolution pays 0.5 each). ``resolved_at`` is the venue's time."""
+
+    condition_id: str
+    payouts: dict[str, Decimal] = Field(description="token id -> pUSD paid per share")
+    winning_token_id: str | None = Field(description="None when no single token won")
+    winning_outcome: str | None = None
+    resolved_at: datetime

@@ -21,6 +21,7 @@ from pm_lib.cli.errors import GuardedGroup
 from pm_lib.cli.leg_risk import register as register_leg_risk
 from pm_lib.cli.replay import register as register_replay
 from pm_lib.cli.runs import register as register_runs
+from pm_lib.cli.settle import register as register_settle
 from pm_lib.cli.venue import venue_app
 
 __all__ = ["app"]
@@ -52,3 +53,4 @@ register_control(app)
 register_doctor(app)
 register_leg_risk(app)
 register_replay(app)
+register_settle(app)

@@ -43,6 +43,7 @@ from pm_lib.store.account import (
 from pm_lib.store.control import is_halted
 from pm_lib.store.orders import open_intents
 from pm_lib.store.rows import Mode
+from pm_lib.store.settlement import market_resolutions
 from pm_lib.store.trades import fills
 
 __all__ = ["Portfolio", "read_portfolio", "record_valuation"]
@@ -125,6 +126,9 @@ def read_portfolio(
         markets=markets,
         events=events,
         max_book_age=timedelta(seconds=settings.max_book_age_seconds),
+        resolutions=market_resolutions(
+            session, {p.condition_id for p in ledger.positions.values() if p.size != ZERO}
+        ),
     )
     today = now.astimezone(UTC).date()
     resting = [row for row in open_intents(session, mode) if row.status in _RESTING]

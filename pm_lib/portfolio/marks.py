@@ -18,8 +18,9 @@ positions with ``value_positions``; nothing else marks a position.
 - Values are floored to the micro-pUSD (the store's precision), so a mark stored and read back
   values the same shares to the same figure.
 
-Resolution payouts are not known to pm-agent (the catalogue drops closed markets), so a resolved
-position stays at its last trusted mark.
+- A token of a **resolved** market (``market_resolution``, ``pm_lib.settlement``) is worth its
+  payout: 1 pUSD a share for the winner, 0 for the others (what redeeming pays), never a stale
+  book or last mark; it takes no part in complete sets (the payout already is the set's value).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from pm_lib.book_math import walk_sell
-from pm_lib.models import ONE, ZERO, Event, Market, OrderBook, Position
+from pm_lib.models import ONE, ZERO, Event, Market, MarketResolution, OrderBook, Position
 from pm_lib.store.account import PositionMark
 
 __all__ = ["PositionValue", "Valuation", "complete_sets", "value_positions"]
@@ -47,7 +48,8 @@ class PositionValue:
     """One open position: its cost basis, its value now and where the value came from.
 
     ``source``: ``bids`` (a fresh book), ``mark`` (the last trusted mark, of ``marked_at``),
-    ``none`` (never marked: worth 0 outside a set). ``merged`` is how many of the shares were
+    ``payout`` (its market resolved: ``marked_at`` is the resolution), ``none`` (never marked:
+    worth 0 outside a set). ``merged`` is how many of the shares were
     valued as part of complete sets (1 pUSD a set, shared among the set's legs in proportion to
     their average prices, so each leg's unrealised P&L reads as its share of the set's).
     """
@@ -174,15 +176,20 @@ def value_positions(
     markets: Mapping[str, Market] | None = None,
     events: Sequence[Event] = (),
     max_book_age: timedelta = timedelta(seconds=60),
+    resolutions: Mapping[str, MarketResolution] | None = None,
 ) -> Valuation:
     """Value the open positions (size > 0) by the module's rule.
 
     ``books``: this run's books (only those no older than ``max_book_age`` at ``now`` count);
     ``marks``: the stored last trusted marks; ``markets``/``events``: the catalogue, for fees and
-    for the complete sets. Returns the values and the fresh marks to store.
+    for the complete sets; ``resolutions``: the resolved markets, by condition id (their
+    tokens are worth their payout). Returns the values and the fresh marks to store.
     """
     markets = markets or {}
-    held = {t: p for t, p in positions.items() if p.size > ZERO}
+    resolutions = resolutions or {}
+    held_all = {t: p for t, p in positions.items() if p.size > ZERO}
+    paid = {t: p for t, p in held_all.items() if p.condition_id in resolutions}
+    held = {t: p for t, p in held_all.items() if t not in paid}
     fresh = {
         t: b for t, b in (books or {}).items() if t in held and now - b.timestamp <= max_book_age
     }
@@ -217,6 +224,20 @@ def value_positions(
                 merged=merged_shares[token],
             )
         )
+    for token, p in paid.items():
+        resolution = resolutions[p.condition_id]
+        values.append(
+            PositionValue(
+                token_id=token,
+                condition_id=p.condition_id,
+                size=p.size,
+                cost=p.size * p.avg_price,
+                value=_floor(p.size * resolution.payouts.get(token, ZERO)),
+                source="payout",
+                marked_at=resolution.resolved_at,
+            )
+        )
+    values.sort(key=lambda v: v.token_id)
     fresh_marks = tuple(
         PositionMark(
             token_id=t,

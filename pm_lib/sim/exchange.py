@@ -27,6 +27,7 @@ from pm_lib.models import FeeSchedule
 from pm_lib.sim.accounts import COLLATERAL, Accounts, ApiKey
 from pm_lib.sim.lifecycle import (
     ORDER_CANCELED,
+    ORDER_CANCELED_RESOLVED,
     ORDER_DELAYED,
     ORDER_LIVE,
     ORDER_MATCHED,
@@ -452,14 +453,25 @@ class Exchange:
 
     # -- cancellation ------------------------------------------------------------------------
 
-    def _cancel_record(self, record: OrderRecord) -> None:
+    def _cancel_record(self, record: OrderRecord, status: str = ORDER_CANCELED) -> None:
         if record.resting is not None:
             ladder = self.state.ladders.get(record.market)
             if ladder is not None:
                 remove_resting(ladder, record.resting)
         record.resting = None
-        record.status = ORDER_CANCELED
+        record.status = status
         self.open_orders.pop(record.order_id, None)
+
+    def cancel_resolved(self, condition_id: str) -> list[str]:
+        """Cancel every resting order in a market that resolved (every owner), as the venue
+        does: ``ORDER_STATUS_CANCELED_MARKET_RESOLVED``. Returns the cancelled order ids."""
+        with self.state.lock:
+            records = [r for r in self.open_orders.values() if r.market == condition_id]
+            held = [t.record for t, _ in self.delayed.values() if t.record.market == condition_id]
+            for record in records + held:
+                self.delayed.pop(record.order_id, None)
+                self._cancel_record(record, ORDER_CANCELED_RESOLVED)
+            return [r.order_id for r in records + held]
 
     def cancel(self, user: str, order_ids: list[str]) -> dict[str, Any]:
         """Cancel ``user``'s orders by id; the live ``{"canceled", "not_canceled"}`` body."""

@@ -251,7 +251,10 @@ class MarketData:
         return hit.book.body(is_yes, now_ms)
 
     def yes_price(self, market: SimMarket) -> Decimal:
-        """The YES display price (midpoint, empty bid = 0, empty ask = 1)."""
+        """The YES display price (midpoint, empty bid = 0, empty ask = 1; once resolved, the
+        payout: 1 when YES won, else 0)."""
+        if market.winner is not None:
+            return Decimal(1 if market.winner == market.outcomes[0] else 0)
         top = self.top_of_book(market)
         if top is None:
             return Decimal("0.5")

@@ -4,6 +4,7 @@ POST /reset                 rebuild the seeded universe (optionally another seed
 GET  /universe              counts, seed, current book generation
 POST /book                  set a token's book (levels in that token's terms); pins the market
 POST /markets               add a market;  PATCH /markets/{condition_id}  modify one
+POST /markets/{condition_id}/resolve  resolve a market {"outcome": "Yes"} (neg-risk: siblings No)
 GET|POST /clock             read; advance / set / freeze / unfreeze the venue clock
 GET|POST|DELETE /faults     list, inject, clear faults;  DELETE /faults/{id}  remove one
 GET|POST /rate-limits       read; enable/disable and change limits by name
@@ -32,6 +33,7 @@ from pm_lib.sim.market_admin import (
     set_book,
     touch_every_listing,
 )
+from pm_lib.sim.resolution import resolve_market
 from pm_lib.sim.venue import SimVenue
 
 __all__ = ["control_routes"]
@@ -127,6 +129,17 @@ class _Control:
         modify_market(self.md, cond, await _body(request))
         return _json(self._market(cond))
 
+    async def resolve_market(self, request: Request) -> Response:
+        cond = request.path_params["condition_id"]
+        resolved = resolve_market(self.venue, cond, str((await _body(request)).get("outcome")))
+        markets = self.venue.state.markets
+        return _json(
+            {
+                "resolved": [{"condition_id": c, "winner": markets[c].winner} for c in resolved],
+                "market": self._market(cond),
+            }
+        )
+
     def _market(self, condition_id: str) -> dict[str, Any]:
         m = self.venue.state.markets[condition_id]
         return {
@@ -137,6 +150,7 @@ class _Control:
             "tick_size": str(m.tick_size),
             "neg_risk": m.neg_risk,
             "closed": m.closed,
+            "winner": m.winner,
             "active": m.active,
             "accepting_orders": m.accepting_orders,
             "end_date": m.end_date.isoformat() if m.end_date else None,
@@ -237,6 +251,7 @@ def control_routes(venue: SimVenue) -> list[BaseRoute]:
         Route("/book", _guarded(c.book), methods=["POST"]),
         Route("/markets", _guarded(c.add_market), methods=["POST"]),
         Route("/markets/{condition_id}", _guarded(c.modify_market), methods=["PATCH"]),
+        Route("/markets/{condition_id}/resolve", _guarded(c.resolve_market), methods=["POST"]),
         Route("/clock", _guarded(c.clock), methods=["GET", "POST"]),
         Route("/faults", _guarded(c.faults), methods=["GET", "POST", "DELETE"]),
         Route("/faults/{rule_id}", _guarded(c.remove_fault), methods=["DELETE"]),

@@ -73,6 +73,8 @@ class SimMarket:
     extra: dict[str, Any] = field(default_factory=dict)  # any further Gamma fields, verbatim
     # Gamma's updatedAt (unix s): set at creation, bumped whenever a listed field changes.
     updated_at: float = 0.0
+    # The winning outcome once the market resolved (``POST /_sim/markets/{id}/resolve``).
+    winner: str | None = None
 
     @property
     def yes_token(self) -> str:

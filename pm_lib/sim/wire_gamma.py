@@ -131,6 +131,8 @@ def gamma_market(
     start_ts = profile.start_ts if profile else now - 86_400
     volume24 = profile.volume24hr if profile else ZERO
     prices = None if placeholder else _prices(top)
+    if market.winner is not None:  # resolved: the final prices, "1" for the winner
+        prices = ["1" if o == market.winner else "0" for o in market.outcomes]
     m: dict[str, Any] = dict(market.extra)  # a loaded snapshot keeps its recorded fields
     m.update(
         {
@@ -226,13 +228,15 @@ def gamma_market(
             "clearBookOnStart": True,
             "manualActivation": False,
             "negRiskOther": bool(profile.neg_risk_other) if profile else False,
-            "umaResolutionStatuses": "[]",
+            "umaResolutionStatuses": '["proposed", "resolved"]' if market.winner else "[]",
             "pendingDeployment": False,
             "deploying": False,
             "rfqEnabled": False,
             "holdingRewardsEnabled": False,
         }
     )
+    if market.winner is not None:
+        m["umaResolutionStatus"] = "resolved"
     for key in ("feeSchedule", "makerRebatesFeeShareBps"):
         m.pop(key, None)
     m.update(_fees(market))

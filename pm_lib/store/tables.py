@@ -32,11 +32,13 @@ __all__ = [
     "FillRecord",
     "LegRiskRecord",
     "MarketLeaseRecord",
+    "MarketResolutionRecord",
     "OpportunityRecord",
     "OrderIntentRecord",
     "PositionMarkRecord",
     "RiskDecisionRecord",
     "RunRecord",
+    "SettlementRecord",
     "SyncCursor",
     "metadata",
 ]
@@ -434,3 +436,49 @@ class PaperTake(SQLModel, table=True):
     level_size: Decimal = Field(sa_type=Money)
     taken: Decimal = Field(sa_type=Money)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- 0015 settlement: market resolutions and the redemptions they allow (pm_lib.settlement) ---
+
+
+class MarketResolutionRecord(SQLModel, table=True):
+    """How a closed market resolved (Gamma ``umaResolutionStatus: resolved`` + final
+    ``outcomePrices``): the winning token and what one share of each token pays."""
+
+    __tablename__ = "market_resolution"
+
+    condition_id: str = Field(primary_key=True)
+    winning_token_id: str | None = None
+    winning_outcome: str | None = None
+    payouts: dict[str, str] = Field(sa_type=JSON)  # token id -> pUSD per share, decimal text
+    resolved_at: datetime = Field(sa_type=UTCDateTime)
+    source: str  # the Gamma URL it was read from
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SettlementRecord(SQLModel, table=True):
+    """One token of a resolved market redeemed at its payout: stored ``pending`` before it is
+    applied, ``applied`` once (paper: a synthetic fill in the same transaction), never twice.
+    ``realised`` = ``proceeds - cost - fees`` of the position it closed."""
+
+    __tablename__ = "settlement"
+    __table_args__ = (
+        UniqueConstraint("mode", "token_id", name="uq_settlement_mode_token"),
+        Index("ix_settlement_status", "mode", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str
+    token_id: str
+    condition_id: str
+    size: Decimal = Field(sa_type=Money)
+    payout: Decimal = Field(sa_type=Price)
+    proceeds: Decimal = Field(sa_type=Money)
+    cost: Decimal = Field(sa_type=Money)
+    fees: Decimal = Field(sa_type=Money)
+    realised: Decimal = Field(sa_type=Money)
+    status: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    run_id: str | None = None
+    flow_run_id: str | None = None

@@ -24,14 +24,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from pm_lib.errors import BadVenueData
-from pm_lib.models import Catalogue, Event, Market, SkippedItem
+from pm_lib.models import Catalogue, Event, Market, MarketResolution, SkippedItem
 from pm_lib.settings import Settings
 from pm_lib.venue.http import RequestCounters, RetryPolicy, VenueReader
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
@@ -39,18 +39,28 @@ from pm_lib.venue.wire import (
     is_open_order_book_market,
     parse_gamma_event,
     parse_gamma_market,
+    parse_gamma_resolution,
     parse_gamma_updated_at,
+    resolution_agrees_with_clob,
 )
 
-__all__ = ["fetch_catalogue", "gamma_reader", "keyset_pages", "skip_item"]
+__all__ = [
+    "RESOLUTIONS_BATCH",
+    "fetch_catalogue",
+    "fetch_resolutions",
+    "gamma_reader",
+    "keyset_pages",
+    "skip_item",
+]
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PAGE_SIZE = 100
+RESOLUTIONS_BATCH = 50  # condition ids per resolutions query (they ride in the URL)
 
 
 async def keyset_pages(
-    reader: VenueReader, url: str, items_key: str, filters: Mapping[str, str]
+    reader: VenueReader, url: str, items_key: str, filters: Mapping[str, str | Sequence[str]]
 ) -> AsyncGenerator[list[Any], None]:
     """Yield the ``items_key`` list of each Gamma keyset page until one has no ``next_cursor``.
 
@@ -60,7 +70,7 @@ async def keyset_pages(
     cursor: str | None = None
     seen: set[str] = set()
     while True:
-        query = dict(filters)
+        query: dict[str, str | Sequence[str]] = dict(filters)
         if cursor is not None:
             query["after_cursor"] = cursor
         page = await reader.get_json(url, query)
@@ -185,6 +195,68 @@ async def fetch_catalogue(
         skipped=tuple(skipped),
         watermark=watermark,
     )
+
+
+async def fetch_resolutions(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    condition_ids: Sequence[str],
+    *,
+    limiter: RateLimiter | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> tuple[list[MarketResolution], list[SkippedItem]]:
+    """How the closed markets among ``condition_ids`` resolved (the ones still open, or closed
+    but not yet resolved, are simply absent), and the rows skipped as malformed.
+
+    Reads ``GET /markets/keyset?condition_ids=..&closed=true`` in batches of
+    ``RESOLUTIONS_BATCH`` (the ids repeated as ``condition_ids``, as Gamma's array parameters
+    are sent). A resolution is ``closed`` + ``umaResolutionStatus: "resolved"`` + the final
+    ``outcomePrices`` (``pm_lib.venue.wire.parse_gamma_resolution``), confirmed by the CLOB's
+    own ``GET /markets/{condition_id}`` (closed, ``tokens[].winner``): one that the CLOB does not
+    confirm is skipped with the reason, and asked about again next time.
+    """
+    reader = gamma_reader(client, settings, limiter=limiter, sleep=sleep)
+    url = f"{settings.gamma_url}/markets/keyset"
+    wanted = list(dict.fromkeys(condition_ids))
+    found: dict[str, MarketResolution] = {}
+    skipped: list[SkippedItem] = []
+    for start in range(0, len(wanted), RESOLUTIONS_BATCH):
+        batch = wanted[start : start + RESOLUTIONS_BATCH]
+        filters: dict[str, str | Sequence[str]] = {
+            "limit": str(settings.gamma_page_size),
+            "closed": "true",
+            "condition_ids": batch,
+        }
+        async for rows in keyset_pages(reader, url, "markets", filters):
+            for raw in rows:
+                try:
+                    resolution = parse_gamma_resolution(raw)
+                except BadVenueData as e:
+                    skip_item(skipped, e)
+                    continue
+                if resolution is not None and resolution.condition_id in batch:
+                    found.setdefault(resolution.condition_id, resolution)
+    clob = VenueReader(
+        client,
+        RateLimiter.for_budget(
+            settings.clob_rate_limit_per_10s, settings.rate_budget_fraction, sleep=sleep
+        ),
+        RetryPolicy.from_settings(settings),
+        sleep=sleep,
+    )
+    confirmed = []
+    for condition_id in wanted:
+        resolution = found.get(condition_id)
+        if resolution is None:
+            continue
+        market = await clob.get_json(f"{settings.clob_url}/markets/{condition_id}")
+        try:
+            resolution_agrees_with_clob(resolution, market)
+        except BadVenueData as e:
+            skip_item(skipped, BadVenueData("resolution", condition_id, e.reason))
+            continue
+        confirmed.append(resolution)
+    return confirmed, skipped
 
 
 def gamma_reader(

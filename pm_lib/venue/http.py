@@ -20,7 +20,7 @@ import functools
 import logging
 import random
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -38,6 +38,8 @@ from pm_lib.errors import (
 )
 from pm_lib.settings import Settings
 from pm_lib.venue.ratelimit import RateLimiter, Sleep
+
+QueryParams = Mapping[str, str | Sequence[str]]  # a list value repeats the parameter
 
 __all__ = ["RequestCounters", "RetryPolicy", "VenueReader", "open_venue_client"]
 
@@ -177,7 +179,7 @@ class VenueReader:
         self._sleep = sleep
         self._jitter = jitter
 
-    async def get_json(self, url: str, params: Mapping[str, str] | None = None) -> Any:
+    async def get_json(self, url: str, params: QueryParams | None = None) -> Any:
         """GET ``url`` and return its decoded JSON body."""
         return await self._read("GET", url, params=params, body=None)
 
@@ -186,7 +188,7 @@ class VenueReader:
         return await self._read("POST", url, params=None, body=orjson.dumps(body))
 
     async def _read(
-        self, method: str, url: str, *, params: Mapping[str, str] | None, body: bytes | None
+        self, method: str, url: str, *, params: QueryParams | None, body: bytes | None
     ) -> Any:
         for retry in range(self.policy.max_retries + 1):
             if retry:
@@ -204,7 +206,7 @@ class VenueReader:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _attempt(
-        self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
+        self, method: str, url: str, params: QueryParams | None, body: bytes | None
     ) -> Any:
         await self.limiter.acquire()
         self.counters.requests += 1

@@ -21,7 +21,9 @@ from pm_lib.venue.wire_gamma import (
     parse_clob_market_info,
     parse_gamma_event,
     parse_gamma_market,
+    parse_gamma_resolution,
     parse_gamma_updated_at,
+    resolution_agrees_with_clob,
 )
 from pm_lib.venue.wire_orders import (
     CancelResult,
@@ -55,9 +57,11 @@ __all__ = [
     "parse_clob_market_info",
     "parse_gamma_event",
     "parse_gamma_market",
+    "parse_gamma_resolution",
     "parse_gamma_updated_at",
     "parse_open_order",
     "parse_post_order_response",
     "parse_trade",
+    "resolution_agrees_with_clob",
     "to_decimal",
 ]

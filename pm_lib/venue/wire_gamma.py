@@ -20,7 +20,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from pm_lib.errors import BadVenueData
-from pm_lib.models import ZERO, Event, FeeSchedule, Market, Outcome, ProtocolVersion
+from pm_lib.models import (
+    ZERO,
+    Event,
+    FeeSchedule,
+    Market,
+    MarketResolution,
+    Outcome,
+    ProtocolVersion,
+)
 from pm_lib.venue.wire_fields import WireObject, is_token_id
 
 __all__ = [
@@ -30,10 +38,13 @@ __all__ = [
     "parse_clob_market_info",
     "parse_gamma_event",
     "parse_gamma_market",
+    "parse_gamma_resolution",
     "parse_gamma_updated_at",
+    "resolution_agrees_with_clob",
 ]
 
 _ONE = Decimal(1)
+_PAYOUTS = (ZERO, Decimal("0.5"), _ONE)
 # Exponents seen live: 1 (politics, sports), 2 (5-minute crypto), 0.5 (economics_fees, 2026-03).
 _MAX_FEE_EXPONENT = Decimal(4)
 
@@ -145,6 +156,63 @@ def parse_gamma_market(obj: object) -> Market:
         end_date=wire.iso_datetime("endDate"),
         version=version,
     )
+
+
+def parse_gamma_resolution(obj: object) -> MarketResolution | None:
+    """The resolution of a raw Gamma market, or ``None`` while it is not resolved.
+
+    Resolved means ``closed: true`` and ``umaResolutionStatus: "resolved"``; the payouts are the
+    final ``outcomePrices`` paired with ``clobTokenIds`` (1 and 0, or 0.5 each for a 50-50).
+    Anything else on a market that says it resolved raises ``BadVenueData``: a payout is never
+    guessed.
+    """
+    wire = WireObject(obj, "market", ("id", "conditionId"))
+    if not wire.flag("closed") or wire.fields.get("umaResolutionStatus") != "resolved":
+        return None
+    outcomes = _outcomes(wire)
+    prices = wire.json_list("outcomePrices")
+    if len(prices) != len(outcomes):
+        raise wire.bad(f"{len(outcomes)} outcomes but {len(prices)} outcomePrices")
+    try:
+        payouts = [Decimal(str(p)) for p in prices]
+    except ArithmeticError as e:
+        raise wire.bad(f"outcomePrices are not numbers: {prices!r}") from e
+    # UMA resolves a binary question to YES, NO or 50-50: anything else is not a final price.
+    if any(p not in _PAYOUTS for p in payouts) or sum(payouts, ZERO) != _ONE:
+        raise wire.bad(f"final outcomePrices {prices!r} are not payouts (1/0 or 0.5/0.5)")
+    updated = wire.iso_datetime("updatedAt")  # the listing's last change: the resolution
+    if updated is None:
+        raise wire.bad("missing field 'updatedAt'")
+    winners = [o for o, p in zip(outcomes, payouts, strict=True) if p == _ONE]
+    return MarketResolution(
+        condition_id=wire.condition_id("conditionId"),
+        payouts={o.token_id: p for o, p in zip(outcomes, payouts, strict=True)},
+        winning_token_id=winners[0].token_id if winners else None,
+        winning_outcome=winners[0].name if winners else None,
+        resolved_at=updated,
+    )
+
+
+def resolution_agrees_with_clob(resolution: MarketResolution, clob_market: object) -> None:
+    """Check a Gamma resolution against the CLOB's ``GET /markets/{condition_id}``: the market is
+    closed there too and its ``tokens[].winner`` flags the token Gamma pays 1 (none on a 50-50).
+    Pairing outcomes with tokens from the CLOB guards against Gamma's ``clobTokenIds`` order
+    (py-clob-client#276). Raises ``BadVenueData`` when they disagree."""
+    wire = WireObject(clob_market, "clob market", ("condition_id",))
+    if not wire.flag("closed"):
+        raise wire.bad("Gamma says resolved but the CLOB market is not closed")
+    winners = set()
+    tokens = set()
+    for raw in wire.objects("tokens"):
+        token = wire.nested(raw)
+        tokens.add(token.text("token_id"))
+        if token.flag("winner"):
+            winners.add(token.text("token_id"))
+    if tokens != set(resolution.payouts):
+        raise wire.bad(f"CLOB tokens {sorted(tokens)} differ from Gamma's clobTokenIds")
+    expected = {resolution.winning_token_id} if resolution.winning_token_id else set()
+    if winners != expected:
+        raise wire.bad(f"CLOB winner {sorted(winners)} but Gamma pays 1 to {sorted(expected)}")
 
 
 def parse_gamma_updated_at(obj: object, kind: str) -> tuple[str, datetime]:
