@@ -23,6 +23,8 @@ Kinds of violation:
   shares and others not, with no leg-risk row or one still ``open``; or reconcile clean while
   any such basket still holds shares;
 - ``whole_set``: a traded neg-risk basket that is not the venue's whole outcome set;
+- ``credentials``: a run with a control character in a credential was not refused at load
+  (naming the variable) or sent an order;
 - ``secret``: a spelling of a secret in a log, a worker's output, the DB or a file.
 """
 
@@ -56,6 +58,7 @@ __all__ = [
     "Violation",
     "check_cycle",
     "check_halt",
+    "check_refusal",
     "check_secrets",
     "daily_loss",
     "intents",
@@ -249,11 +252,11 @@ def _cash_and_open_orders(
 
 def _breaker_table(engine: Engine, rows: list[OrderIntentRow]) -> list[Violation]:
     """No BUY by a run that started after the breaker tripped, that UTC day."""
-    with engine.connect() as db:
+    with session_scope(engine, read_only=True) as db:
         trips = db.execute(
             text("SELECT day, tripped_at FROM daily_loss_breaker WHERE mode = 'live'")
         ).all()
-        started = dict(db.execute(text("SELECT id, started_at FROM run")).all())
+        started = {i: at for i, at in db.execute(text("SELECT id, started_at FROM run")).all()}
     out = []
     for day, tripped_at in trips:
         tripped = _utc(tripped_at)
@@ -367,6 +370,15 @@ def _whole_sets(
     return out
 
 
+def check_refusal(name: str, outcome: dict[str, object]) -> list[Violation]:
+    """A run whose credential ``name`` holds a control character refused at load, naming the
+    variable, and sent nothing (``venue_orders``: orders the venue received meanwhile)."""
+    if name in str(outcome.get("error", "")) and not outcome.get("venue_orders"):
+        return []
+    shown = {k: v for k, v in outcome.items() if k not in ("files", "created")}
+    return [Violation("credentials", f"{name}: not refused at load: {shown}")]
+
+
 def check_secrets(secrets: list[str], files: list[Path], engine: Engine) -> list[Violation]:
     """Every spelling of every secret, in each file (as bytes) and every text column of the DB."""
     forms = {s.lower() for secret in secrets for s in spellings(secret)}
@@ -385,14 +397,17 @@ def check_secrets(secrets: list[str], files: list[Path], engine: Engine) -> list
 
 def _db_text(engine: Engine, forms: set[str]) -> list[str]:
     found = []
-    tables = inspect(engine).get_table_names()
-    with engine.connect() as db:
-        for table in tables:
-            columns = [
-                c["name"]
-                for c in inspect(engine).get_columns(table)
-                if isinstance(c["type"], (String, Text, JSON)) or "CHAR" in str(c["type"])
-            ]
+    inspector = inspect(engine)
+    columns_of = {
+        table: [
+            c["name"]
+            for c in inspector.get_columns(table)
+            if isinstance(c["type"], (String, Text, JSON)) or "CHAR" in str(c["type"])
+        ]
+        for table in inspector.get_table_names()
+    }
+    with session_scope(engine, read_only=True) as db:
+        for table, columns in columns_of.items():
             for column in columns:
                 values = db.execute(
                     text(f'SELECT CAST("{column}" AS TEXT) FROM "{table}"')
