@@ -160,11 +160,11 @@ def _secret(rng: random.Random) -> str:
     return f"chaos-ctl-{head}{rng.choice(CONTROL_CHARACTERS)}chaos-tail-{tail}"
 
 
-def draw_plan(rng: random.Random) -> FaultPlan:
-    """One to three fault kinds (or, one cycle in eight, none: the control)."""
+def draw_plan(rng: random.Random, pool: tuple[str, ...] = FAULT_KINDS) -> FaultPlan:
+    """One to three fault kinds of ``pool`` (or, one cycle in eight, none: the control)."""
     if rng.random() < 0.125:
         return FaultPlan(kinds=[])
-    kinds = rng.sample(FAULT_KINDS, rng.choice([1, 1, 2, 2, 3]))
+    kinds = rng.sample(pool, min(len(pool), rng.choice([1, 1, 2, 2, 3])))
     runs = [k for k in kinds if k in RUN_KINDS]
     kinds = sorted(k for k in kinds if k not in RUN_KINDS or k == (runs[0] if runs else None))
     plan = FaultPlan(kinds=kinds)

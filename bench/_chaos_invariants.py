@@ -31,6 +31,9 @@ Kinds of violation:
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -382,17 +385,43 @@ def check_refusal(name: str, outcome: dict[str, object]) -> list[Violation]:
 def check_secrets(secrets: list[str], files: list[Path], engine: Engine) -> list[Violation]:
     """Every spelling of every secret, in each file (as bytes) and every text column of the DB."""
     forms = {s.lower() for secret in secrets for s in spellings(secret)}
-    out = []
-    for path in files:
-        if not path.is_file():
-            continue
-        data = path.read_bytes().lower()
-        hits = [f for f in forms if f.encode() in data]
-        if hits:
-            out.append(Violation("secret", f"{path.name}: {len(hits)} spellings, e.g. {hits[0]!r}"))
+    out = [
+        Violation("secret", f"{name}: {count} spellings, e.g. {example!r}")
+        for name, count, example in _search_files(forms, files)
+    ]
     found = _db_text(engine, forms)
     out += [Violation("secret", f"DB {where}") for where in found]
     return out
+
+
+_SEARCH = """
+import json, sys
+forms = json.loads(sys.stdin.read())
+for name in sys.argv[1:]:
+    with open(name, "rb") as f:
+        data = f.read().lower()
+    hits = [x for x in forms if x.encode() in data]
+    if hits:
+        print(json.dumps([name, len(hits), hits[0]]))
+"""
+
+
+def _search_files(forms: set[str], files: list[Path]) -> list[tuple[str, int, str]]:
+    """Files holding a spelling: (name, how many spellings, one of them). Searched in another
+    process: opening and closing a SQLite file in this one would drop the locks its engines
+    hold on it (POSIX locks are per process), and so corrupt it."""
+    names = [str(p) for p in files if p.is_file()]
+    if not names:
+        return []
+    done = subprocess.run(
+        [sys.executable, "-c", _SEARCH, *names],
+        input=json.dumps(sorted(forms)),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return [tuple(json.loads(line)) for line in done.stdout.splitlines()]  # type: ignore[misc]
 
 
 def _db_text(engine: Engine, forms: set[str]) -> list[str]:

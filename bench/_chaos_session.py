@@ -254,6 +254,8 @@ class Session:
         engine = make_engine(self.settings.resolved_database_url)
         try:
             report = reconcile_account(self.settings, engine, offset)
+        except Exception as e:  # an unreadable venue answer fails reconcile (and its run row)
+            return {"error": f"{type(e).__name__}: {e}"[:300]}
         finally:
             engine.dispose()
         return {"discrepancies": list(report.discrepancies), "changes": len(report.changes)}

@@ -76,6 +76,7 @@ class Campaign:
         self.workdir = workdir
         self.rng = random.Random(args.seed)
         self.control = VenueControl(running.clob_url)
+        self.pool = tuple(args.kinds.split(",")) if args.kinds else FAULT_KINDS
         self.offset = 0.0
         self.faults: Counter[str] = Counter()
         self.fired: Counter[str] = Counter()
@@ -181,7 +182,7 @@ class Campaign:
         venue_before = {o["id"] for o in self.control.orders(session.address)}
         ghosts = session.ghost_trades()
         refusals = session.refusals()
-        plan = draw_plan(self.rng)
+        plan = draw_plan(self.rng, self.pool)
         self.faults.update(plan.kinds)
         fresh = "incomplete_event" in plan.kinds
         if fresh:  # the scan reads Gamma afresh, not the stored catalogue
@@ -230,7 +231,8 @@ class Campaign:
         elsewhere = bool({"worker_killed", "concurrent_runs"} & set(plan.kinds))
         if plan.reconcile_rules:  # a reconcile fed garbled private reads, then a clean one
             self.control.install(plan.reconcile_rules)
-            session.reconcile(self.offset, elsewhere=elsewhere)
+            faulted = session.reconcile(self.offset, elsewhere=elsewhere)
+            self.figures["reconciles_failed_on_garbled_reads"] += "error" in faulted
             rules = self.control.call("GET", "/faults")
             self.fired["malformed_reads"] += sum(int(r["fired"]) for r in rules)
             self.control.clear()
@@ -371,8 +373,13 @@ def main() -> None:
     parser.add_argument(
         "--sabotage", action="store_true", help="end by checking that a broken DB is detected"
     )
+    parser.add_argument(
+        "--kinds", default=None, help="draw only these fault kinds (comma-separated)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
+    if args.kinds and not set(args.kinds.split(",")) <= set(FAULT_KINDS):
+        parser.error(f"--kinds: one of {', '.join(FAULT_KINDS)}")
     if args.cycles > 250 * args.session_cycles:
         parser.error("at most 250 sessions: each needs its own wallet (a fixed test key)")
     # The SDK logs every refused request at ERROR (the L1 create-then-derive dance, the
