@@ -200,7 +200,7 @@ def _traded(order_id: str, trades: list[dict[str, object]]) -> Decimal:
     """What the venue's trades that did not fail filled of one order (taker or maker side)."""
     total = Decimal(0)
     for trade in trades:
-        if str(trade["status"]) == "FAILED":
+        if str(trade["status"]).endswith("FAILED"):  # TRADE_STATUS_FAILED
             continue
         if trade["taker_order_id"] == order_id:
             total += Decimal(str(trade["size"]))

@@ -266,7 +266,8 @@ class Campaign:
             print(
                 f"cycle {number:4d} session {session.number} faults {plan.kinds or '-'} "
                 f"scan {shown} reconcile {reconciled.get('discrepancies', reconciled)} "
-                f"violations {[v.kind for v in found]}",
+                f"violations {[v.kind for v in found]}"
+                + "".join(f"\n  {v.kind}: {v.detail}" for v in found[:3]),
                 flush=True,
             )
 
