@@ -88,36 +88,9 @@ class Session:
             (m for m in state.markets.values() if m.active and m.accepting_orders and not m.closed),
             key=lambda m: m.condition_id,
         )[self.number % 7]
-        fees = (
-            FeeSchedule(rate=market.fee_rate, exponent=market.fee_exponent)
-            if market.fees_enabled
-            else FeeSchedule.none()
+        return self._harness_order(
+            offset, market, market.token_ids[0], Decimal(5), market.tick_size
         )
-        key = f"{HARNESS_PREFIX}{uuid.uuid4().hex}"
-        executor = LiveExecutor.connect(
-            self.settings,
-            self.engine,
-            credentials_from_mapping(os.environ),
-            run_id="chaos-harness",
-            clock=lambda: chaos_now(offset),
-        )
-        executor.place(
-            [
-                OrderRequest(
-                    intent_key=key,
-                    token_id=market.token_ids[0],
-                    condition_id=market.condition_id,
-                    side=Side.BUY,
-                    size=Decimal(5),
-                    price=market.tick_size,
-                    order_type=OrderType.GTC,
-                    tick_size=market.tick_size,
-                    neg_risk=market.neg_risk,
-                    fees=fees,
-                )
-            ]
-        )
-        return executor
 
     def cancelled_by_venue(self, executor: LiveExecutor) -> bool:
         """Close the harness's executor; whether the venue cancelled its resting order."""
