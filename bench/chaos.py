@@ -218,7 +218,7 @@ class Campaign:
                 for o in new_orders
                 if o["id"] in exchange.orders and exchange.lookup_misses(exchange.orders[o["id"]])
             )
-        if "taker_delay" in made:
+        if "delayed" in made:
             delayed = [o for o in new_orders if o["market"] == made["delayed"]]
             self.fired["taker_delay"] += len(delayed)
         self.control.clear()
@@ -239,7 +239,7 @@ class Campaign:
         reconciled = session.reconcile(self.offset, elsewhere=elsewhere)
         if "halt_mid_scan" in plan.kinds:
             session.set_halt(False)
-        if "ghost_leg" in made:
+        if "ghost_token" in made:
             self.fired["ghost_leg"] += session.ghost_trades(made["ghost_token"])
         self.fired["ghost_fills"] += session.ghost_trades() - ghosts
         if "incomplete_event" in plan.kinds:
