@@ -12,13 +12,16 @@ As a worker process (the campaign SIGKILLs it at a random point, then reconciles
 
 prints ``ready`` once imported, ``executing`` just before the execute stage, and
 ``done {json}`` at the end. A ``held-scan`` waits after ``executing`` for a line on stdin,
-so two of them can be released into their execute stages together.
+so two of them can be released into their execute stages together. With ``CHAOS_LOG_FILE``
+set, every log record (DEBUG and up, the SDK's included) goes to that file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -141,5 +144,7 @@ def _worker(role: str, fields: dict[str, Any], offset_seconds: float) -> dict[st
 
 
 if __name__ == "__main__":
+    if os.environ.get("CHAOS_LOG_FILE"):
+        logging.basicConfig(filename=os.environ["CHAOS_LOG_FILE"], level=logging.DEBUG, force=True)
     answer = _worker(sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3]))
     print("done " + json.dumps(answer), flush=True)

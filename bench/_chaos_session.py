@@ -27,7 +27,7 @@ from pm_lib.execution.live import LiveExecutor
 from pm_lib.models import FeeSchedule, OrderRequest, OrderType, Side
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
-from pm_lib.store import make_engine, upgrade
+from pm_lib.store import halt, make_engine, resume, session_scope, upgrade
 
 __all__ = ["Session", "open_session"]
 
@@ -43,6 +43,7 @@ def _limits(rng: random.Random) -> dict[str, Any]:
         "max_position_per_group": group,
         "max_total_exposure": group * rng.choice([1, 3, 8]),
         "max_daily_loss": Decimal(rng.choice([1, 5, 100, 100, 100, 100])),
+        "max_open_orders": rng.choice([2, 50, 50]),
         "unwind_policy": rng.choice(["sell_back", "hold"]),
     }
 
@@ -87,12 +88,54 @@ class Session:
             (m for m in state.markets.values() if m.active and m.accepting_orders and not m.closed),
             key=lambda m: m.condition_id,
         )[self.number % 7]
+        return self._harness_order(
+            offset, market, market.token_ids[0], Decimal(5), market.tick_size
+        )
+
+    def cancelled_by_venue(self, executor: LiveExecutor) -> bool:
+        """Close the harness's executor; whether the venue cancelled its resting order."""
+        executor.close()
+        rows = [r for r in intents(self.engine) if r.intent_key.startswith(HARNESS_PREFIX)]
+        venue = {o["id"]: o["status"] for o in self.control.orders(self.address)}
+        return bool(rows) and "CANCELED" in str(venue.get(rows[-1].venue_order_id, ""))
+
+    def place_partial_order(self, offset: float, rng: random.Random) -> LiveExecutor:
+        """A thin ask planted on a market outside every neg-risk event, and a marketable GTC
+        BUY bigger than it: the ask fills it in part, the rest rests. Its executor."""
+        state = self.running.venue.state
+        markets = sorted(
+            (
+                m
+                for m in state.markets.values()
+                if m.active and m.accepting_orders and not m.closed and not m.neg_risk
+            ),
+            key=lambda m: m.condition_id,
+        )
+        market = rng.choice(markets)
+        tick = market.tick_size
+        price = Decimal("0.50")
+        thin = Decimal(rng.choice([3, 5, 8]))
+        self.control.call(
+            "POST",
+            "/book",
+            {
+                "token_id": market.yes_token,
+                "bids": [[str(price - 2 * tick), "50"]],
+                "asks": [[str(price), str(thin)], [str(price + 5 * tick), "50"]],
+            },
+        )
+        return self._harness_order(
+            offset, market, market.yes_token, thin + rng.choice([4, 10]), price
+        )
+
+    def _harness_order(
+        self, offset: float, market: Any, token: str, size: Decimal, price: Decimal
+    ) -> LiveExecutor:
         fees = (
             FeeSchedule(rate=market.fee_rate, exponent=market.fee_exponent)
             if market.fees_enabled
             else FeeSchedule.none()
         )
-        key = f"{HARNESS_PREFIX}{uuid.uuid4().hex}"
         executor = LiveExecutor.connect(
             self.settings,
             self.engine,
@@ -103,12 +146,12 @@ class Session:
         executor.place(
             [
                 OrderRequest(
-                    intent_key=key,
-                    token_id=market.token_ids[0],
+                    intent_key=f"{HARNESS_PREFIX}{uuid.uuid4().hex}",
+                    token_id=token,
                     condition_id=market.condition_id,
                     side=Side.BUY,
-                    size=Decimal(5),
-                    price=market.tick_size,
+                    size=size,
+                    price=price,
                     order_type=OrderType.GTC,
                     tick_size=market.tick_size,
                     neg_risk=market.neg_risk,
@@ -118,16 +161,40 @@ class Session:
         )
         return executor
 
-    def cancelled_by_venue(self, executor: LiveExecutor) -> bool:
-        """Close the harness's executor; whether the venue cancelled its resting order."""
-        executor.close()
+    def partly_filled(self) -> bool:
+        """Whether the harness's newest order filled in part (some, not all, matched)."""
         rows = [r for r in intents(self.engine) if r.intent_key.startswith(HARNESS_PREFIX)]
-        venue = {o["id"]: o["status"] for o in self.control.orders(self.address)}
-        return bool(rows) and "CANCELED" in str(venue.get(rows[-1].venue_order_id, ""))
+        venue = {o["id"]: o for o in self.control.orders(self.address)}
+        order = venue.get(rows[-1].venue_order_id) if rows else None
+        if order is None:
+            return False
+        return 0 < Decimal(order["size_matched"]) < Decimal(order["original_size"])
 
-    def ghost_trades(self) -> int:
-        """Trades of this wallet the venue decided will revert on chain."""
-        return sum(1 for t in self.control.trades(self.address) if t.get("ghost"))
+    def ghost_trades(self, token: str | None = None) -> int:
+        """Trades of this wallet the venue decided will revert on chain (on ``token``)."""
+        return sum(
+            1
+            for t in self.control.trades(self.address)
+            if t.get("ghost") and token in (None, t["asset_id"])
+        )
+
+    def refusals(self) -> int:
+        """Baskets refused because their outcome set could not be trusted (stored reasons)."""
+        with self.engine.connect() as db:
+            return int(db.execute(text("SELECT count(*) FROM basket_refusal")).scalar() or 0)
+
+    def set_halt(self, on: bool) -> None:
+        """The kill switch, as the operator sets it (``resume`` when off)."""
+        with session_scope(self.engine) as db:
+            if on:
+                halt(db, "chaos: operator halt", "chaos")
+            else:
+                resume(db, "chaos: resumed", "chaos")
+
+    def override(self, fields: dict[str, Any]) -> None:
+        """Change some settings of the session (its workers' too) from now on."""
+        self.fields = self.fields | fields
+        self.settings = settings_from(self.fields)
 
     def scan_here(self, plan: FaultPlan, offset: float) -> dict[str, Any]:
         """A scan in this process on a fresh engine, with the plan's database lock if any.
@@ -147,17 +214,33 @@ class Session:
                 lock.join()
         return answer | {"lock_held": lock.held if lock is not None else 0.0}
 
+    def reconcile(self, offset: float, *, elsewhere: bool) -> dict[str, Any]:
+        """Reconcile here or in a fresh process."""
+        if elsewhere:
+            from _chaos_workers import reconcile_elsewhere
+
+            return reconcile_elsewhere(self, offset)
+        return self.reconcile_here(offset)
+
     def reconcile_here(self, offset: float) -> dict[str, Any]:
         """Reconcile in this process on a fresh engine."""
         engine = make_engine(self.settings.resolved_database_url)
         try:
             report = reconcile_account(self.settings, engine, offset)
+        except Exception as e:  # an unreadable venue answer fails reconcile (and its run row)
+            return {"error": f"{type(e).__name__}: {e}"[:300]}
         finally:
             engine.dispose()
         return {"discrepancies": list(report.discrepancies), "changes": len(report.changes)}
 
-    def check(self, *, new_keys: set[str], breaker_tripped: bool) -> list[Violation]:
-        """The invariants after this cycle."""
+    def check(
+        self, *, new_keys: set[str], breaker_tripped: bool, clean: bool | None = None
+    ) -> list[Violation]:
+        """The invariants after this cycle (``clean``: the last reconcile found nothing)."""
+        state = self.running.venue.state
+        event_sets = {
+            e.event_id: frozenset(e.condition_ids) for e in state.events.values() if e.neg_risk
+        }
         return check_cycle(
             self.engine,
             self.settings,
@@ -166,6 +249,8 @@ class Session:
             self.start_pusd,
             new_keys=new_keys,
             breaker_tripped=breaker_tripped,
+            clean=clean,
+            event_sets=event_sets,
         )
 
     def break_records(self) -> bool:

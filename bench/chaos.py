@@ -46,13 +46,25 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _chaos_faults import FAULT_KINDS, FaultPlan, VenueControl, draw_plan
-from _chaos_invariants import Violation
+from _chaos_invariants import Violation, check_halt, check_refusal, check_secrets, intents
+from _chaos_sabotage import sabotage_steps
 from _chaos_session import Session, open_session
-from _chaos_workers import killed_scan, race, reconcile_elsewhere
+from _chaos_workers import (
+    EngineRestart,
+    concurrent_scans,
+    halted_scan,
+    killed_scan,
+    race,
+    refused_scan,
+)
 
 from pm_lib.sim.scenarios import complete_negrisk_events, plant_negrisk_arbitrage
 from pm_lib.sim.server import RunningVenue, running_venue
+from pm_lib.sim.state import SimEvent
 from pm_lib.sim.venue import SimConfig, SimVenue
+
+STORED_CATALOGUE = {"catalogue_max_age_seconds": 900, "catalogue_full_refresh_seconds": 3600}
+"""The defaults a session returns to after a cycle that read the catalogue afresh."""
 
 
 class Campaign:
@@ -64,6 +76,7 @@ class Campaign:
         self.workdir = workdir
         self.rng = random.Random(args.seed)
         self.control = VenueControl(running.clob_url)
+        self.pool = tuple(args.kinds.split(",")) if args.kinds else FAULT_KINDS
         self.offset = 0.0
         self.faults: Counter[str] = Counter()
         self.fired: Counter[str] = Counter()
@@ -76,72 +89,191 @@ class Campaign:
         self.running.venue.state.clock.advance(seconds)
         self.offset += seconds
 
-    def plant(self) -> None:
+    def plant(self) -> SimEvent | None:
         """Plant an arbitrage on a random complete neg-risk event (7 cycles in 8)."""
         if self.rng.random() >= 0.875:
-            return
+            return None
         events = complete_negrisk_events(self.running.venue)
-        plant_negrisk_arbitrage(
+        event = plant_negrisk_arbitrage(
             self.running.venue,
             event=self.rng.choice(events),
             total_ask=self.rng.choice([Decimal("0.80"), Decimal("0.88"), Decimal("0.94")]),
             size=Decimal(self.rng.choice([40, 80, 150])),
         )
         self.figures["arbitrages_planted"] += 1
+        return event
 
-    def cycle(self, session: Session, number: int) -> None:
-        """One cycle (module docstring)."""
-        self.plant()
-        tripped = session.breaker_tripped(self.offset)
-        self.figures["breaker_tripped_cycles"] += tripped
-        before = session.intent_keys()
-        ghosts = session.ghost_trades()
-        plan = draw_plan(self.rng)
-        self.faults.update(plan.kinds)
-        resting = None
-        if "missed_heartbeats" in plan.kinds:
-            resting = session.place_resting_order(self.offset)
-        installed = self.control.inject(plan)
-        if "worker_killed" in plan.kinds:
+    def venue_faults(self, plan: FaultPlan, event: SimEvent | None) -> dict[str, Any]:
+        """The faults set on the venue's state (on the planted event where there is one)."""
+        state = self.running.venue.state
+        made: dict[str, Any] = {}
+        if "incomplete_event" in plan.kinds:
+            if event is None:
+                self.control.call("POST", "/incomplete-events", {"rate": 0.1})
+            elif plan.omit_favourite:
+                self.control.call("POST", "/incomplete-events", {"event_id": event.event_id})
+            else:
+                omit = [self.rng.choice(event.condition_ids)]
+                body = {"event_id": event.event_id, "omit": omit}
+                self.control.call("POST", "/incomplete-events", body)
+        legs = list(event.condition_ids) if event is not None else []
+        if "taker_delay" in plan.kinds and legs:
+            made["delayed"] = self.rng.choice(legs)
+            body = {"taker_delay_seconds": plan.taker_delay}
+            self.control.call("PATCH", f"/markets/{made['delayed']}", body)
+        if "ghost_leg" in plan.kinds and legs:
+            made["ghost_token"] = state.markets[self.rng.choice(legs)].yes_token
+            self.control.call("POST", "/ghost-fills", {"token_id": made["ghost_token"], "count": 1})
+        return made
+
+    def undo_venue_faults(self, made: dict[str, Any]) -> None:
+        """Taker delay off, targeted ghost fills not yet used dropped."""
+        if "delayed" in made:
+            self.control.call("PATCH", f"/markets/{made['delayed']}", {"taker_delay_seconds": 0})
+        if "ghost_token" in made:
+            self.control.call("POST", "/ghost-fills", {"token_id": made["ghost_token"], "count": 0})
+
+    def run_scan(self, session: Session, plan: FaultPlan, number: int) -> dict[str, Any]:
+        """The cycle's scan, run as its plan says (module docstring)."""
+        kinds = plan.kinds
+        if "worker_killed" in kinds:
             outcome = killed_scan(session, plan, self.offset)
             self.fired["worker_killed"] += bool(outcome.get("killed"))
+        elif "halt_mid_scan" in kinds:
+            outcome = halted_scan(session, self.running, plan.halt_delay, self.offset)
+            self.fired["halt_mid_scan"] += bool(outcome.get("approved")) and bool(
+                outcome["halted_at"]
+            )
+        elif "concurrent_runs" in kinds:
+            outcome = concurrent_scans(session, self.running, self.rng, self.offset)
+            self.fired["concurrent_runs"] += bool(outcome.pop("both_executed"))
+            self.figures["concurrent_runs"] += 2
+        elif "bad_credentials" in kinds:
+            assert plan.credential is not None
+            folder = self.workdir / f"cycle-{number}"
+            outcome = refused_scan(session, plan.credential, self.offset, folder)
+            outcome["files"] = [str(p) for p in sorted(folder.iterdir())]
         else:
             outcome = session.scan_here(plan, self.offset)
             self.fired["db_locked"] += bool(outcome.pop("lock_held", 0.0))
+        return outcome
+
+    def credential_checks(
+        self, session: Session, plan: FaultPlan, outcome: dict[str, Any]
+    ) -> list[Violation]:
+        """A run with a control character in a credential refused at load naming the variable,
+        sent nothing, and no spelling of the value is anywhere."""
+        assert plan.credential is not None
+        name, value = plan.credential
+        found = check_refusal(name, outcome)
+        self.fired["bad_credentials"] += not found
+        files = [Path(f) for f in outcome.get("files", [])]
+        if session.settings.resolved_database_url.startswith("sqlite"):
+            files += sorted(self.workdir.glob(f"session-{session.number}.db*"))
+        self.figures["secret_files_searched"] += len(files)
+        return found + check_secrets([value], files, session.engine)
+
+    def cycle(self, session: Session, number: int) -> None:
+        """One cycle (module docstring)."""
+        event = self.plant()
+        tripped = session.breaker_tripped(self.offset)
+        self.figures["breaker_tripped_cycles"] += tripped
+        before = session.intent_keys()
+        venue_before = {o["id"] for o in self.control.orders(session.address)}
+        ghosts = session.ghost_trades()
+        refusals = session.refusals()
+        plan = draw_plan(self.rng, self.pool)
+        self.faults.update(plan.kinds)
+        fresh = "incomplete_event" in plan.kinds
+        if fresh:  # the scan reads Gamma afresh, not the stored catalogue
+            session.override({k: 0 for k in STORED_CATALOGUE})
+        harness = []
+        if "missed_heartbeats" in plan.kinds:
+            harness.append(session.place_resting_order(self.offset))
+        if "partial_fill" in plan.kinds:
+            harness.append(session.place_partial_order(self.offset, self.rng))
+            self.fired["partial_fill"] += session.partly_filled()
+        made = self.venue_faults(plan, event)
+        installed = self.control.inject(plan)
+        restart = None
+        if "engine_restart" in plan.kinds:
+            restart = EngineRestart(self.control, *plan.restart)
+            restart.start()
+        outcome = self.run_scan(session, plan, number)
+        if restart is not None:
+            restart.join()
+            self.fired["engine_restart"] += 1
         fired = self.control.fired(installed)
         fired.pop("missed_heartbeats", None)  # counted below by its effect, not its 503s
+        fired.pop("latency", None)
         self.fired.update(fired)
         self.fired["rate_limit_storm"] += self.control.throttled()
+        new_orders = [
+            o for o in self.control.orders(session.address) if o["id"] not in venue_before
+        ]
+        if "lookup_misses" in plan.kinds:
+            exchange = self.running.venue.exchange
+            self.fired["lookup_misses"] += sum(
+                1
+                for o in new_orders
+                if o["id"] in exchange.orders and exchange.lookup_misses(exchange.orders[o["id"]])
+            )
+        if "delayed" in made:
+            delayed = [o for o in new_orders if o["market"] == made["delayed"]]
+            self.fired["taker_delay"] += len(delayed)
         self.control.clear()
-        self.advance(5 + (12 if resting is not None else 0))
-        if resting is not None:
-            self.fired["missed_heartbeats"] += session.cancelled_by_venue(resting)
-        if "worker_killed" in plan.kinds:
-            reconciled = reconcile_elsewhere(session, self.offset)
-        else:
-            reconciled = session.reconcile_here(self.offset)
+        self.undo_venue_faults(made)
+        self.advance(5 + (12 if harness else 0))
+        if "missed_heartbeats" in plan.kinds:
+            self.fired["missed_heartbeats"] += session.cancelled_by_venue(harness[0])
+        for executor in harness:
+            executor.close()
+        elsewhere = bool({"worker_killed", "concurrent_runs"} & set(plan.kinds))
+        if plan.reconcile_rules:  # a reconcile fed garbled private reads, then a clean one
+            self.control.install(plan.reconcile_rules)
+            faulted = session.reconcile(self.offset, elsewhere=elsewhere)
+            self.figures["reconciles_failed_on_garbled_reads"] += "error" in faulted
+            rules = self.control.call("GET", "/faults")
+            self.fired["malformed_reads"] += sum(int(r["fired"]) for r in rules)
+            self.control.clear()
+        reconciled = session.reconcile(self.offset, elsewhere=elsewhere)
+        if "halt_mid_scan" in plan.kinds:
+            session.set_halt(False)
+        if "ghost_token" in made:
+            self.fired["ghost_leg"] += session.ghost_trades(made["ghost_token"])
         self.fired["ghost_fills"] += session.ghost_trades() - ghosts
-        found = session.check(new_keys=session.intent_keys() - before, breaker_tripped=tripped)
-        self.figures["scan_errors"] += "error" in outcome
-        self.figures["orders"] += int(outcome.get("orders", 0))
-        self.figures["leases_skipped"] += int(outcome.get("skipped", 0))
+        if "incomplete_event" in plan.kinds:
+            self.fired["incomplete_event"] += session.refusals() > refusals
+        clean = "discrepancies" in reconciled and not reconciled["discrepancies"]
+        found = session.check(
+            new_keys=session.intent_keys() - before, breaker_tripped=tripped, clean=clean
+        )
+        if outcome.get("halted_at") is not None:
+            found += check_halt(intents(session.engine), outcome["created"], outcome["halted_at"])
+        if "bad_credentials" in plan.kinds:
+            found += self.credential_checks(session, plan, outcome)
+        if fresh:
+            session.override(STORED_CATALOGUE)
+        runs = outcome.get("runs", [outcome])
+        self.figures["scan_errors"] += sum("error" in r for r in runs)
+        self.figures["orders"] += sum(int(r.get("orders", 0)) for r in runs)
+        self.figures["leases_skipped"] += sum(int(r.get("skipped", 0)) for r in runs)
         self.figures["reconcile_discrepancies"] += len(reconciled.get("discrepancies", []))
         self.violations.update(v.kind for v in found)
         self.examples += [f"cycle {number}: {v.kind}: {v.detail}" for v in found][:5]
         if self.args.verbose:
+            shown = {k: v for k, v in outcome.items() if k not in ("created", "files")}
             print(
                 f"cycle {number:4d} session {session.number} faults {plan.kinds or '-'} "
-                f"scan {outcome} reconcile {reconciled.get('discrepancies', reconciled)} "
-                f"violations {[v.kind for v in found]}",
+                f"scan {shown} reconcile {reconciled.get('discrepancies', reconciled)} "
+                f"violations {[v.kind for v in found]}"
+                + "".join(f"\n  {v.kind}: {v.detail}" for v in found[:3]),
                 flush=True,
             )
 
-    def sabotage(self) -> list[str]:
-        """Prove the checks can fail: a clean traded cycle, then the DB broken on purpose.
-
-        Returns the violation kinds found after one fill row was deleted and one intent's
-        venue order id overwritten (expected: position_mismatch and unknown_order).
-        """
+    def sabotage(self) -> tuple[list[str], list[str]]:
+        """Prove the checks can fail: a clean traded cycle, then broken on purpose
+        (``_chaos_sabotage``). Returns the kinds detected and the steps that were not."""
         session = open_session(
             253,
             self.running,
@@ -153,13 +285,10 @@ class Campaign:
         )
         try:
             plant_negrisk_arbitrage(self.running.venue, total_ask=Decimal("0.85"), size=Decimal(80))
-            traded = session.scan_here(FaultPlan(kinds=[]), self.offset)
+            session.scan_here(FaultPlan(kinds=[]), self.offset)
             self.advance(5)
             session.reconcile_here(self.offset)
-            clean = session.check(new_keys=set(), breaker_tripped=False)
-            if clean or not session.break_records():
-                return [f"not clean before sabotage: {[v.kind for v in clean]} {traded}"]
-            return sorted({v.kind for v in session.check(new_keys=set(), breaker_tripped=False)})
+            return sabotage_steps(session, self.workdir)
         finally:
             session.close()
 
@@ -245,8 +374,13 @@ def main() -> None:
     parser.add_argument(
         "--sabotage", action="store_true", help="end by checking that a broken DB is detected"
     )
+    parser.add_argument(
+        "--kinds", default=None, help="draw only these fault kinds (comma-separated)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
+    if args.kinds and not set(args.kinds.split(",")) <= set(FAULT_KINDS):
+        parser.error(f"--kinds: one of {', '.join(FAULT_KINDS)}")
     if args.cycles > 250 * args.session_cycles:
         parser.error("at most 250 sessions: each needs its own wallet (a fixed test key)")
     # The SDK logs every refused request at ERROR (the L1 create-then-derive dance, the
@@ -270,12 +404,14 @@ def main() -> None:
         campaign.races(args.races)
         report = campaign.report()
         if args.sabotage:
-            report["sabotage_detected"] = campaign.sabotage()
+            report["sabotage_detected"], report["sabotage_missed"] = campaign.sabotage()
     report["seconds"] = round(time.monotonic() - started, 1)
     for line in report["examples"]:
         print(line)
     if args.sabotage:
         print(f"sabotage detected: {' '.join(report['sabotage_detected'])}")
+        for missed in report["sabotage_missed"]:
+            print(f"sabotage missed: {missed}")
     print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
