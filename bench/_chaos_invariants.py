@@ -421,7 +421,7 @@ def _search_files(forms: set[str], files: list[Path]) -> list[tuple[str, int, st
         check=True,
         timeout=120,
     )
-    return [tuple(json.loads(line)) for line in done.stdout.splitlines()]  # type: ignore[misc]
+    return [tuple(json.loads(line)) for line in done.stdout.splitlines()]
 
 
 def _db_text(engine: Engine, forms: set[str]) -> list[str]:

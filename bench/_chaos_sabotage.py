@@ -75,6 +75,12 @@ def _sql(session: Session, *statements: str) -> None:
             db.execute(text(statement))
 
 
+def _then(first: Callable[[], object], check: Callable[[], set[str]]) -> set[str]:
+    """Break something (``first``), then check."""
+    first()
+    return check()
+
+
 def sabotage_steps(session: Session, workdir: Path) -> tuple[list[str], list[str]]:
     """Run every step; (kinds detected, problems: steps whose kind did not trip)."""
     rows = intents(session.engine)
@@ -82,7 +88,11 @@ def sabotage_steps(session: Session, workdir: Path) -> tuple[list[str], list[str
     if len(traded) < 2:
         return [], [f"nothing traded to sabotage: {[r.status for r in rows]}"]
     orders = session.running.venue.exchange.orders
-    created = {r.venue_order_id: orders[r.venue_order_id].created_at for r in traded}
+    created = {
+        r.venue_order_id: orders[r.venue_order_id].created_at
+        for r in traded
+        if r.venue_order_id is not None
+    }
     newest, first = traded[-1], traded[0]
     leak = workdir / "sabotage-artifact.json"
     leak.write_text(json.dumps({"error": f"passphrase={SECRET}"}))
@@ -98,30 +108,30 @@ def sabotage_steps(session: Session, workdir: Path) -> tuple[list[str], list[str
         ("whole_set", lambda: _check(session, extra_leg=True)),
         ("secret", lambda: _kinds(check_secrets([SECRET], [leak], session.engine))),
         ("credentials", lambda: _kinds(check_refusal("POLYMARKET_PASSPHRASE", {"orders": 1}))),
-        ("breaker", lambda: (_trip_breaker(session), _check(session))[1]),
+        ("breaker", lambda: _then(lambda: _trip_breaker(session), lambda: _check(session))),
         (
             "open_orders",
-            lambda: (
-                _sql(
+            lambda: _then(
+                lambda: _sql(
                     session,
                     f"UPDATE order_intent SET status = 'LIVE' WHERE id = {first.id}",
                 ),
-                _check(
+                lambda: _check(
                     session, settings=session.settings.model_copy(update={"max_open_orders": 0})
                 ),
-            )[1],
+            ),
         ),
         (
             "leg_risk",
-            lambda: (
-                _sql(
+            lambda: _then(
+                lambda: _sql(
                     session,
                     f"UPDATE order_intent SET status = 'MATCHED' WHERE id = {first.id}",
                     f"UPDATE order_intent SET filled_size = 0, status = 'CANCELED' "
                     f"WHERE id = {newest.id}",
                 ),
-                _check(session),
-            )[1],
+                lambda: _check(session),
+            ),
         ),
         ("fill_mismatch", lambda: _check(session)),
         (

@@ -107,6 +107,7 @@ class Campaign:
         """The faults set on the venue's state (on the planted event where there is one)."""
         state = self.running.venue.state
         made: dict[str, Any] = {}
+        body: dict[str, Any]
         if "incomplete_event" in plan.kinds:
             if event is None:
                 self.control.call("POST", "/incomplete-events", {"rate": 0.1})
