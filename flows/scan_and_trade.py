@@ -73,12 +73,13 @@ async def scan_and_trade(
     # when it returns, before the cyclic collector resumes (pm_lib.pipeline.scan_memory).
     with cyclic_gc_paused():
         async with open_venue_client(ctx.settings) as client:
+            venue = ScanVenue(client)
             outcome = await run_scan(
-                ctx, ScanVenue(client), runner=as_task_runs, clock=clock, fair_values=fair_values
+                ctx, venue, runner=as_task_runs, clock=clock, fair_values=fair_values
             )
         report = outcome.report
         del outcome
-        await publish_timed(clock, report)
+        await publish_timed(clock, report, ctx, venue.catalogue)
     log_scan(logger, ctx, report)
     announce(ctx, report)
     await rename_flow_run(outcome_name(ctx.mode, report))

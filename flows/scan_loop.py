@@ -166,7 +166,7 @@ async def scan_loop(
                 )
                 due = now - published_at >= publish_every_seconds
                 if next_start is None or due or report.orders:
-                    await publish_timed(clock, report)
+                    await publish_timed(clock, report, ctx, venue.catalogue)
                     published_at = time.monotonic()
             log_scan(logger, ctx, report)
             announce(ctx, report)

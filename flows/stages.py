@@ -51,7 +51,9 @@ from pm_lib.pipeline.scan import (  # noqa: E402
     risk_stage,
     signals_stage,
 )
+from pm_lib.reporting.labels import MarketLabels  # noqa: E402
 from pm_lib.reporting.progress import PacedProgress  # noqa: E402
+from pm_lib.reporting.status import account_status, status_markdown  # noqa: E402
 from pm_lib.reporting.summary import summary_markdown  # noqa: E402
 from pm_lib.reporting.tables import (  # noqa: E402
     decision_rows,
@@ -124,39 +126,86 @@ async def as_task_runs(name: str, fn: Callable[..., Awaitable[_R]], *args: Any) 
     return result
 
 
-async def publish(report: ScanReport) -> None:
-    """Tables of opportunities, decisions and orders, and the run summary, in the Prefect UI.
+async def publish(
+    report: ScanReport, ctx: RunContext | None = None, catalogue: Catalogue | None = None
+) -> None:
+    """Tables of opportunities, decisions and orders, the run summary and (with ``ctx``) where
+    the account stands, in the Prefect UI; markets named by question and outcome (``catalogue``:
+    the scan's, in memory).
 
     Called in the flow run's own context (not a task run's), so the artifacts belong to the
     flow run: its Artifacts tab lists them."""
     opps = {o.id: o for o in report.opportunities}
-    # Four independent API calls: sent together, they cost about one round trip.
-    await asyncio.gather(
+    conditions = {leg.condition_id for o in report.opportunities for leg in o.legs}
+    groups = {o.market for o in report.opportunities}
+    labels = MarketLabels.of_catalogue(catalogue, conditions, groups) if catalogue else None
+    requests = report.intent_orders
+    writes = [
         acreate_table_artifact(
-            opportunity_rows(report.opportunities) or [{"opportunities": "none this run"}],
+            opportunity_rows(report.opportunities, labels) or [{"opportunities": "none this run"}],
             key="opportunities",
             description="Opportunities found by the strategies (edge net of taker fees).",
         ),
         acreate_table_artifact(
-            decision_rows(report.decisions, opps) or [{"decisions": "none this run"}],
+            decision_rows(report.decisions, opps, labels) or [{"decisions": "none this run"}],
             key="risk-decisions",
             description="Risk gate decisions with the rule that decided and why.",
         ),
         acreate_table_artifact(
-            order_rows(list(report.orders)) or [{"orders": "none this run"}],
+            order_rows(list(report.orders), requests, labels) or [{"orders": "none this run"}],
             key="orders",
-            description="Orders placed this run and their fills.",
+            description="Orders placed this run: market, side, size, limit, status and fill.",
         ),
         acreate_markdown_artifact(
             summary_markdown(report.summary), key="scan-summary", description="Run summary"
         ),
+    ]
+    if ctx is not None:
+        status = await asyncio.to_thread(_account_status, ctx, catalogue)
+        writes.append(
+            acreate_markdown_artifact(
+                status_markdown(status),
+                key="account-status",
+                description="Where the account stands (pm-agent status)",
+            )
+        )
+    # Independent API calls: sent together, they cost about one round trip.
+    await asyncio.gather(*writes)
+
+
+def _account_status(ctx: RunContext, catalogue: Catalogue | None) -> dict[str, Any]:
+    """``pm-agent status`` of the run's account: positions at the marks the scan just stored."""
+    from pm_lib.portfolio import read_portfolio
+    from pm_lib.store.orders import open_intents
+    from pm_lib.store.runs import recent_runs
+
+    with session_scope(ctx.engine, read_only=True) as session:
+        portfolio = read_portfolio(
+            session,
+            ctx.mode,
+            ctx.now(),
+            ctx.settings,
+            markets=catalogue.market_by_condition() if catalogue else None,
+            events=catalogue.events if catalogue else (),
+        )
+        resting = open_intents(session, ctx.mode)
+        runs = recent_runs(session, limit=1)
+    wanted = [v.condition_id for v in portfolio.valuation.positions]
+    labels = MarketLabels.of_catalogue(catalogue, wanted + [o.condition_id for o in resting])
+    return account_status(
+        portfolio, labels, open_orders=resting, last_run=runs[0] if runs else None
     )
 
 
-async def publish_timed(clock: StageClock, report: ScanReport) -> None:
+async def publish_timed(
+    clock: StageClock,
+    report: ScanReport,
+    ctx: RunContext | None = None,
+    catalogue: Catalogue | None = None,
+) -> None:
     """The run's UI artifacts, timed as the ``artifacts`` stage."""
     t = time.perf_counter()
-    await publish(report)
+    await publish(report, ctx, catalogue)
     clock.record("artifacts", t, time.perf_counter())
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pm_lib.portfolio import Portfolio
     from pm_lib.store.rows import OrderIntentRow, RunRow
 
-__all__ = ["account_status"]
+__all__ = ["account_status", "status_markdown"]
 
 ZERO = Decimal(0)
 
@@ -123,3 +123,44 @@ def account_status(
             "error": last_run.error,
         },
     }
+
+
+def status_markdown(status: dict[str, Any]) -> str:
+    """``account_status`` as the markdown of the run's ``account-status`` artifact: where the
+    account stands, the open positions with their marks (linked to their market pages)."""
+    switch = f"**HALTED**: {status['halted_reason']}" if status["halted"] else "trading"
+    if status["daily_loss_tripped_at"]:
+        switch += f"; daily-loss breaker tripped at {status['daily_loss_tripped_at']}"
+    today, total = status["today"], status["total"]
+    lines = [
+        f"# Account ({status['mode']}) at {status['as_of']}",
+        "",
+        f"Kill switch: {switch}",
+        "",
+        "| cash | positions | equity | P&L today | realised today | unrealised | P&L total |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {status['cash'] or 'unknown'} | {status['positions_value']} | "
+        f"{status['equity'] or 'unknown'} | {today['net_pnl']} | {today['realized_pnl']} | "
+        f"{status['unrealized_pnl']} | {total['net_pnl']} |",
+        "",
+        f"Cash: {status['cash_source']}. Positions are marked at what they could be sold for "
+        "now (executable bids after fees; complete sets at 1 a set; resolved markets at payout).",
+        "",
+    ]
+    if status["positions"]:
+        lines += [
+            "| market | size | avg price | mark | value | unrealised |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for p in status["positions"]:
+            name = f"{p['question']} - {p['outcome']}" if p["outcome"] else p["question"]
+            name = name.replace("|", "/")
+            market = f"[{name}]({p['url']})" if p["url"] else name
+            lines.append(
+                f"| {market} | {p['size']} | {p['avg_price']} | {p['mark']} | {p['value']} | "
+                f"{p['unrealized_pnl']} |"
+            )
+    else:
+        lines.append("No open positions.")
+    lines += ["", f"Resting orders: {len(status['open_orders'])}."]
+    return "\n".join(lines) + "\n"

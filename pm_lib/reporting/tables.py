@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from pm_lib.models import Fill, Opportunity, OrderResult, RiskDecision
+from pm_lib.models import Fill, Leg, Opportunity, OrderResult, RiskDecision
+
+if TYPE_CHECKING:
+    from pm_lib.reporting.labels import MarketLabels
 
 __all__ = [
     "decision_rows",
@@ -33,65 +37,116 @@ def plain_decimal(value: Decimal | None, places: int = 6) -> str:
     return text or "0"
 
 
-def opportunity_rows(opportunities: Iterable[Opportunity]) -> list[Row]:
-    """One row per opportunity: strategy, market, legs, net edge and the reason."""
+def _legs_summary(legs: Sequence[Leg], labels: MarketLabels | None) -> str:
+    """A basket's legs in one cell: ``3 legs: BUY 20 each, limits 0.30-0.32``; a single leg
+    or legs that differ are listed (named by their outcome when labels are known)."""
+    if len(legs) > 1 and len({(leg.side, leg.size) for leg in legs}) == 1:
+        lo = min(leg.limit_price for leg in legs)
+        hi = max(leg.limit_price for leg in legs)
+        limits = plain_decimal(lo) if lo == hi else f"{plain_decimal(lo)}-{plain_decimal(hi)}"
+        return (
+            f"{len(legs)} legs: {legs[0].side} {plain_decimal(legs[0].size, 2)} each, "
+            f"limits {limits}"
+        )
+    parts = []
+    for leg in legs:
+        name = (
+            labels.token(leg.token_id, leg.condition_id).text
+            if labels is not None
+            else f"token {leg.token_id[-8:]}"
+        )
+        parts.append(
+            f"{leg.side} {plain_decimal(leg.size, 2)} {name} <= {plain_decimal(leg.limit_price)}"
+            f" (vwap {plain_decimal(leg.expected_vwap)})"
+        )
+    return "; ".join(parts)
+
+
+def _market_of(o: Opportunity, labels: MarketLabels | None) -> str:
+    if labels is None:
+        return o.market
+    if len(o.legs) == 1:
+        return labels.token(o.legs[0].token_id, o.legs[0].condition_id).text
+    return labels.market(o.market).text
+
+
+def opportunity_rows(
+    opportunities: Iterable[Opportunity], labels: MarketLabels | None = None
+) -> list[Row]:
+    """One row per opportunity: its market (question and outcome, or the event of a basket),
+    strategy, net edge, cost, fees, the legs summarised, the reason; ``id`` last."""
     rows = []
     for o in opportunities:
-        legs = "; ".join(
-            f"{leg.side} {plain_decimal(leg.size, 2)} {leg.token_id[-8:]}"
-            f" <= {plain_decimal(leg.limit_price)}"
-            f" (vwap {plain_decimal(leg.expected_vwap)})"
-            for leg in o.legs
-        )
         rows.append(
             {
-                "id": o.id,
+                "market": _market_of(o, labels),
                 "strategy": o.strategy,
-                "market": o.market,
                 "edge_pusd": plain_decimal(o.edge),
                 "cost_pusd": plain_decimal(o.cost),
                 "fees_pusd": plain_decimal(o.fees),
-                "legs": legs,
+                "legs": _legs_summary(o.legs, labels),
                 "reason": o.reason,
+                "id": o.id,
             }
         )
     return rows
 
 
 def decision_rows(
-    decisions: Iterable[RiskDecision], opportunities: Mapping[str, Opportunity] | None = None
+    decisions: Iterable[RiskDecision],
+    opportunities: Mapping[str, Opportunity] | None = None,
+    labels: MarketLabels | None = None,
 ) -> list[Row]:
-    """One row per risk decision, with the rule that decided and why."""
+    """One row per risk decision: the market, the rule that decided and why."""
     opportunities = opportunities or {}
     rows = []
     for d in decisions:
         opp = opportunities.get(d.opportunity_id)
         rows.append(
             {
-                "opportunity_id": d.opportunity_id,
+                "market": _market_of(opp, labels) if opp else "",
                 "strategy": opp.strategy if opp else "",
                 "approved": "yes" if d.approved else "no",
                 "rule": d.rule,
                 "reason": d.reason,
+                "opportunity_id": d.opportunity_id,
             }
         )
     return rows
 
 
-def order_rows(results: Sequence[OrderResult]) -> list[Row]:
-    """One row per order an executor placed (or refused), with its fill."""
-    return [
-        {
-            "intent_key": r.intent_key,
-            "order_id": r.order_id or "",
-            "status": str(r.status),
-            "filled": plain_decimal(r.filled_size, 2),
-            "avg_price": plain_decimal(r.avg_price),
-            "fee_pusd": plain_decimal(r.fee),
-            "error": r.error or "",
-        }
-        for r in results
-    ]
+def order_rows(
+    results: Sequence[OrderResult],
+    requests: Mapping[str, Mapping[str, str]] | None = None,
+    labels: MarketLabels | None = None,
+) -> list[Row]:
+    """One row per order an executor placed (or refused): market and outcome, side, size,
+    limit price (from the order's request), what became of it and its fill."""
+    requests = requests or {}
+    rows = []
+    for r in results:
+        request = requests.get(r.intent_key, {})
+        token = request.get("token_id", "")
+        market = (
+            labels.token(token).text
+            if labels is not None and token
+            else (f"token {token[-8:]}" if token else "")
+        )
+        rows.append(
+            {
+                "market": market,
+                "side": request.get("side", ""),
+                "size": request.get("size", ""),
+                "limit": request.get("price", ""),
+                "status": str(r.status),
+                "filled": plain_decimal(r.filled_size, 2),
+                "avg_price": plain_decimal(r.avg_price),
+                "fee_pusd": plain_decimal(r.fee),
+                "error": r.error or "",
+                "intent_key": r.intent_key,
+            }
+        )
+    return rows
 
 
 def fill_rows(fills: Iterable[Fill]) -> list[Row]:

@@ -26,12 +26,12 @@ def _scan() -> dict[str, Any]:
     return asyncio.run(scan_and_trade(live=False))
 
 
-async def _artifact_keys(flow_run_id: str) -> set[str]:
+async def _artifacts(flow_run_id: str) -> dict[str, Any]:
     async with get_client() as client:
         artifacts = await client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
         )
-    return {a.key for a in artifacts if a.key}
+    return {a.key: a.data for a in artifacts if a.key}
 
 
 def test_one_run_stores_opportunities_decisions_orders_and_artifacts(pm_env: Path) -> None:
@@ -52,8 +52,14 @@ def test_one_run_stores_opportunities_decisions_orders_and_artifacts(pm_env: Pat
     assert approved and intents, "approved baskets become stored order intents"
     assert {i.intent_key for i in intents} == {o["intent_key"] for o in report["orders"]}
     assert all(i.flow_run_id == run.flow_run_id for i in intents), "rows carry the flow run id"
-    keys = asyncio.run(_artifact_keys(run.flow_run_id))
-    assert {"opportunities", "risk-decisions", "orders", "scan-summary"} <= keys
+    artifacts = asyncio.run(_artifacts(run.flow_run_id))
+    keys = set(artifacts)
+    assert {"opportunities", "risk-decisions", "orders", "scan-summary", "account-status"} <= keys
+    # markets are named, not hex ids: the orders table carries question, side, size and limit
+    orders = str(artifacts["orders"])
+    assert "0x" not in orders.split("intent_key")[0] and "BUY" in orders and "limit" in orders
+    status = str(artifacts["account-status"])
+    assert "equity" in status and "](https://polymarket.com/" in status
 
 
 def test_halt_stops_the_next_run_and_resume_undoes_it(

@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pm_lib.models import Leg, Opportunity, OrderResult, OrderStatus, RiskDecision, Side
+from pm_lib.models import (
+    FeeSchedule,
+    Leg,
+    Market,
+    Opportunity,
+    OrderResult,
+    OrderStatus,
+    Outcome,
+    RiskDecision,
+    Side,
+)
 from pm_lib.portfolio import DayPnl, PositionValue
+from pm_lib.reporting.labels import MarketLabels
 from pm_lib.reporting.summary import (
     DailyReport,
     RunSummary,
@@ -52,7 +63,7 @@ def test_money_is_a_plain_decimal_string_without_exponent() -> None:
 def test_opportunity_rows_show_legs_and_net_edge() -> None:
     (row,) = opportunity_rows([_opportunity()])
     assert row["edge_pusd"] == "0.123457"
-    assert row["legs"] == "BUY 20 67890123 <= 0.55 (vwap 0.65)"
+    assert row["legs"] == "BUY 20 token 67890123 <= 0.55 (vwap 0.65)"
 
 
 def test_decision_rows_join_the_strategy() -> None:
@@ -65,11 +76,12 @@ def test_decision_rows_join_the_strategy() -> None:
     )
     (row,) = decision_rows([decision], {"opp-1": _opportunity()})
     assert row == {
-        "opportunity_id": "opp-1",
+        "market": "0xabc",
         "strategy": "complement_arbitrage",
         "approved": "no",
         "rule": "slippage",
         "reason": "VWAP 0.65 is 0.10 over the limit",
+        "opportunity_id": "opp-1",
     }
 
 
@@ -143,3 +155,34 @@ def test_daily_report_shows_unrealised_pnl_values_and_equity() -> None:
     assert "Cash: 94.9 pUSD (paper ledger); equity: 98.4 pUSD" in text
     assert "| 9001 | 10 | 5 | 3.5 | -1.5 | mark 12:00:00 |" in text
     assert "Daily-loss breaker: tripped" in text
+
+
+def test_artifact_rows_name_the_market_and_carry_the_order_request() -> None:
+    market = Market(
+        condition_id="0xabc",
+        market_id="1",
+        question="Will it rain in Paris?",
+        slug="rain-paris",
+        outcomes=(
+            Outcome(name="Yes", token_id="1234567890123"),
+            Outcome(name="No", token_id="9876543210987"),
+        ),
+        tick_size=Decimal("0.01"),
+        min_order_size=Decimal("5"),
+        fees=FeeSchedule.none(),
+    )
+    labels = MarketLabels([market], [])
+    (opp,) = opportunity_rows([_opportunity()], labels)
+    assert opp["market"] == "Will it rain in Paris? - Yes"
+    assert "Will it rain in Paris? - Yes" in opp["legs"]
+    result = OrderResult(
+        intent_key="k", order_id="paper-1", status=OrderStatus.MATCHED, filled_size=Decimal("5")
+    )
+    request = {"k": {"token_id": "1234567890123", "side": "BUY", "size": "5", "price": "0.55"}}
+    (order,) = order_rows([result], request, labels)
+    assert (order["market"], order["side"], order["size"], order["limit"]) == (
+        "Will it rain in Paris? - Yes",
+        "BUY",
+        "5",
+        "0.55",
+    )
