@@ -98,6 +98,7 @@ SLOW_MODULES = frozenset(
     {
         "tests/reliability/test_chaos.py",
         "tests/reliability/test_concurrency.py",
+        "tests/reliability/test_budget_race.py",
         "tests/reliability/test_secrets_everywhere.py",
         "tests/store/test_migrations.py",
         "tests/sim_data/test_cli_serve.py",
