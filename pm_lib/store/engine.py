@@ -25,16 +25,14 @@ from threading import Lock
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+
     from pm_lib.settings import Settings
 
 __all__ = [
@@ -148,7 +146,26 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
         session.close()
 
 
+# Alembic is imported where it is used: the CLI's read-only commands open the store without
+# paying its import when the database is already at head (``upgrade``'s fast path).
+
+HEAD_REVISION = "0015"
+"""The newest migration shipped (a test checks it against the migrations directory), so a
+database already there is recognised by one query, without loading Alembic."""
+
+
+def _at_head(engine: Engine) -> bool:
+    try:
+        with engine.execution_options(**{_READ_ONLY_OPTION: True}).connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except Exception:  # no table yet (a new database): the full upgrade path creates it
+        return False
+    return [row[0] for row in found] == [HEAD_REVISION]
+
+
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -158,6 +175,8 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest migration revision shipped with this package."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
@@ -166,6 +185,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None`` before the first ``upgrade``)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.execution_options(**{_READ_ONLY_OPTION: True}).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -176,6 +197,11 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     Safe when several processes start together: on PostgreSQL they queue on an advisory lock;
     on SQLite the migration's ``BEGIN IMMEDIATE`` transaction holds the file's write lock.
     """
+    if revision == "head" and _at_head(engine):
+        return HEAD_REVISION
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     is_postgres = engine.dialect.name == "postgresql"
     with _ALEMBIC_IN_PROCESS, engine.connect() as connection:
         if is_postgres:

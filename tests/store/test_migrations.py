@@ -145,3 +145,10 @@ def test_0008_moves_the_live_balance_from_its_cursor_to_a_money_column(tmp_path:
     with session_scope(engine, read_only=True) as session:
         assert get_cursor(session, "live:balance") == "1234.567891"
     engine.dispose()
+
+
+def test_the_head_constant_is_the_newest_migration() -> None:
+    """``HEAD_REVISION`` lets a store at head skip Alembic: it must name the newest migration."""
+    from pm_lib.store.engine import HEAD_REVISION, head_revision
+
+    assert HEAD_REVISION == head_revision()
