@@ -151,4 +151,4 @@ def test_the_head_constant_is_the_newest_migration() -> None:
     """``HEAD_REVISION`` lets a store at head skip Alembic: it must name the newest migration."""
     from pm_lib.store.engine import HEAD_REVISION, head_revision
 
-    assert HEAD_REVISION == head_revision()
+    assert head_revision() == HEAD_REVISION
