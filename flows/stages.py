@@ -44,6 +44,7 @@ from pm_lib.models import Catalogue  # noqa: E402
 from pm_lib.pipeline.context import RunContext, StageClock  # noqa: E402
 from pm_lib.pipeline.market_data import load_books  # noqa: E402
 from pm_lib.pipeline.report import ScanReport  # noqa: E402
+from pm_lib.pipeline.reports import read_account_status  # noqa: E402
 from pm_lib.pipeline.scan import (  # noqa: E402
     catalogue_stage,
     execute_stage,
@@ -51,9 +52,9 @@ from pm_lib.pipeline.scan import (  # noqa: E402
     risk_stage,
     signals_stage,
 )
-from pm_lib.reporting.labels import MarketLabels  # noqa: E402
+from pm_lib.reporting.labels import MarketLabels, read_labels  # noqa: E402
 from pm_lib.reporting.progress import PacedProgress  # noqa: E402
-from pm_lib.reporting.status import account_status, status_markdown  # noqa: E402
+from pm_lib.reporting.status import status_markdown  # noqa: E402
 from pm_lib.reporting.summary import summary_markdown  # noqa: E402
 from pm_lib.reporting.tables import (  # noqa: E402
     decision_rows,
@@ -61,7 +62,6 @@ from pm_lib.reporting.tables import (  # noqa: E402
     order_rows,
     plain_decimal,
 )
-from pm_lib.store.catalogue import stored_market  # noqa: E402
 from pm_lib.store.control import get_flag, set_flag  # noqa: E402
 from pm_lib.store.engine import session_scope  # noqa: E402
 from pm_lib.store.leg_risk import leg_risks_for_run  # noqa: E402
@@ -175,26 +175,8 @@ async def publish(
 
 def _account_status(ctx: RunContext, catalogue: Catalogue | None) -> dict[str, Any]:
     """``pm-agent status`` of the run's account: positions at the marks the scan just stored."""
-    from pm_lib.portfolio import read_portfolio
-    from pm_lib.store.orders import open_intents
-    from pm_lib.store.runs import recent_runs
-
-    with session_scope(ctx.engine, read_only=True) as session:
-        portfolio = read_portfolio(
-            session,
-            ctx.mode,
-            ctx.now(),
-            ctx.settings,
-            markets=catalogue.market_by_condition() if catalogue else None,
-            events=catalogue.events if catalogue else (),
-        )
-        resting = open_intents(session, ctx.mode)
-        runs = recent_runs(session, limit=1)
-    wanted = [v.condition_id for v in portfolio.valuation.positions]
-    labels = MarketLabels.of_catalogue(catalogue, wanted + [o.condition_id for o in resting])
-    return account_status(
-        portfolio, labels, open_orders=resting, last_run=runs[0] if runs else None
-    )
+    status, _ = read_account_status(ctx.engine, ctx.mode, ctx.now(), ctx.settings, catalogue)
+    return status
 
 
 async def publish_timed(
@@ -209,33 +191,13 @@ async def publish_timed(
     clock.record("artifacts", t, time.perf_counter())
 
 
-def _labels(ctx: RunContext, report: ScanReport) -> dict[str, str]:
-    """A readable label per traded token ("question: outcome") from the stored catalogue.
-
-    A tiny interface: the market-label module of the CLI work (pm_lib/reporting/labels.py)
-    is meant to own this rendering once it lands."""
-    conditions = {leg.token_id: leg.condition_id for o in report.opportunities for leg in o.legs}
-    tokens = {
-        r.intent_key: report.intent_orders.get(r.intent_key, {}).get("token_id", "")
-        for r in report.orders
-    }
-    wanted = {conditions[t] for t in tokens.values() if t in conditions}
-    if not wanted:
-        return {}
-    with session_scope(ctx.engine, read_only=True) as session:
-        markets = [m for c in wanted if (m := stored_market(session, c)) is not None]
-    labels = {}
-    for market in markets:
-        for outcome in market.outcomes:
-            labels[outcome.token_id] = f"{market.question}: {outcome.name}"
-    return labels
-
-
 def log_orders(logger: Any, ctx: RunContext, report: ScanReport) -> None:
     """One log line per order: market question and outcome, side, size, limit, what happened."""
     if not report.orders:
         return
-    labels = _labels(ctx, report)
+    conditions = {leg.condition_id for o in report.opportunities for leg in o.legs}
+    with session_scope(ctx.engine, read_only=True) as session:
+        labels = read_labels(session, condition_ids=conditions)
     for r in report.orders:
         request = report.intent_orders.get(r.intent_key, {})
         token = request.get("token_id", "")
@@ -243,7 +205,7 @@ def log_orders(logger: Any, ctx: RunContext, report: ScanReport) -> None:
             "order %s %s of %r @ %s: %s, filled %s at %s%s",
             request.get("side", "?"),
             request.get("size", "?"),
-            labels.get(token, f"token {token}"),
+            labels.token(token).text,
             request.get("price", "?"),
             r.status,
             plain_decimal(r.filled_size, 2),

@@ -142,19 +142,11 @@ def _position_table(title: str, positions: list[dict[str, Any]], labels: MarketL
 def status(mode: ModeOption = None, as_json: JsonOption = False) -> None:
     """Where the account stands: mode, kill switch, cash, equity, P&L today and in total,
     open positions at their marks, resting orders and the last run."""
-    from pm_lib.reporting.labels import read_labels
-    from pm_lib.reporting.status import account_status
-    from pm_lib.store.engine import session_scope
-    from pm_lib.store.orders import open_intents
-    from pm_lib.store.runs import recent_runs
+    chosen = resolve_mode(mode)  # validates the settings before the store is imported
+    from pm_lib.pipeline.reports import read_account_status
+    from pm_lib.settings import Settings
 
-    portfolio, engine = _portfolio(mode)
-    with session_scope(engine, read_only=True) as session:
-        resting = open_intents(session, portfolio.mode)
-        runs = recent_runs(session, limit=1)
-        conditions = [v.condition_id for v in portfolio.valuation.positions]
-        labels = read_labels(session, condition_ids=conditions + [o.condition_id for o in resting])
-    out = account_status(portfolio, labels, open_orders=resting, last_run=runs[0] if runs else None)
+    out, labels = read_account_status(_engine(), chosen, datetime.now(UTC), Settings())
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
