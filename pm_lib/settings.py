@@ -48,8 +48,20 @@ class Settings(BaseSettings):
     chain_id: int = Field(default=137, description="PM_CHAIN_ID: Polygon chain id for signing.")
     ws_url: str | None = Field(
         default=None,
-        description="PM_WS_URL: WebSocket base URL (the venue's ws-subscriptions-clob host; "
-        "default: PM_CLOB_URL with ws:// or wss://, as the emulator serves both on one port).",
+        description="PM_WS_URL: WebSocket base URL. Default: the venue's ws-subscriptions-clob "
+        "host with the live CLOB, else PM_CLOB_URL as ws:// or wss:// (the emulator serves "
+        "both on one port).",
+    )
+    relayer_url: str | None = Field(
+        default=None,
+        description="PM_RELAYER_URL: Polymarket relayer base URL (gasless merge/redeem for "
+        "proxy, Safe and deposit wallets). Default: the live relayer with the live CLOB, "
+        "PM_CLOB_URL + /relayer otherwise (the emulator serves it there).",
+    )
+    rpc_url: str | None = Field(
+        default=None,
+        description="PM_RPC_URL: Polygon JSON-RPC URL (balances, EOA merge/redeem transactions). "
+        "Default: a public Polygon RPC with the live CLOB, PM_CLOB_URL + /rpc otherwise.",
     )
     ws_max_assets: int = Field(
         default=500, ge=1, le=5000, description="PM_WS_MAX_ASSETS: assets per market socket."

@@ -27,6 +27,7 @@ from pm_lib.stream.local_book import LocalBook
 from pm_lib.stream.shard import MarketShard, ShardTiming
 from pm_lib.venue.books import fetch_books
 from pm_lib.venue.ratelimit import RateLimiter
+from pm_lib.venue.sdk_environment import ws_base_url
 
 __all__ = ["MarketStream", "market_ws_url", "shard_tokens"]
 
@@ -36,12 +37,8 @@ logger = logging.getLogger(__name__)
 
 
 def market_ws_url(settings: Settings, channel: str = "market") -> str:
-    """A channel's URL (``market`` or ``user``): ``PM_WS_URL`` or the CLOB URL's host
-    (docs/VENUE.md 4.5)."""
-    base = settings.ws_url or settings.clob_url.replace("https://", "wss://").replace(
-        "http://", "ws://"
-    )
-    return f"{base.rstrip('/')}/ws/{channel}"
+    """A channel's URL (``market`` or ``user``) on the WebSocket host (docs/VENUE.md 4.5)."""
+    return f"{ws_base_url(settings)}/ws/{channel}"
 
 
 def shard_tokens(tokens: Sequence[str], cap: int) -> list[list[str]]:
