@@ -90,3 +90,22 @@ def test_live_sockets_are_on_the_venue_socket_host() -> None:
     assert market_ws_url(live, "user") == "wss://ws-subscriptions-clob.polymarket.com/ws/user"
     emulator = Settings(clob_url="http://127.0.0.1:9")
     assert market_ws_url(emulator) == "ws://127.0.0.1:9/ws/market"
+
+
+@pytest.mark.timeout(60)
+def test_open_secure_client_uses_known_api_credentials_on_the_settings_venue() -> None:
+    from pm_lib.auth import ApiCredentials, Credentials
+    from pm_lib.venue.sdk_client import open_secure_client
+
+    with running_venue(make_venue()) as running:
+        settings = Settings(clob_url=running.clob_url, gamma_url=running.gamma_url)
+        derived = open_secure_client(settings, Credentials(private_key=KEY_A))
+        with derived:
+            creds = derived.credentials
+        known = Credentials(
+            private_key=KEY_A,
+            api=ApiCredentials(api_key=creds.key, secret=creds.secret, passphrase=creds.passphrase),
+        )
+        with open_secure_client(settings, known) as client:
+            assert client.credentials.key == creds.key
+            assert client.get_order_book(token_id=YES).bids
