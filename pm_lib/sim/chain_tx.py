@@ -526,6 +526,7 @@ class Chain:
         """The control view of a transaction."""
         return {
             "hash": tx.tx_hash,
+            "raw": tx.raw,
             "from": tx.sender,
             "to": tx.to,
             "nonce": tx.nonce,
