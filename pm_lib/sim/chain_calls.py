@@ -34,6 +34,7 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_abi.exceptions import DecodingError
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from pm_lib.sim.accounts import COLLATERAL, MAX_ALLOWANCE, Accounts, Wallet
@@ -152,6 +153,15 @@ LOW_BALANCE_20 = "ERC20: transfer amount exceeds balance"
 LOW_ALLOWANCE_20 = "ERC20: insufficient allowance"
 
 
+def _checksummed(abi_type: str, value: Any) -> Any:
+    """Addresses as checksummed strings: allowance books are keyed that way."""
+    if abi_type == "address":
+        return str(to_checksum_address(value))
+    if abi_type == "address[]":
+        return [str(to_checksum_address(v)) for v in value]
+    return value
+
+
 def is_contract(address: str) -> bool:
     """Whether ``address`` is a contract the emulator knows (has code)."""
     return address.lower() in _CONTRACTS
@@ -219,10 +229,11 @@ class ChainWorld:
             args = tuple(abi_decode(list(spec.args), bytes(data[4:]))) if spec.args else ()
         except (DecodingError, ValueError, OverflowError) as e:
             raise Revert("") from e
-        return spec, args
+        return spec, tuple(_checksummed(t, a) for t, a in zip(spec.args, args, strict=True))
 
     def read(self, to: str, data: bytes) -> bytes:
         """``eth_call``: the ABI-encoded return data of a view (or of a simulated write)."""
+        to = str(to_checksum_address(to))
         if not is_contract(to):
             return b""  # no code at the address: an empty result, as on chain
         spec, args = self._decode(to, data)
@@ -239,6 +250,7 @@ class ChainWorld:
 
     def execute(self, to: str, data: bytes, *, sender: str, value: int = 0) -> None:
         """Run one call from ``sender``; raises ``Revert``. Call ``commit``/``rollback`` after."""
+        to = str(to_checksum_address(to))
         if value:
             raise Revert("pm-sim: POL value transfers are not emulated")
         if not is_contract(to):

@@ -44,3 +44,32 @@ def test_neg_risk_redeem_goes_through_the_neg_risk_adapter(running: RunningVenue
         client.redeem_positions(condition_id=NR_COND).wait()
     assert units(running, wallet) == pusd_before + 8_500_000
     assert units(running, wallet, NR_YES) == units(running, wallet, NR_NO) == 0
+
+
+@pytest.mark.parametrize("sig", SIG_TYPES)
+def test_pairs_bought_on_the_clob_merge_back_from_the_same_wallet(
+    running: RunningVenue, sig: int
+) -> None:
+    """The wallet the SDK derives trades on the CLOB and settles on the chain side."""
+    wallet = fund(running, KEY_A, sig, pusd="50", approve=True)
+    with open_client(running, KEY_A, sig) as client:
+        yes = client.place_limit_order(token_id=YES, price="0.55", size="10", side="BUY")
+        no = client.place_limit_order(token_id=NO, price="0.50", size="10", side="BUY")
+        assert yes.status == no.status == "matched"
+        assert units(running, wallet, YES) == units(running, wallet, NO) == 10_000_000
+        held = client.get_balance_allowance(asset_type="CONDITIONAL", token_id=YES)
+        assert held.balance == 10_000_000
+        after_buys = units(running, wallet)
+        client.merge_positions(condition_id=COND, amount="max").wait()
+    assert units(running, wallet) == after_buys + 10_000_000
+    assert units(running, wallet, YES) == units(running, wallet, NO) == 0
+
+
+@pytest.mark.parametrize("sig", SIG_TYPES)
+def test_split_takes_n_pusd_and_gives_n_of_each(running: RunningVenue, sig: int) -> None:
+    wallet = fund(running, KEY_A, sig, pusd="20", approve=True)
+    before = units(running, wallet)
+    with open_client(running, KEY_A, sig) as client:
+        client.split_position(condition_id=NR_COND, amount=6_000_001).wait()
+    assert units(running, wallet) == before - 6_000_001
+    assert units(running, wallet, NR_YES) == units(running, wallet, NR_NO) == 6_000_001
