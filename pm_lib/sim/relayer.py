@@ -9,13 +9,14 @@ served under ``/relayer``:
   proxy nonce, ``{"address": "0x...", "nonce": "N"}``;
 - ``GET /v1/account/transactions/params?address=<signer>&type=SAFE``: the Safe's nonce;
 - ``POST /submit``: a signed ``PROXY`` or ``SAFE`` transaction; answered
-  ``{"transactionID", "transactionHash", "state": "STATE_NEW"}``;
-- ``GET /v1/account/transactions/{id}``: ``{"transaction_id", "transaction_hash", "state",
-  "error_msg", ...}``; states go ``STATE_NEW`` -> ``STATE_EXECUTED`` (sent, not mined) ->
-  ``STATE_MINED`` -> ``STATE_CONFIRMED``, or ``STATE_FAILED`` when the transaction reverts;
+  ``{"transactionID", "state": "STATE_NEW"}`` (no hash, as documented);
+- ``GET /v1/account/transactions/{id}`` (what the SDK polls): ``{"transaction_id",
+  "transaction_hash", "state", "error_msg", ...}``; ``GET /transaction?id=`` and
+  ``GET /transactions`` list the documented camelCase rows; states go ``STATE_NEW`` ->
+  ``STATE_EXECUTED`` (sent, not mined) -> ``STATE_MINED`` -> ``STATE_CONFIRMED``, or
+  ``STATE_FAILED`` when the transaction reverts;
 - ``GET /transactions`` (with the relayer API key): the key owner's transactions, newest
-  first, for finding a submission whose answer was lost; ``GET /transaction?id=`` (list form)
-  and ``GET /nonce?address=&type=``.
+  first, for finding a submission whose answer was lost; ``GET /nonce?address=&type=``.
 
 Checked on submit: the relayer API key headers (``RELAYER_API_KEY`` and
 ``RELAYER_API_KEY_ADDRESS``, the key bound to the signer or its wallet; or the four
@@ -33,6 +34,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -92,6 +94,10 @@ class RelayerError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def _iso(unix: float) -> str:
+    return datetime.fromtimestamp(unix, UTC).isoformat().replace("+00:00", "Z")
 
 
 def relayer_api_key(seed: int, address: str) -> str:
@@ -321,34 +327,58 @@ class Relayer:
         return STATE_MINED, None
 
     def as_json(self, record: RelayedTx) -> dict[str, Any]:
+        """A transaction as ``GET /transaction`` and ``GET /transactions`` list it (camelCase,
+        Polymarket's relayer API reference)."""
         state, error = self.state(record)
         tx = record.chain_tx
-        return {
-            "transaction_id": record.transaction_id,
-            "transaction_hash": tx.tx_hash,
-            "from": record.signer,
-            "to": record.to,
-            "proxy_address": record.wallet,
+        updated = tx.mined_at if tx.mined_at is not None else record.created_at
+        row: dict[str, Any] = {
+            "transactionID": record.transaction_id,
+            "transactionHash": tx.tx_hash,
+            "from": record.signer.lower(),
+            "to": record.to.lower(),
+            "proxyAddress": record.wallet.lower(),
             "data": record.data,
             "nonce": str(record.nonce),
             "value": record.value,
             "signature": record.signature,
             "state": state,
             "type": record.tx_type,
-            "owner": record.signer,
+            "owner": record.signer.lower(),
             "metadata": record.metadata,
+            "createdAt": _iso(record.created_at),
+            "updatedAt": _iso(updated),
+        }
+        if error is not None:
+            row["errorMsg"] = error
+        return row
+
+    def as_account_json(self, record: RelayedTx) -> dict[str, Any]:
+        """A transaction as ``GET /v1/account/transactions/{id}`` answers (the snake_case
+        fields polymarket-client 0.14.0 parses: ``transaction_id``, ``transaction_hash``,
+        ``state``, ``error_msg``)."""
+        state, error = self.state(record)
+        return {
+            "transaction_id": record.transaction_id,
+            "transaction_hash": record.chain_tx.tx_hash,
+            "state": state,
             "error_msg": error,
-            "block_number": tx.block_number,
-            "created_at": record.created_at,
+            "type": record.tx_type,
+            "from": record.signer.lower(),
+            "proxy_address": record.wallet.lower(),
+            "nonce": str(record.nonce),
+            "metadata": record.metadata,
+            "created_at": _iso(record.created_at),
         }
 
-    def lookup(self, transaction_id: str) -> dict[str, Any]:
+    def find(self, transaction_id: str) -> RelayedTx:
+        """The record of ``transaction_id`` with its chain transaction brought up to date."""
         with self.lock:
             self.chain.advance()
             record = self.records.get(transaction_id)
             if record is None:
                 raise RelayerError("transaction not found", 404)
-            return self.as_json(record)
+            return record
 
     def list_for(self, address: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -406,11 +436,8 @@ class Relayer:
                 raise RelayerError(f"pm-sim: relayer transaction type {tx_type!r} is not emulated")
             self.records[record.transaction_id] = record
             self.deployed.add(record.wallet.lower())
-            return {
-                "transactionID": record.transaction_id,
-                "transactionHash": record.chain_tx.tx_hash,
-                "state": STATE_NEW,
-            }
+            # As documented: the id and STATE_NEW, no hash (poll for it).
+            return {"transactionID": record.transaction_id, "state": STATE_NEW}
 
     def _check_nonce(self, submitted: int, expected: int) -> None:
         if submitted != expected:

@@ -91,11 +91,11 @@ def chain_routes(venue: SimVenue) -> list[BaseRoute]:
         return relayer.submit(body, dict(request.headers))
 
     async def transaction(request: Request) -> Any:
-        return relayer.lookup(request.path_params["transaction_id"])
+        return relayer.as_account_json(relayer.find(request.path_params["transaction_id"]))
 
     async def transaction_list(request: Request) -> Any:
         try:
-            return [relayer.lookup(query(request, "id"))]
+            return [relayer.as_json(relayer.find(query(request, "id")))]
         except RelayerError as e:
             if e.status == 404:
                 return []

@@ -127,9 +127,12 @@ def test_lost_relayer_answer_settles_once_and_the_relayer_lists_it(
     listed = httpx.get(f"{running.clob_url}/relayer/transactions", headers=headers).json()
     assert [t["state"] for t in listed] == ["STATE_CONFIRMED"]
     by_id = httpx.get(
-        f"{running.clob_url}/relayer/v1/account/transactions/{listed[0]['transaction_id']}"
+        f"{running.clob_url}/relayer/v1/account/transactions/{listed[0]['transactionID']}"
     ).json()
-    assert by_id["transaction_hash"] == listed[0]["transaction_hash"]
+    assert by_id["transaction_hash"] == listed[0]["transactionHash"]
+    assert by_id["state"] == "STATE_CONFIRMED"
+    receipt = rpc(running, "eth_getTransactionReceipt", by_id["transaction_hash"])["result"]
+    assert receipt["status"] == "0x1"
     nonce = httpx.get(
         f"{running.clob_url}/relayer/nonce",
         params={"address": signer, "type": "PROXY" if sig == 1 else "SAFE"},
