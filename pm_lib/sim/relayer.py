@@ -1,4 +1,4 @@
-"""Polymarket's relayer, emulated: gasless transactions for proxy and Safe wallets.
+"""Polymarket's relayer, emulated: gasless transactions for proxy, Safe and deposit wallets.
 
 What the SDK (polymarket-client 0.14.0, ``_internal/actions/relayer``) calls, and so what is
 served under ``/relayer``:
@@ -7,8 +7,10 @@ served under ``/relayer``:
   the emulator has seen it (funded, traded, or registered through ``POST /_sim/chain/wallets``);
 - ``GET /relay-payload?address=<signer>&type=PROXY``: the relay address and the signer's
   proxy nonce, ``{"address": "0x...", "nonce": "N"}``;
-- ``GET /v1/account/transactions/params?address=<signer>&type=SAFE``: the Safe's nonce;
-- ``POST /submit``: a signed ``PROXY`` or ``SAFE`` transaction; answered
+- ``GET /v1/account/transactions/params?address=<signer>&type=SAFE|WALLET``: the Safe's or
+  the deposit wallet's nonce;
+- ``POST /submit``: a signed ``PROXY``, ``SAFE`` or ``WALLET`` (deposit-wallet batch)
+  transaction, or a ``WALLET-CREATE`` (deploy the signer's deposit wallet); answered
   ``{"transactionID", "state": "STATE_NEW"}`` (no hash, as documented);
 - ``GET /v1/account/transactions/{id}`` (what the SDK polls): ``{"transaction_id",
   "transaction_hash", "state", "error_msg", ...}``; ``GET /transaction?id=`` and
@@ -23,8 +25,12 @@ Checked on submit: the relayer API key headers (``RELAYER_API_KEY`` and
 ``POLY_BUILDER_*`` headers of a builder key, present), the wallet is the signer's CREATE2
 wallet, the nonce is the current one (else ``batch nonce N does not match on-chain nonce M``),
 the signature recovers the signer (proxy: ``personal_sign`` of the ``rlx:`` relay hash; Safe:
-the EIP-712 ``SafeTx`` digest, eth_sign-packed with v + 4 or plain), the relay hub and relay
-address, and the Safe operation (a delegatecall only to MultiSend). The calls then run as the
+the EIP-712 ``SafeTx`` digest, eth_sign-packed with v + 4 or plain; deposit wallet: the EIP-712
+``Batch`` of domain "DepositWallet" v1, owner signatures only, deadline not past, wallet
+deployed), the relay hub and relay address, and the Safe operation (a delegatecall only to
+MultiSend). Safe and deposit-wallet nonces are spent when the transaction succeeds on chain,
+and a wallet with a transaction in flight refuses another (``wallet has in-flight action``);
+the proxy nonce is spent at submission (the relay hub counts it). The calls then run as the
 wallet on the emulated chain (``pm_lib.sim.chain_tx``), all or nothing.
 """
 
@@ -40,16 +46,18 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
-from eth_account.messages import encode_defunct
+from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils.address import is_hex_address, to_checksum_address
 from eth_utils.crypto import keccak
 
 from pm_lib.sim.chain_calls import selector
 from pm_lib.sim.chain_tx import RELAY_ADDRESS, Chain, ChainTx, WalletCall
 from pm_lib.sim.chain_wallets import (
+    DEPOSIT_WALLET_FACTORY,
     PROXY_FACTORY,
     RELAY_HUB,
     SAFE_MULTISEND,
+    derive_deposit_wallet,
     derive_proxy_wallet,
     derive_safe_wallet,
     same_address,
@@ -279,7 +287,7 @@ class Relayer:
     def reset(self) -> None:
         with self.lock:
             self.proxy_nonces: dict[str, int] = {}  # signer -> relay-hub nonce
-            self.safe_nonces: dict[str, int] = {}  # Safe -> nonce
+            self.safe_nonces: dict[str, int] = {}  # Safe or deposit wallet -> nonce
             self.records: dict[str, RelayedTx] = {}
             self.deployed: set[str] = set()
 
@@ -303,16 +311,21 @@ class Relayer:
             return {"address": RELAY_ADDRESS, "nonce": str(self.proxy_nonce(signer))}
 
     def execute_params(self, signer: str, tx_type: str) -> dict[str, str]:
-        if tx_type != "SAFE":
+        if tx_type == "SAFE":
+            wallet = derive_safe_wallet(signer)
+        elif tx_type == "WALLET":
+            wallet = derive_deposit_wallet(signer)
+        else:
             raise RelayerError(f"pm-sim: transaction params for type {tx_type} are not emulated")
-        safe = derive_safe_wallet(signer)
         with self.lock:
-            return {"address": safe, "nonce": str(self.safe_nonce(safe))}
+            return {"address": wallet, "nonce": str(self.safe_nonce(wallet))}
 
     def nonce(self, signer: str, tx_type: str) -> dict[str, str]:
         with self.lock:
             if tx_type == "SAFE":
                 return {"nonce": str(self.safe_nonce(derive_safe_wallet(signer)))}
+            if tx_type == "WALLET":
+                return {"nonce": str(self.safe_nonce(derive_deposit_wallet(signer)))}
             return {"nonce": str(self.proxy_nonce(signer))}
 
     def state(self, record: RelayedTx) -> tuple[str, str | None]:
@@ -425,6 +438,8 @@ class Relayer:
         tx_type = str(body.get("type", ""))
         signer = _address(body, "from")
         wallet = body.get("proxyWallet")
+        if tx_type in ("WALLET", "WALLET-CREATE"):
+            wallet = derive_deposit_wallet(signer)
         self.authenticate(headers, signer, wallet if isinstance(wallet, str) else None)
         with self.lock:
             self.chain.advance()
@@ -432,6 +447,10 @@ class Relayer:
                 record = self._submit_proxy(body, signer)
             elif tx_type == "SAFE":
                 record = self._submit_safe(body, signer)
+            elif tx_type == "WALLET":
+                record = self._submit_deposit_wallet(body, signer)
+            elif tx_type == "WALLET-CREATE":
+                record = self._create_deposit_wallet(body, signer)
             else:
                 raise RelayerError(f"pm-sim: relayer transaction type {tx_type!r} is not emulated")
             self.records[record.transaction_id] = record
@@ -518,9 +537,7 @@ class Relayer:
         value = _uint(body.get("value", "0"), "value")
         nonce = _uint(body.get("nonce"), "nonce")
         data = _bytes(body.get("data"), "data")
-        if any(r.chain_tx.pending and same_address(r.wallet, safe) for r in self.records.values()):
-            raise RelayerError("wallet has in-flight action")
-        self._check_nonce(nonce, self.safe_nonce(safe))
+        self._wallet_nonce_check(safe, nonce)
         digest = safe_tx_digest(safe, self.chain.chain_id, to, value, data, operation, nonce)
         signature = _bytes(body.get("signature"), "signature")
         if not same_address(recover_safe_signer(digest, signature), signer):
@@ -532,13 +549,14 @@ class Relayer:
         else:
             raise RelayerError("invalid operation: delegatecall only to MultiSend")
 
-        def consume_nonce(mined: ChainTx) -> None:
-            if mined.status == 1:  # a reverted execTransaction does not spend the Safe nonce
-                self.safe_nonces[safe.lower()] = nonce + 1
-
         transaction_id = self._new_id(signer, nonce, "safe")
         tx = self.chain.submit_relayed(
-            calls, to=safe, data=data, signer=signer, tag=transaction_id, on_mined=consume_nonce
+            calls,
+            to=safe,
+            data=data,
+            signer=signer,
+            tag=transaction_id,
+            on_mined=self._consume_on_success(safe, nonce),  # GS013: a revert keeps the nonce
         )
         return RelayedTx(
             transaction_id=transaction_id,
@@ -554,3 +572,156 @@ class Relayer:
             chain_tx=tx,
             created_at=self.chain.now(),
         )
+
+    def _wallet_nonce_check(self, wallet: str, nonce: int) -> None:
+        """Safe and deposit-wallet rules: one action in flight, the current nonce."""
+        if any(
+            r.chain_tx.pending and same_address(r.wallet, wallet) for r in self.records.values()
+        ):
+            raise RelayerError("wallet has in-flight action")
+        self._check_nonce(nonce, self.safe_nonce(wallet))
+
+    def _consume_on_success(self, wallet: str, nonce: int) -> Callable[[ChainTx], None]:
+        def consume(mined: ChainTx) -> None:
+            if mined.status == 1:  # a reverted batch does not spend the wallet's nonce
+                self.safe_nonces[wallet.lower()] = nonce + 1
+
+        return consume
+
+    def _submit_deposit_wallet(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
+        params = body.get("depositWalletParams")
+        if not isinstance(params, Mapping):
+            raise RelayerError("invalid depositWalletParams")
+        wallet = _address(params, "depositWallet")
+        if not same_address(wallet, derive_deposit_wallet(signer)):
+            raise RelayerError("depositWallet is not the deposit wallet of from")
+        if not same_address(_address(body, "to"), DEPOSIT_WALLET_FACTORY):
+            raise RelayerError("to must be the deposit wallet factory")
+        if not self.is_deployed(wallet):
+            raise RelayerError("deposit wallet is not deployed")
+        nonce = _uint(body.get("nonce"), "nonce")
+        deadline = _uint(params.get("deadline"), "deadline")
+        if deadline < int(self.chain.now()):
+            raise RelayerError("deadline expired")
+        raw_calls = params.get("calls")
+        if not isinstance(raw_calls, list) or not raw_calls:
+            raise RelayerError("invalid calls")
+        calls = []
+        for raw in raw_calls:
+            if not isinstance(raw, Mapping):
+                raise RelayerError("invalid calls")
+            calls.append(
+                WalletCall(
+                    wallet,
+                    _address(raw, "target"),
+                    _bytes(raw.get("data"), "data"),
+                    _uint(raw.get("value", "0"), "value"),
+                )
+            )
+        self._wallet_nonce_check(wallet, nonce)
+        signature = _bytes(body.get("signature"), "signature")
+        digest_message = encode_typed_data(
+            full_message=deposit_wallet_batch(wallet, self.chain.chain_id, nonce, deadline, calls)
+        )
+        try:
+            recovered = str(Account.recover_message(digest_message, signature=signature))
+        except Exception:
+            raise RelayerError("invalid signature") from None
+        if not same_address(recovered, signer):
+            raise RelayerError("invalid signature")
+        transaction_id = self._new_id(signer, nonce, "wallet")
+        tx = self.chain.submit_relayed(
+            calls,
+            to=wallet,
+            data=b"",
+            signer=signer,
+            tag=transaction_id,
+            on_mined=self._consume_on_success(wallet, nonce),
+        )
+        return RelayedTx(
+            transaction_id=transaction_id,
+            tx_type="WALLET",
+            signer=signer,
+            wallet=wallet,
+            to=DEPOSIT_WALLET_FACTORY,
+            data="0x",
+            nonce=nonce,
+            signature="0x" + signature.hex(),
+            metadata=str(body.get("metadata", "")),
+            value="0",
+            chain_tx=tx,
+            created_at=self.chain.now(),
+        )
+
+    def _create_deposit_wallet(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
+        if not same_address(_address(body, "to"), DEPOSIT_WALLET_FACTORY):
+            raise RelayerError("to must be the deposit wallet factory")
+        wallet = derive_deposit_wallet(signer)
+        transaction_id = self._new_id(signer, 0, "wallet-create")
+
+        def deployed(mined: ChainTx) -> None:
+            if mined.status == 1:
+                self.deployed.add(wallet.lower())
+
+        tx = self.chain.submit_relayed(
+            [],
+            to=DEPOSIT_WALLET_FACTORY,
+            data=b"",
+            signer=signer,
+            tag=transaction_id,
+            on_mined=deployed,
+        )
+        return RelayedTx(
+            transaction_id=transaction_id,
+            tx_type="WALLET-CREATE",
+            signer=signer,
+            wallet=wallet,
+            to=DEPOSIT_WALLET_FACTORY,
+            data="0x",
+            nonce=0,
+            signature="",
+            metadata=str(body.get("metadata", "")),
+            value="0",
+            chain_tx=tx,
+            created_at=self.chain.now(),
+        )
+
+
+def deposit_wallet_batch(
+    wallet: str, chain_id: int, nonce: int, deadline: int, calls: list[WalletCall]
+) -> dict[str, Any]:
+    """The EIP-712 ``Batch`` a deposit wallet's owner signs (domain "DepositWallet" v1)."""
+    return {
+        "domain": {
+            "name": "DepositWallet",
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": wallet,
+        },
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Batch": [
+                {"name": "wallet", "type": "address"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+                {"name": "calls", "type": "Call[]"},
+            ],
+            "Call": [
+                {"name": "target", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "data", "type": "bytes"},
+            ],
+        },
+        "primaryType": "Batch",
+        "message": {
+            "wallet": wallet,
+            "nonce": nonce,
+            "deadline": deadline,
+            "calls": [{"target": c.to, "value": c.value, "data": c.data} for c in calls],
+        },
+    }

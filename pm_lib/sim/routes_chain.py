@@ -3,7 +3,7 @@
 Control routes (under ``/_sim``, never faulted):
 
 GET    /chain/wallets/{address}   pUSD, allowances, operators and ERC-1155 positions (units)
-POST   /chain/wallets             {"signer": "0x..", "type": "proxy"|"safe", "pusd": "100",
+POST   /chain/wallets             {"signer": "0x..", "type": "proxy"|"safe"|"deposit", "pusd": "1",
                                   "tokens": {...}, "approve": true}: derive the signer's wallet,
                                   mark it deployed, map it for CLOB orders, fund it
 GET    /chain/transactions        every transaction (pending and mined)
@@ -155,10 +155,10 @@ def chain_control_routes(venue: SimVenue) -> list[BaseRoute]:
         body = await _body(request)
         if not isinstance(body, dict):
             return _json({"error": "body must be a JSON object"}, 400)
-        kind = {"proxy": 1, "safe": 2}.get(str(body.get("type", "")).lower())
+        kind = {"proxy": 1, "safe": 2, "deposit": 3}.get(str(body.get("type", "")).lower())
         signer = str(body.get("signer", ""))
         if kind is None:
-            return _json({"error": "type must be proxy or safe"}, 400)
+            return _json({"error": "type must be proxy, safe or deposit"}, 400)
         try:
             wallet = wallet_of(signer, kind)
             pusd = to_units(Decimal(str(body.get("pusd", "0"))))

@@ -13,7 +13,7 @@ from pm_lib.sim.chain_wallets import wallet_of
 from pm_lib.sim.server import RunningVenue
 from pm_lib.venue.sdk_environment import sdk_environment, venue_endpoints
 
-KINDS = {0: "eoa", 1: "proxy", 2: "safe"}
+KINDS = {0: "eoa", 1: "proxy", 2: "safe", 3: "deposit"}
 
 
 def environment(running: RunningVenue) -> Any:

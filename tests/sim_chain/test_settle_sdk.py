@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pm_lib.sim.server import RunningVenue
-from tests.sim_chain.chain_helpers import fund, open_client, resolve, units
-from tests.sim_exchange.emulated_venue import COND, KEY_A, NO, NR_COND, NR_NO, NR_YES, YES
+from tests.sim_chain.chain_helpers import chain_wallet, fund, open_client, resolve, units
+from tests.sim_exchange.emulated_venue import COND, KEY_A, KEY_B, NO, NR_COND, NR_NO, NR_YES, YES
 
 pytestmark = pytest.mark.timeout(60)
-SIG_TYPES = [0, 1, 2]
+SIG_TYPES = [0, 1, 2, 3]
 
 
 @pytest.mark.parametrize("sig", SIG_TYPES)
@@ -73,3 +73,34 @@ def test_split_takes_n_pusd_and_gives_n_of_each(running: RunningVenue, sig: int)
         client.split_position(condition_id=NR_COND, amount=6_000_001).wait()
     assert units(running, wallet) == before - 6_000_001
     assert units(running, wallet, NR_YES) == units(running, wallet, NR_NO) == 6_000_001
+
+
+def test_deposit_wallet_is_created_through_the_relayer_then_settles(
+    running: RunningVenue,
+) -> None:
+    """The SDK's default flow (no wallet given): WALLET-CREATE, then WALLET batches."""
+    import httpx
+    from eth_account import Account
+    from polymarket import SecureClient
+
+    from tests.sim_chain.chain_helpers import environment, relayer_key, wallet_address
+
+    signer = str(Account.from_key(KEY_B).address)
+    wallet = wallet_address(KEY_B, 3)
+    assert not chain_wallet(running, wallet)["deployed"]
+    with SecureClient.create(
+        private_key=KEY_B, environment=environment(running), api_key=relayer_key(running, signer)
+    ) as client:
+        assert str(client.wallet) == wallet and client.wallet_type == "DEPOSIT_WALLET"
+        assert chain_wallet(running, wallet)["deployed"]
+        fund_url = f"{running.clob_url}/_sim/wallets/{wallet}/fund"
+        httpx.post(
+            fund_url, json={"tokens": {YES: "4", NO: "6"}, "approve": True}
+        ).raise_for_status()
+        before = units(running, wallet)
+        client.merge_positions(condition_id=COND, amount="max").wait()
+        assert units(running, wallet) == before + 4_000_000
+        resolve(running, COND, "No")
+        client.redeem_positions(condition_id=COND).wait()
+    assert units(running, wallet) == before + 6_000_000
+    assert units(running, wallet, YES) == units(running, wallet, NO) == 0
