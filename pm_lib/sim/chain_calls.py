@@ -17,8 +17,11 @@ or a redemption moves. Emulated contracts (Polygon addresses, ``pm_lib.sim.chain
 
 What is checked, as the contracts would: pUSD balance and allowance (split, transfer), ERC-1155
 operator approval of the adapter on the CTF (merge, redeem), both outcome balances (merge),
-resolution (redeem: ``result for condition not received yet``), the adapter matching the
-market (standard vs neg-risk), collateral, parent collection and partition. A call the emulator
+resolution (redeem: ``result for condition not received yet``), collateral, parent collection
+and partition. The adapter must match the market (standard vs neg-risk): through the other one
+a merge reverts (no balance of its position ids) and a redemption succeeds and pays nothing
+(the CTF redeems empty positions without complaint), the silent no-op a settlement must catch
+by checking balances. A call the emulator
 does not know reverts ("pm-sim: ... not emulated") rather than pretending to succeed.
 Outcome token ids are the market's CLOB token ids (the emulator does not recompute CTF
 position ids from collection ids).
@@ -358,17 +361,20 @@ def _adapter_market(
         raise Revert("pm-sim: nested positions (a parent collection) are not emulated")
     if list(partition) != _BINARY:
         raise Revert("pm-sim: only the binary partition [1, 2] is emulated")
-    market = world.market(condition_id)
-    neg_risk_adapter = adapter.lower() == NEG_RISK_COLLATERAL_ADAPTER.lower()
-    if market.neg_risk != neg_risk_adapter:
-        # The other adapter computes other position ids: the wallet holds none of them.
-        raise Revert(LOW_BALANCE_1155)
-    return market
+    return world.market(condition_id)
+
+
+def _right_adapter(adapter: str, market: SimMarket) -> bool:
+    """Whether ``adapter`` is the one for ``market`` (standard vs neg-risk). The other one
+    computes other position ids (other collateral): the wallet holds none of those."""
+    return market.neg_risk == (adapter.lower() == NEG_RISK_COLLATERAL_ADAPTER.lower())
 
 
 def _split(world: ChainWorld, to: str, sender: str, args: tuple[Any, ...]) -> None:
     market = _adapter_market(world, to, args, args[3])
     amount = int(args[4])
+    if not _right_adapter(to, market):
+        raise Revert("pm-sim: a split through the other adapter is not emulated")
     wallet = world.touch(sender)
     if wallet.pusd < amount:
         raise Revert(LOW_BALANCE_20)
@@ -386,6 +392,8 @@ def _merge(world: ChainWorld, to: str, sender: str, args: tuple[Any, ...]) -> No
     wallet = world.touch(sender)
     if not _is_operator(wallet, to):
         raise Revert(NOT_APPROVED)
+    if not _right_adapter(to, market):
+        raise Revert(LOW_BALANCE_1155)
     if any(wallet.balance_of(token) < amount for token in market.token_ids):
         raise Revert(LOW_BALANCE_1155)
     for token in market.token_ids:
@@ -401,6 +409,8 @@ def _redeem(world: ChainWorld, to: str, sender: str, args: tuple[Any, ...]) -> N
     wallet = world.touch(sender)
     if not _is_operator(wallet, to):
         raise Revert(NOT_APPROVED)
+    if not _right_adapter(to, market):
+        return  # the CTF redeems positions the wallet does not hold: succeeds, pays nothing
     payout = 0
     for index_set, token, outcome in zip(_BINARY, market.token_ids, market.outcomes, strict=True):
         if index_set not in index_sets:

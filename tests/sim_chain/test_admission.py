@@ -16,6 +16,7 @@ from pm_lib.sim.chain_calls import selector
 from pm_lib.sim.chain_tx import RELAY_ADDRESS
 from pm_lib.sim.chain_wallets import (
     COLLATERAL_ADAPTER,
+    NEG_RISK_COLLATERAL_ADAPTER,
     PROXY_FACTORY,
     PUSD,
     RELAY_HUB,
@@ -178,3 +179,23 @@ def test_relayer_checks_key_nonce_and_signature(shared: RunningVenue) -> None:
     replay = httpx.post(url, json=_proxy_payload(0), headers=key)
     assert replay.status_code == 400  # the nonce is spent: a replay never applies twice
     assert units(shared, wallet) == before + 1_000_000
+
+
+def test_redeem_through_the_wrong_adapter_succeeds_and_pays_nothing() -> None:
+    """The silent no-op of the CTF: the other adapter's position ids hold nothing."""
+    with running_venue(make_venue()) as running:
+        wallet = fund(running, KEY_A, 0, tokens={YES: "5"}, approve=True)
+        httpx.post(
+            f"{running.clob_url}/_sim/markets/{COND}/resolve", json={"outcome": "Yes"}
+        ).raise_for_status()
+        before = units(running, wallet)
+        args = encode(
+            ["address", "bytes32", "bytes32", "uint256[]"],
+            [PUSD, bytes(32), bytes.fromhex(COND[2:]), [1, 2]],
+        )
+        data = selector("redeemPositions(address,bytes32,bytes32,uint256[])") + args
+        raw = _signed(0, to=NEG_RISK_COLLATERAL_ADAPTER, data="0x" + data.hex())
+        tx_hash = rpc(running, "eth_sendRawTransaction", raw)["result"]
+        assert rpc(running, "eth_getTransactionReceipt", tx_hash)["result"]["status"] == "0x1"
+        assert units(running, wallet) == before
+        assert units(running, wallet, YES) == 5_000_000
