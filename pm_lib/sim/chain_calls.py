@@ -9,6 +9,8 @@ or a redemption moves. Emulated contracts (Polygon addresses, ``pm_lib.sim.chain
   ``isApprovedForAll``, ``setApprovalForAll``, ``payoutNumerators``, ``payoutDenominator``,
   ``getOutcomeSlotCount``; the **NegRiskAdapter** answers the same ERC-1155 reads for neg-risk
   positions (the SDK reads neg-risk balances there);
+- the V2 **position manager** (ERC-1155): reads and ``setApprovalForAll`` only, so the SDK's
+  ``setup_trading_approvals`` can grant every approval it checks;
 - the two **collateral adapters** (standard and neg-risk markets): ``splitPosition``,
   ``mergePositions`` and ``redeemPositions`` with the CTF signature and pUSD as collateral,
   as Polymarket's SDK calls them: split takes N pUSD and gives N of each outcome, merge burns
@@ -48,6 +50,7 @@ from pm_lib.sim.chain_wallets import (
     DEPOSIT_WALLET_FACTORY,
     NEG_RISK_ADAPTER,
     NEG_RISK_COLLATERAL_ADAPTER,
+    POSITION_MANAGER,
     PUSD,
 )
 from pm_lib.sim.state import SimMarket, VenueState
@@ -138,6 +141,7 @@ _ADAPTER = dict(
     ]
 )
 _FACTORY = dict([_spec("beacon()", ("address",))])
+_APPROVALS_ONLY = {**_ERC1155_READS, **dict([_spec("setApprovalForAll(address,bool)")])}
 
 _CONTRACTS: dict[str, dict[bytes, CallSpec]] = {
     PUSD.lower(): _ERC20,
@@ -146,6 +150,10 @@ _CONTRACTS: dict[str, dict[bytes, CallSpec]] = {
     COLLATERAL_ADAPTER.lower(): _ADAPTER,
     NEG_RISK_COLLATERAL_ADAPTER.lower(): _ADAPTER,
     DEPOSIT_WALLET_FACTORY.lower(): _FACTORY,
+    POSITION_MANAGER.lower(): {
+        **_ERC1155_READS,
+        **dict([_spec("setApprovalForAll(address,bool)")]),
+    },
 }
 _BINARY = [1, 2]
 _ZERO32 = bytes(32)

@@ -38,6 +38,7 @@ __all__ = [
     "DEPOSIT_WALLET_FACTORY",
     "NEG_RISK_ADAPTER",
     "NEG_RISK_COLLATERAL_ADAPTER",
+    "POSITION_MANAGER",
     "PROXY_FACTORY",
     "PUSD",
     "RELAY_HUB",
@@ -58,6 +59,8 @@ SAFE_INIT_CODE_HASH = "2bce2127ff07fb632d16c8347c4ebf501f4841168bed00d9e6ef715dd
 SAFE_MULTISEND = "0xA238CBeb142c10Ef7Ad8442C6D1f9E89e07e7761"
 DEPOSIT_WALLET_FACTORY = "0x00000000000Fb5C9ADea0298D729A0CB3823Cc07"
 DEPOSIT_WALLET_BEACON = "0x7A18EDfe055488A3128f01F563e5B479D92ffc3a"
+# Polymarket V2's ERC-1155 position manager: approvals only (its positions are not emulated).
+POSITION_MANAGER = "0x006F54F7f9A22e0000CC2AB60031000000ae9fEF"
 
 # The proxy factory's clone creation code, in three pieces around the two addresses it embeds
 # (the factory, then the implementation), followed by two ABI words (offset 0x20, length 0).

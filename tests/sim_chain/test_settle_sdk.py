@@ -104,3 +104,58 @@ def test_deposit_wallet_is_created_through_the_relayer_then_settles(
         client.redeem_positions(condition_id=COND).wait()
     assert units(running, wallet) == before + 6_000_000
     assert units(running, wallet, YES) == units(running, wallet, NO) == 0
+
+
+def test_neg_risk_basket_pays_exactly_the_winning_leg() -> None:
+    """A basket of YES on every leg of a generated neg-risk event: one leg resolves Yes, its
+    siblings No; redeeming every leg through the relayer pays exactly the winner's shares."""
+    from pm_lib.sim.server import running_venue
+    from pm_lib.sim.venue import SimConfig, SimVenue
+
+    venue = SimVenue(SimConfig(markets=80, seed=5, book_epoch_seconds=0))
+    markets = venue.state.markets
+    event = next(
+        e
+        for e in venue.state.events.values()
+        if e.neg_risk
+        and len(e.condition_ids) >= 3
+        and not any(markets[c].closed for c in e.condition_ids)
+    )
+    legs = [markets[c] for c in event.condition_ids]
+    tokens = {leg.yes_token: "10" for leg in legs}
+    tokens[legs[1].no_token] = "3"  # a NO on a losing leg pays too
+    with running_venue(venue) as running:
+        wallet = fund(running, KEY_A, 1, tokens=tokens, approve=True)
+        resolve(running, legs[0].condition_id, "Yes")
+        before = units(running, wallet)
+        with open_client(running, KEY_A, 1) as client:
+            for leg in legs:
+                client.redeem_positions(condition_id=leg.condition_id).wait()
+        assert units(running, wallet) == before + 13_000_000
+        for leg in legs:
+            assert (
+                units(running, wallet, leg.yes_token) == units(running, wallet, leg.no_token) == 0
+            )
+
+
+@pytest.mark.parametrize("sig", SIG_TYPES)
+def test_setup_trading_approvals_then_split(sig: int) -> None:
+    """A wallet with no approvals: the SDK grants what it checks (17 approvals: one batch
+    through the relayer, or one transaction each for an EOA), then a split goes through."""
+    from pm_lib.sim.accounts import NEG_RISK_ADAPTER
+    from pm_lib.sim.server import running_venue
+    from pm_lib.sim.venue import SimConfig
+    from tests.sim_exchange.emulated_venue import make_venue
+
+    with running_venue(make_venue(SimConfig(autofund=False))) as running:
+        wallet = fund(running, KEY_A, sig, pusd="10")
+        assert not any(chain_wallet(running, wallet)["operators"].values())
+        with open_client(running, KEY_A, sig) as client:
+            client.setup_trading_approvals()
+            client.split_position(condition_id=COND, amount=4_000_000).wait()
+        state = chain_wallet(running, wallet)
+        operators = state["operators"]
+        operators.pop(NEG_RISK_ADAPTER)  # not among the SDK's approvals in V2
+        assert all(operators.values())
+        assert int(state["pusd"]) == 6_000_000
+        assert units(running, wallet, YES) == units(running, wallet, NO) == 4_000_000
