@@ -24,6 +24,7 @@ from pm_lib.sim.chain_wallets import (
 )
 from pm_lib.sim.relayer import relayer_api_key
 from pm_lib.sim.server import RunningVenue, running_venue
+from pm_lib.sim.venue import SimConfig
 from tests.sim_chain.chain_helpers import fund, rpc, units
 from tests.sim_exchange.emulated_venue import COND, KEY_A, KEY_B, NO, YES, make_venue
 
@@ -199,3 +200,82 @@ def test_redeem_through_the_wrong_adapter_succeeds_and_pays_nothing() -> None:
         assert rpc(running, "eth_getTransactionReceipt", tx_hash)["result"]["status"] == "0x1"
         assert units(running, wallet) == before
         assert units(running, wallet, YES) == 5_000_000
+
+
+def _clock(running: RunningVenue, **move: Any) -> None:
+    httpx.post(f"{running.clob_url}/_sim/clock", json=move).raise_for_status()
+
+
+def test_transactions_stay_pending_for_the_configured_mining_delay() -> None:
+    config = SimConfig(chain_mine_after_seconds=5, relayer_confirm_after_seconds=10)
+    with running_venue(make_venue(config)) as running:
+        _clock(running, freeze=True)
+        wallet = fund(running, KEY_A, 0, tokens={YES: "5", NO: "5"}, approve=True)
+        tx_hash = rpc(running, "eth_sendRawTransaction", _signed(0))["result"]
+        assert rpc(running, "eth_getTransactionReceipt", tx_hash)["result"] is None
+        assert rpc(running, "eth_getTransactionByHash", tx_hash)["result"]["blockNumber"] is None
+        assert rpc(running, "eth_getTransactionCount", wallet, "pending")["result"] == "0x1"
+        assert rpc(running, "eth_getTransactionCount", wallet, "latest")["result"] == "0x0"
+        _clock(running, advance=6)
+        assert rpc(running, "eth_getTransactionReceipt", tx_hash)["result"]["status"] == "0x1"
+
+        # A relayed transaction: EXECUTED while pending, MINED, then CONFIRMED.
+        fund(running, KEY_A, 1, tokens={YES: "5", NO: "5"}, approve=True)
+        key = {
+            "RELAYER_API_KEY": relayer_api_key(7, SIGNER.address),
+            "RELAYER_API_KEY_ADDRESS": SIGNER.address,
+        }
+        submitted = httpx.post(
+            f"{running.clob_url}/relayer/submit", json=_proxy_payload(0), headers=key
+        ).json()
+        url = f"{running.clob_url}/relayer/v1/account/transactions/{submitted['transactionID']}"
+        assert httpx.get(url).json()["state"] == "STATE_EXECUTED"
+        _clock(running, advance=6)
+        assert httpx.get(url).json()["state"] == "STATE_MINED"
+        _clock(running, advance=10)
+        assert httpx.get(url).json()["state"] == "STATE_CONFIRMED"
+
+
+def test_held_relayed_transaction_stays_executed_until_released() -> None:
+    with running_venue(make_venue()) as running:
+        wallet = fund(running, KEY_A, 1, tokens={YES: "5", NO: "5"}, approve=True)
+        httpx.post(
+            f"{running.clob_url}/_sim/chain/faults", json={"kind": "pending"}
+        ).raise_for_status()
+        key = {
+            "RELAYER_API_KEY": relayer_api_key(7, SIGNER.address),
+            "RELAYER_API_KEY_ADDRESS": SIGNER.address,
+        }
+        before = units(running, wallet)
+        submitted = httpx.post(
+            f"{running.clob_url}/relayer/submit", json=_proxy_payload(0), headers=key
+        ).json()
+        listed = httpx.get(
+            f"{running.clob_url}/relayer/transaction", params={"id": submitted["transactionID"]}
+        ).json()
+        assert [row["state"] for row in listed] == ["STATE_EXECUTED"]
+        assert units(running, wallet) == before
+        httpx.post(f"{running.clob_url}/_sim/chain/mine", json={"release": True})
+        listed = httpx.get(
+            f"{running.clob_url}/relayer/transaction", params={"id": submitted["transactionID"]}
+        ).json()
+        assert [row["state"] for row in listed] == ["STATE_CONFIRMED"]
+        assert units(running, wallet) == before + 1_000_000
+
+
+def test_unprotected_replaced_and_forged_transactions_are_refused() -> None:
+    with running_venue(make_venue(SimConfig(chain_mine_after_seconds=60))) as running:
+        fund(running, KEY_A, 0, tokens={YES: "5", NO: "5"}, approve=True)
+        unprotected = {
+            "to": COLLATERAL_ADAPTER,
+            "value": 0,
+            "data": _merge_data(1),
+            "gas": 300_000,
+            "gasPrice": 30 * GWEI,
+            "nonce": 0,
+        }
+        raw = "0x" + SIGNER.sign_transaction(unprotected).raw_transaction.hex()
+        assert _error(running, raw).startswith("only replay-protected")
+        assert "result" in rpc(running, "eth_sendRawTransaction", _signed(0))
+        assert _error(running, _signed(0, gas=250_000)) == "replacement transaction underpriced"
+        assert _error(running, "0x02c0").startswith("rlp")
