@@ -59,6 +59,7 @@ CALL_GAS = 200_000  # what eth_estimateGas answers for an emulated contract call
 TRANSFER_GAS = 21_000
 CHAIN_FAULT_KINDS = ("revert", "pending")
 RELAY_ADDRESS = to_checksum_address(keccak(text="pm-sim relay")[-20:])
+OPERATOR_ADDRESS = to_checksum_address(keccak(text="pm-sim exchange operator")[-20:])
 
 
 class RpcError(Exception):
@@ -193,8 +194,17 @@ def _decode_raw(raw: bytes) -> dict[str, Any]:
         raise RpcError(-32000, f"rlp: {e}") from None
 
 
+TradeLookup = Callable[[str], "tuple[int, str] | None"]
+
+
 class Chain:
-    """The emulated Polygon: nonces, pool, blocks. Callers need not hold the venue lock."""
+    """The emulated Polygon: nonces, pool, blocks. Callers need not hold the venue lock.
+
+    ``trade_lookup`` (set by the venue) answers for a CLOB trade's ``transaction_hash``:
+    ``(status, exchange)`` once the trade is mined (status 1) or failed (0), None before, so
+    the settlement transactions the exchange reports have receipts too."""
+
+    trade_lookup: TradeLookup | None = None
 
     def __init__(
         self,
@@ -221,6 +231,7 @@ class Chain:
             self.block_number = 1
             self.genesis_time = self.now()
             self.faults: list[ChainFault] = []
+            self.trade_blocks: dict[str, int] = {}  # trade transaction hash -> its block
 
     def now(self) -> float:
         return self.state.clock.now()
@@ -451,7 +462,9 @@ class Chain:
         with self.lock:
             self.advance()
             tx = self.txs.get(tx_hash.lower())
-            if tx is None or tx.block_number is None:
+            if tx is None:
+                return self._trade_receipt(tx_hash.lower())
+            if tx.block_number is None:
                 return None
             gas_used = min(tx.gas, self.estimate(tx.calls))
             return {
@@ -470,6 +483,34 @@ class Chain:
                 "status": hex(tx.status or 0),
                 "type": hex(tx.tx_type),
             }
+
+    def _trade_receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        """The receipt of a CLOB trade's settlement transaction (the exchange's operator
+        calling the exchange), once the trade is mined or failed."""
+        found = self.trade_lookup(tx_hash) if self.trade_lookup is not None else None
+        if found is None:
+            return None
+        status, exchange = found
+        number = self.trade_blocks.get(tx_hash)
+        if number is None:
+            self.block_number += 1
+            number = self.trade_blocks[tx_hash] = self.block_number
+        return {
+            "transactionHash": tx_hash,
+            "transactionIndex": "0x0",
+            "blockHash": self.block_hash(number),
+            "blockNumber": hex(number),
+            "from": OPERATOR_ADDRESS.lower(),
+            "to": exchange.lower(),
+            "cumulativeGasUsed": hex(CALL_GAS),
+            "gasUsed": hex(CALL_GAS),
+            "effectiveGasPrice": hex(MIN_GAS_PRICE),
+            "contractAddress": None,
+            "logs": [],
+            "logsBloom": "0x" + "00" * 256,
+            "status": hex(status),
+            "type": "0x2",
+        }
 
     def transaction(self, tx_hash: str) -> dict[str, Any] | None:
         """``eth_getTransactionByHash``: pending ones have a null block."""

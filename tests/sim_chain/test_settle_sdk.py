@@ -159,3 +159,26 @@ def test_setup_trading_approvals_then_split(sig: int) -> None:
         assert all(operators.values())
         assert int(state["pusd"]) == 6_000_000
         assert units(running, wallet, YES) == units(running, wallet, NO) == 4_000_000
+
+
+def test_clob_trades_have_receipts_once_mined_and_ghost_fills_revert(
+    running: RunningVenue,
+) -> None:
+    """A trade's transaction_hash is a transaction on the emulated chain: no receipt while
+    MATCHED, status 1 once MINED, status 0 for a ghost fill that ends FAILED."""
+    import httpx
+
+    from tests.sim_chain.chain_helpers import rpc
+
+    base = running.clob_url
+    httpx.post(f"{base}/_sim/ghost-fills", json={"token_id": NO, "count": 1}).raise_for_status()
+    httpx.post(f"{base}/_sim/clock", json={"freeze": True}).raise_for_status()
+    fund(running, KEY_A, 0, pusd="50", approve=True)
+    with open_client(running, KEY_A, 0) as client:
+        client.place_limit_order(token_id=YES, price="0.55", size="10", side="BUY")
+        client.place_limit_order(token_id=NO, price="0.50", size="10", side="BUY")
+    trades = {t["asset_id"]: t["transaction_hash"] for t in httpx.get(f"{base}/_sim/trades").json()}
+    assert rpc(running, "eth_getTransactionReceipt", trades[YES])["result"] is None
+    httpx.post(f"{base}/_sim/clock", json={"advance": 60}).raise_for_status()
+    assert rpc(running, "eth_getTransactionReceipt", trades[YES])["result"]["status"] == "0x1"
+    assert rpc(running, "eth_getTransactionReceipt", trades[NO])["result"]["status"] == "0x0"
