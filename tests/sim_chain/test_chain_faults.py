@@ -150,3 +150,23 @@ def test_relayed_revert_ends_state_failed(running: RunningVenue, sig: int) -> No
         with pytest.raises(TransactionFailedError, match="boom"):
             handle.wait()
     assert units(running, wallet) == before
+
+
+@pytest.mark.parametrize("sig", [0, 2])
+def test_gateway_error_after_the_transaction_was_applied(running: RunningVenue, sig: int) -> None:
+    """A 502 whose request went through: the SDK raises, the chain has the effect once."""
+    from polymarket.errors import RequestRejectedError
+
+    wallet = fund(running, KEY_A, sig, tokens={YES: "10", NO: "10"}, approve=True)
+    before = units(running, wallet)
+    rule: dict[str, object] = {"kind": "error_after_apply", "status": 502, "count": 1}
+    if sig == 0:
+        rule |= {"path": "/rpc", "rpc_method": "eth_sendRawTransaction"}
+    else:
+        rule |= {"path": "/relayer/submit"}
+    inject(running, "/faults", **rule)
+    with open_client(running, KEY_A, sig) as client, pytest.raises(RequestRejectedError) as e:
+        client.merge_positions(condition_id=COND, amount=2_000_000)
+    assert e.value.status == 502
+    assert units(running, wallet) == before + 2_000_000
+    assert [t["status"] for t in transactions(running)] == [1]
