@@ -4,8 +4,8 @@ Control routes (under ``/_sim``, never faulted):
 
 GET    /chain/wallets/{address}   pUSD, allowances, operators and ERC-1155 positions (units)
 POST   /chain/wallets             {"signer": "0x..", "type": "proxy"|"safe"|"deposit", "pusd": "1",
-                                  "tokens": {...}, "approve": true}: derive the signer's wallet,
-                                  mark it deployed, map it for CLOB orders, fund it
+                                  "tokens": {...}, "approve": true}: derive the signer's wallet
+                                  (the one its CLOB orders use), mark it deployed, fund it
 GET    /chain/transactions        every transaction (pending and mined)
 POST   /chain/mine                mine what is due; {"release": true} also held ones
 GET|POST|DELETE /chain/faults     list, add ({"kind": "revert"|"pending", "count", "to",
@@ -167,7 +167,6 @@ def chain_control_routes(venue: SimVenue) -> list[BaseRoute]:
             return _json({"error": "signer must be an address; pusd/tokens decimal strings"}, 400)
         assert wallet is not None
         with venue.state.lock:
-            venue.config.funder_wallets[signer] = wallet
             relayer.deployed.add(wallet.lower())
             accounts = venue.exchange.accounts
             accounts.fund(
