@@ -105,6 +105,7 @@ class ChainTx:
     mine_at: float | None = None  # None: queued (nonce gap) or held by a fault
     held: bool = False
     queued: bool = False
+    relayed: bool = False  # sent by the relayer: its many relay accounts keep no common order
     forced_revert: str | None = None
     block_number: int | None = None
     mined_at: float | None = None
@@ -328,7 +329,7 @@ class Chain:
     ) -> ChainTx:
         """Admit a transaction the relayer sends from its relay address for a smart wallet."""
         with self.lock:
-            nonce = self.pending_nonce(RELAY_ADDRESS)
+            nonce = sum(1 for t in self.txs.values() if t.relayed)
             tx = ChainTx(
                 tx_hash="0x" + keccak(text=f"pm-sim-relayed:{tag}:{nonce}").hex(),
                 sender=RELAY_ADDRESS,
@@ -342,6 +343,7 @@ class Chain:
                 tx_type=0,
                 calls=list(calls),
                 submitted_at=self.now(),
+                relayed=True,
                 on_mined=on_mined,
             )
             self._admit(tx, signer=signer, queued=False)
@@ -387,7 +389,7 @@ class Chain:
                         tx.mine_at = now + self.mine_after_seconds()
                     if tx.mine_at is None or tx.mine_at > now:
                         continue
-                    if tx.nonce != self.latest_nonce(tx.sender):
+                    if not tx.relayed and tx.nonce != self.latest_nonce(tx.sender):
                         continue  # an earlier nonce of this sender is still held
                     self._mine(tx, now)
                     mined.append(tx_hash)
@@ -399,7 +401,8 @@ class Chain:
         self.block_number += 1
         tx.block_number = self.block_number
         tx.mined_at = now
-        self.nonces[tx.sender.lower()] = tx.nonce + 1
+        if not tx.relayed:
+            self.nonces[tx.sender.lower()] = tx.nonce + 1
         try:
             if tx.forced_revert is not None:
                 raise Revert(tx.forced_revert)

@@ -170,3 +170,19 @@ def test_gateway_error_after_the_transaction_was_applied(running: RunningVenue, 
     assert e.value.status == 502
     assert units(running, wallet) == before + 2_000_000
     assert [t["status"] for t in transactions(running)] == [1]
+
+
+def test_a_relayed_transaction_held_for_one_wallet_does_not_hold_others(
+    running: RunningVenue,
+) -> None:
+    from tests.sim_exchange.emulated_venue import KEY_B
+
+    held = fund(running, KEY_A, 1, tokens={YES: "10", NO: "10"}, approve=True)
+    other = fund(running, KEY_B, 2, tokens={YES: "10", NO: "10"}, approve=True)
+    inject(running, "/chain/faults", kind="pending", sender=held)
+    with open_client(running, KEY_A, 1) as client:
+        client.merge_positions(condition_id=COND, amount=1_000_000)  # submitted, never mined
+    with open_client(running, KEY_B, 2) as client:
+        client.merge_positions(condition_id=COND, amount=2_000_000).wait()
+    assert units(running, other, YES) == 8_000_000
+    assert units(running, held, YES) == 10_000_000
