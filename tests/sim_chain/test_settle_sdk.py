@@ -182,3 +182,26 @@ def test_clob_trades_have_receipts_once_mined_and_ghost_fills_revert(
     httpx.post(f"{base}/_sim/clock", json={"advance": 60}).raise_for_status()
     assert rpc(running, "eth_getTransactionReceipt", trades[YES])["result"]["status"] == "0x1"
     assert rpc(running, "eth_getTransactionReceipt", trades[NO])["result"]["status"] == "0x0"
+
+
+def test_pm_agent_open_secure_client_settles_a_proxy_wallet(running: RunningVenue) -> None:
+    """pm-agent's one way to open the SDK (settings + credentials + relayer key) merges here."""
+    from eth_account import Account
+
+    from pm_lib.auth import Credentials
+    from pm_lib.settings import Settings
+    from pm_lib.venue.sdk_client import open_secure_client
+    from tests.sim_chain.chain_helpers import relayer_key, wallet_address
+
+    proxy = wallet_address(KEY_A, 1)
+    fund(running, KEY_A, 1, tokens={YES: "3", NO: "3"}, approve=True)
+    settings = Settings(clob_url=running.clob_url, gamma_url=running.gamma_url)
+    credentials = Credentials(private_key=KEY_A, funder=proxy, signature_type=1)
+    signer = str(Account.from_key(KEY_A).address)
+    before = units(running, proxy)
+    with open_secure_client(
+        settings, credentials, relayer_api_key=relayer_key(running, signer)
+    ) as client:
+        assert client.wallet_type == "POLY_PROXY"
+        client.merge_positions(condition_id=COND, amount="max").wait()
+    assert units(running, proxy) == before + 3_000_000
