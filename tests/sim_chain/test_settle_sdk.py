@@ -205,3 +205,21 @@ def test_pm_agent_open_secure_client_settles_a_proxy_wallet(running: RunningVenu
         assert client.wallet_type == "POLY_PROXY"
         client.merge_positions(condition_id=COND, amount="max").wait()
     assert units(running, proxy) == before + 3_000_000
+
+
+@pytest.mark.parametrize("sig", SIG_TYPES)
+def test_merge_multiple_positions_in_one_batch(running: RunningVenue, sig: int) -> None:
+    tokens = {YES: "5", NO: "4", NR_YES: "2", NR_NO: "7"}
+    wallet = fund(running, KEY_A, sig, tokens=tokens, approve=True)
+    before = units(running, wallet)
+    with open_client(running, KEY_A, sig) as client:
+        client.merge_multiple_positions(
+            positions=[{"condition_id": COND}, {"condition_id": NR_COND, "amount": 1_500_000}]
+        ).wait()
+    assert units(running, wallet) == before + 4_000_000 + 1_500_000
+    assert [units(running, wallet, t) for t in (YES, NO, NR_YES, NR_NO)] == [
+        1_000_000,
+        0,
+        500_000,
+        5_500_000,
+    ]
