@@ -43,14 +43,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
 from eth_account import Account
-from eth_account.messages import encode_defunct, encode_typed_data
-from eth_utils.address import is_hex_address, to_checksum_address
+from eth_account.messages import encode_typed_data
+from eth_utils.address import is_hex_address
 from eth_utils.crypto import keccak
 
-from pm_lib.sim.chain_calls import selector
 from pm_lib.sim.chain_tx import RELAY_ADDRESS, Chain, ChainTx, WalletCall
 from pm_lib.sim.chain_wallets import (
     DEPOSIT_WALLET_FACTORY,
@@ -61,6 +58,18 @@ from pm_lib.sim.chain_wallets import (
     derive_proxy_wallet,
     derive_safe_wallet,
     same_address,
+)
+from pm_lib.sim.relayer_payloads import (
+    RelayerError,
+    deposit_wallet_batch,
+    field_address,
+    field_bytes,
+    field_uint,
+    multisend_calls,
+    proxy_calls,
+    recover_personal,
+    recover_safe_signer,
+    safe_tx_digest,
 )
 
 __all__ = [
@@ -79,29 +88,12 @@ STATE_EXECUTED = "STATE_EXECUTED"
 STATE_MINED = "STATE_MINED"
 STATE_CONFIRMED = "STATE_CONFIRMED"
 STATE_FAILED = "STATE_FAILED"
-_PROXY_CALL = selector("proxy((uint8,address,uint256,bytes)[])")
-_MULTISEND = selector("multiSend(bytes)")
-_SAFE_TX_TYPEHASH = keccak(
-    text="SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,"
-    "uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,uint256 nonce)"
-)
-_SAFE_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(uint256 chainId,address verifyingContract)")
-_ZERO_ADDRESS = "0x" + "00" * 20
 _BUILDER_HEADERS = (
     "poly_builder_api_key",
     "poly_builder_passphrase",
     "poly_builder_signature",
     "poly_builder_timestamp",
 )
-
-
-class RelayerError(Exception):
-    """A refused relayer request: HTTP ``status`` and the ``{"error": message}`` body."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def _iso(unix: float) -> str:
@@ -130,143 +122,6 @@ class RelayedTx:
     value: str
     chain_tx: ChainTx
     created_at: float
-
-
-def _address(body: Mapping[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not is_hex_address(value):
-        raise RelayerError(f"invalid {name}")
-    return str(to_checksum_address(value))
-
-
-def _uint(value: Any, name: str) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise RelayerError(f"invalid {name}") from None
-    if number < 0:
-        raise RelayerError(f"invalid {name}")
-    return number
-
-
-def _bytes(value: Any, name: str) -> bytes:
-    if not isinstance(value, str):
-        raise RelayerError(f"invalid {name}")
-    try:
-        return bytes.fromhex(value.removeprefix("0x"))
-    except ValueError:
-        raise RelayerError(f"invalid {name}") from None
-
-
-def _recover(digest: bytes, signature: bytes) -> str:
-    try:
-        return str(Account._recover_hash(digest, signature=signature))
-    except Exception:
-        raise RelayerError("invalid signature") from None
-
-
-def _recover_personal(message_hash: bytes, signature: bytes) -> str:
-    try:
-        signable = encode_defunct(primitive=message_hash)
-        return str(Account.recover_message(signable, signature=signature))
-    except Exception:
-        raise RelayerError("invalid signature") from None
-
-
-def proxy_calls(wallet: str, data: bytes) -> list[WalletCall]:
-    """The calls a proxy-factory ``proxy(...)`` payload makes, run as ``wallet``."""
-    if data[:4] != _PROXY_CALL:
-        raise RelayerError("invalid data: not a proxy((uint8,address,uint256,bytes)[]) call")
-    try:
-        (entries,) = abi_decode(["(uint8,address,uint256,bytes)[]"], data[4:])
-    except Exception:
-        raise RelayerError("invalid data") from None
-    calls = []
-    for type_code, to, value, inner in entries:
-        if type_code != 1:
-            raise RelayerError(f"pm-sim: proxy call type {type_code} is not emulated (only CALL)")
-        calls.append(WalletCall(wallet, str(to), bytes(inner), int(value)))
-    if not calls:
-        raise RelayerError("invalid data: no calls")
-    return calls
-
-
-def multisend_calls(wallet: str, data: bytes) -> list[WalletCall]:
-    """The calls a Safe MultiSend ``multiSend(bytes)`` payload makes, run as ``wallet``."""
-    if data[:4] != _MULTISEND:
-        raise RelayerError("invalid data: a delegatecall must be multiSend(bytes)")
-    try:
-        (packed,) = abi_decode(["bytes"], data[4:])
-    except Exception:
-        raise RelayerError("invalid data") from None
-    calls, at = [], 0
-    while at < len(packed):
-        if len(packed) - at < 85:
-            raise RelayerError("invalid data: truncated multiSend entry")
-        operation = packed[at]
-        to = to_checksum_address(packed[at + 1 : at + 21])
-        value = int.from_bytes(packed[at + 21 : at + 53], "big")
-        length = int.from_bytes(packed[at + 53 : at + 85], "big")
-        inner = bytes(packed[at + 85 : at + 85 + length])
-        if operation != 0 or len(inner) != length:
-            raise RelayerError("invalid data: multiSend entries must be plain calls")
-        calls.append(WalletCall(wallet, str(to), inner, value))
-        at += 85 + length
-    if not calls:
-        raise RelayerError("invalid data: no calls")
-    return calls
-
-
-def safe_tx_digest(
-    safe: str, chain_id: int, to: str, value: int, data: bytes, operation: int, nonce: int
-) -> bytes:
-    """The EIP-712 digest a Safe owner signs (zero gas parameters, no refund)."""
-    domain = keccak(
-        abi_encode(["bytes32", "uint256", "address"], [_SAFE_DOMAIN_TYPEHASH, chain_id, safe])
-    )
-    struct = keccak(
-        abi_encode(
-            [
-                "bytes32",
-                "address",
-                "uint256",
-                "bytes32",
-                "uint8",
-                "uint256",
-                "uint256",
-                "uint256",
-                "address",
-                "address",
-                "uint256",
-            ],
-            [
-                _SAFE_TX_TYPEHASH,
-                to,
-                value,
-                keccak(data),
-                operation,
-                0,
-                0,
-                0,
-                _ZERO_ADDRESS,
-                _ZERO_ADDRESS,
-                nonce,
-            ],
-        )
-    )
-    return keccak(b"\x19\x01" + domain + struct)
-
-
-def recover_safe_signer(digest: bytes, signature: bytes) -> str:
-    """The owner behind a Safe signature: v 31/32 is eth_sign of the digest, 27/28 plain."""
-    if len(signature) != 65:
-        raise RelayerError("invalid signature")
-    v = signature[64]
-    if v in (31, 32):
-        return _recover_personal(digest, signature[:64] + bytes([v - 4]))
-    if v in (27, 28):
-        return _recover(digest, signature)
-    raise RelayerError("invalid signature")
 
 
 class Relayer:
@@ -436,7 +291,7 @@ class Relayer:
 
     def submit(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
         tx_type = str(body.get("type", ""))
-        signer = _address(body, "from")
+        signer = field_address(body, "from")
         wallet = body.get("proxyWallet")
         if tx_type in ("WALLET", "WALLET-CREATE"):
             wallet = derive_deposit_wallet(signer)
@@ -469,24 +324,24 @@ class Relayer:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, material))
 
     def _submit_proxy(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
-        wallet = _address(body, "proxyWallet")
+        wallet = field_address(body, "proxyWallet")
         if not same_address(wallet, derive_proxy_wallet(signer)):
             raise RelayerError("proxyWallet is not the proxy wallet of from")
-        to = _address(body, "to")
+        to = field_address(body, "to")
         if not same_address(to, PROXY_FACTORY):
             raise RelayerError("to must be the proxy wallet factory")
         params = body.get("signatureParams")
         if not isinstance(params, Mapping):
             raise RelayerError("invalid signatureParams")
-        relay = _address(params, "relay")
-        hub = _address(params, "relayHub")
+        relay = field_address(params, "relay")
+        hub = field_address(params, "relayHub")
         if not same_address(hub, RELAY_HUB) or not same_address(relay, RELAY_ADDRESS):
             raise RelayerError("invalid relay or relayHub")
-        fee = _uint(params.get("relayerFee"), "relayerFee")
-        gas_price = _uint(params.get("gasPrice"), "gasPrice")
-        gas_limit = _uint(params.get("gasLimit"), "gasLimit")
-        nonce = _uint(body.get("nonce"), "nonce")
-        data = _bytes(body.get("data"), "data")
+        fee = field_uint(params.get("relayerFee"), "relayerFee")
+        gas_price = field_uint(params.get("gasPrice"), "gasPrice")
+        gas_limit = field_uint(params.get("gasLimit"), "gasLimit")
+        nonce = field_uint(body.get("nonce"), "nonce")
+        data = field_bytes(body.get("data"), "data")
         self._check_nonce(nonce, self.proxy_nonce(signer))
         message = (
             b"rlx:"
@@ -500,8 +355,8 @@ class Relayer:
             + bytes.fromhex(hub[2:])
             + bytes.fromhex(relay[2:])
         )
-        signature = _bytes(body.get("signature"), "signature")
-        if not same_address(_recover_personal(keccak(message), signature), signer):
+        signature = field_bytes(body.get("signature"), "signature")
+        if not same_address(recover_personal(keccak(message), signature), signer):
             raise RelayerError("invalid signature")
         calls = proxy_calls(wallet, data)
         self.proxy_nonces[signer.lower()] = nonce + 1  # the relay hub counts it at once
@@ -523,23 +378,23 @@ class Relayer:
         )
 
     def _submit_safe(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
-        safe = _address(body, "proxyWallet")
+        safe = field_address(body, "proxyWallet")
         if not same_address(safe, derive_safe_wallet(signer)):
             raise RelayerError("proxyWallet is not the Safe of from")
-        to = _address(body, "to")
+        to = field_address(body, "to")
         params = body.get("signatureParams")
         if not isinstance(params, Mapping):
             raise RelayerError("invalid signatureParams")
-        operation = _uint(params.get("operation"), "operation")
+        operation = field_uint(params.get("operation"), "operation")
         for name in ("safeTxnGas", "baseGas", "gasPrice"):
-            if _uint(params.get(name, "0"), name) != 0:
+            if field_uint(params.get(name, "0"), name) != 0:
                 raise RelayerError(f"pm-sim: non-zero {name} is not emulated")
-        value = _uint(body.get("value", "0"), "value")
-        nonce = _uint(body.get("nonce"), "nonce")
-        data = _bytes(body.get("data"), "data")
+        value = field_uint(body.get("value", "0"), "value")
+        nonce = field_uint(body.get("nonce"), "nonce")
+        data = field_bytes(body.get("data"), "data")
         self._wallet_nonce_check(safe, nonce)
         digest = safe_tx_digest(safe, self.chain.chain_id, to, value, data, operation, nonce)
-        signature = _bytes(body.get("signature"), "signature")
+        signature = field_bytes(body.get("signature"), "signature")
         if not same_address(recover_safe_signer(digest, signature), signer):
             raise RelayerError("invalid signature")
         if operation == 0:
@@ -592,15 +447,15 @@ class Relayer:
         params = body.get("depositWalletParams")
         if not isinstance(params, Mapping):
             raise RelayerError("invalid depositWalletParams")
-        wallet = _address(params, "depositWallet")
+        wallet = field_address(params, "depositWallet")
         if not same_address(wallet, derive_deposit_wallet(signer)):
             raise RelayerError("depositWallet is not the deposit wallet of from")
-        if not same_address(_address(body, "to"), DEPOSIT_WALLET_FACTORY):
+        if not same_address(field_address(body, "to"), DEPOSIT_WALLET_FACTORY):
             raise RelayerError("to must be the deposit wallet factory")
         if not self.is_deployed(wallet):
             raise RelayerError("deposit wallet is not deployed")
-        nonce = _uint(body.get("nonce"), "nonce")
-        deadline = _uint(params.get("deadline"), "deadline")
+        nonce = field_uint(body.get("nonce"), "nonce")
+        deadline = field_uint(params.get("deadline"), "deadline")
         if deadline < int(self.chain.now()):
             raise RelayerError("deadline expired")
         raw_calls = params.get("calls")
@@ -613,13 +468,13 @@ class Relayer:
             calls.append(
                 WalletCall(
                     wallet,
-                    _address(raw, "target"),
-                    _bytes(raw.get("data"), "data"),
-                    _uint(raw.get("value", "0"), "value"),
+                    field_address(raw, "target"),
+                    field_bytes(raw.get("data"), "data"),
+                    field_uint(raw.get("value", "0"), "value"),
                 )
             )
         self._wallet_nonce_check(wallet, nonce)
-        signature = _bytes(body.get("signature"), "signature")
+        signature = field_bytes(body.get("signature"), "signature")
         digest_message = encode_typed_data(
             full_message=deposit_wallet_batch(wallet, self.chain.chain_id, nonce, deadline, calls)
         )
@@ -654,7 +509,7 @@ class Relayer:
         )
 
     def _create_deposit_wallet(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
-        if not same_address(_address(body, "to"), DEPOSIT_WALLET_FACTORY):
+        if not same_address(field_address(body, "to"), DEPOSIT_WALLET_FACTORY):
             raise RelayerError("to must be the deposit wallet factory")
         wallet = derive_deposit_wallet(signer)
         transaction_id = self._new_id(signer, 0, "wallet-create")
@@ -685,43 +540,3 @@ class Relayer:
             chain_tx=tx,
             created_at=self.chain.now(),
         )
-
-
-def deposit_wallet_batch(
-    wallet: str, chain_id: int, nonce: int, deadline: int, calls: list[WalletCall]
-) -> dict[str, Any]:
-    """The EIP-712 ``Batch`` a deposit wallet's owner signs (domain "DepositWallet" v1)."""
-    return {
-        "domain": {
-            "name": "DepositWallet",
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": wallet,
-        },
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Batch": [
-                {"name": "wallet", "type": "address"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-                {"name": "calls", "type": "Call[]"},
-            ],
-            "Call": [
-                {"name": "target", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "data", "type": "bytes"},
-            ],
-        },
-        "primaryType": "Batch",
-        "message": {
-            "wallet": wallet,
-            "nonce": nonce,
-            "deadline": deadline,
-            "calls": [{"target": c.to, "value": c.value, "data": c.data} for c in calls],
-        },
-    }
