@@ -25,8 +25,9 @@ upgrade moves any of it): the module attribute ``polymarket.clients.secure.SyncT
 ``SecureClient._ctx.secure_clob`` (the authenticated CLOB transport; pm-agent reads raw JSON
 through it so ``pm_lib.venue.wire`` stays the one parser of venue answers);
 ``polymarket._internal.actions.orders.post.build_post_order_request`` (the body the SDK's own
-``post_order`` sends); ``SecureClient._ctx.order_metadata.fetch_current_market`` (refresh the
-SDK's cached tick and neg-risk flag of a token after the venue refused a tick).
+``post_order`` sends); ``SecureClient._ctx.order_metadata`` (``resolve_market``: the neg-risk flag
+the SDK signed with, so the order hash is computed for the right exchange; ``fetch_current_market``:
+refresh a token's cached tick after the venue refused one).
 
 **Retries.** The SDK retries nothing on the CLOB: ``polymarket._internal.retry`` only wraps
 Data-API reads (rate limits), ``SyncTransport`` sends each request once, and httpx's transport
@@ -68,6 +69,7 @@ __all__ = [
     "post_order_raw",
     "refresh_market_metadata",
     "secure_client",
+    "signed_for_neg_risk",
 ]
 
 HEARTBEAT_PATHS = frozenset({"/v1/heartbeats", "/heartbeats"})
@@ -282,3 +284,10 @@ def refresh_market_metadata(client: SecureClient, token_id: str) -> None:
     """Re-read the SDK's cached market metadata (tick, neg risk) of ``token_id`` now."""
     ctx = client._ctx
     ctx.order_metadata.fetch_current_market(ctx, token_id=cast(Any, token_id))
+
+
+def signed_for_neg_risk(client: SecureClient, token_id: str) -> bool:
+    """The neg-risk flag the SDK signs ``token_id``'s orders with (its cached market metadata,
+    read once per token and client; private: ``_ctx.order_metadata.resolve_market``)."""
+    ctx = client._ctx
+    return bool(ctx.order_metadata.resolve_market(ctx, token_id=cast(Any, token_id)).neg_risk)

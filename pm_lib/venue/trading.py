@@ -49,8 +49,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 from eth_abi.abi import encode as abi_encode
-from eth_account import Account
-from eth_account.messages import SignableMessage
 from eth_utils.crypto import keccak
 from polymarket.errors import (
     OrderHeartbeatMismatchError,
@@ -89,6 +87,7 @@ from pm_lib.venue.sdk_client import (
     post_order_raw,
     refresh_market_metadata,
     secure_client,
+    signed_for_neg_risk,
 )
 from pm_lib.venue.sdk_environment import sdk_environment, venue_contracts, venue_endpoints
 from pm_lib.venue.wire import (
@@ -120,6 +119,7 @@ __all__ = [
     "TradingClient",
     "collateral_spenders",
     "derive_api_credentials",
+    "is_protocol_v2_position",
     "map_sdk_error",
     "order_hash",
     "trade_row_fills",
@@ -263,18 +263,17 @@ def order_hash(order: SdkSignedOrder, exchange: str, chain_id: int) -> str:
     return "0x" + keccak(b"\x19\x01" + domain + struct).hex()
 
 
-def _signed_in(order: SdkSignedOrder, exchange: str, chain_id: int) -> bool:
-    """True when ``order``'s signature (a plain 65-byte ECDSA one: signature types 0-2) was
-    made by its signer over its digest in ``exchange``'s domain."""
-    domain, struct = _digest_parts(order, exchange, chain_id)
+_V2_POSITION_BITS = ((1 << 64) - 1) << 40
+
+
+def is_protocol_v2_position(token_id: str) -> bool:
+    """True when the unified SDK reads ``token_id`` as a protocol-v2 position id (bits 40-103
+    all zero) and would sign it for the v3 exchange, not the CTF exchange the venue's V2 order
+    book uses. A CTF token id (a keccak hash) is never one in practice."""
     try:
-        signer = Account.recover_message(
-            SignableMessage(version=b"\x01", header=domain, body=struct),
-            signature=_bytes32(order.signature),
-        )
-    except Exception:
+        return int(token_id) & _V2_POSITION_BITS == 0
+    except ValueError:
         return False
-    return str(signer).lower() == order.signer.lower()
 
 
 def _decode(content: bytes) -> Any:
@@ -468,8 +467,9 @@ class TradingClient:
         The SDK signs with Decimal price and size (no float boundary) and reads only the
         market's cached metadata (tick, neg risk: ``GET /markets-by-token``, ``/clob-markets``,
         once per token and client). The amounts are checked to the micro-unit against exact
-        Decimal arithmetic, and the order hash is computed here and checked against the
-        signature (signature types 0-2) before anything is sent.
+        Decimal arithmetic, and the order hash is computed here, in the domain of the exchange
+        the SDK signed for (its cached neg-risk flag must be the catalogue's), before anything
+        is sent.
 
         Tick changes inside a run (the venue moves a market to 0.001 near 0.04/0.96): a price
         off the SDK's cached grid makes it read the market again; a price still off the
@@ -480,15 +480,21 @@ class TradingClient:
                 f"tick size {request.tick_size} is not one of the venue's "
                 f"{[str(t) for t in TICK_SIZES]}"
             )
-        order = self._retrying("sign order", lambda: self._create_order(request))
-        exchange = self._contracts.exchange_for(request.neg_risk)
-        if order.signature_type != 3 and not _signed_in(order, exchange, self._chain_id):
+        if is_protocol_v2_position(request.token_id):
             raise RejectedByVenue(
-                f"sign order: the SDK did not sign token {request.token_id} for the "
-                f"{'neg-risk ' * request.neg_risk}exchange {exchange} (the venue's neg-risk flag "
-                "differs from the catalogue's, or the SDK reads the id as a protocol-v2 "
-                "position); not sent"
+                f"sign order: the SDK reads token {request.token_id} as a protocol-v2 position "
+                "(it would sign for another exchange); not sent"
             )
+        order = self._retrying("sign order", lambda: self._create_order(request))
+        signed_neg_risk = self._read(
+            "neg risk", lambda: signed_for_neg_risk(self._sdk, request.token_id)
+        )
+        if signed_neg_risk != request.neg_risk:
+            raise RejectedByVenue(
+                f"sign order: the venue's neg-risk flag of token {request.token_id} is "
+                f"{signed_neg_risk}, the catalogue's {request.neg_risk}; not sent"
+            )
+        exchange = self._contracts.exchange_for(request.neg_risk)
         return SignedOrder(
             order_hash(order, exchange, self._chain_id), request, *_amounts(request), order
         )

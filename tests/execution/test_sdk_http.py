@@ -17,14 +17,17 @@ from polymarket import SecureClient
 from polymarket.clients import secure
 
 from pm_lib.auth import Credentials
-from pm_lib.errors import OutcomeUnknown, RetryableError
+from pm_lib.errors import OutcomeUnknown, RejectedByVenue, RetryableError
 from pm_lib.models import OrderType, Side
 from pm_lib.settings import Settings
 from pm_lib.sim.server import RunningVenue
 from pm_lib.venue.sdk_client import install_sdk_transports, open_secure_client
+from pm_lib.venue.sdk_environment import venue_contracts
 from pm_lib.venue.trading import HEARTBEAT_PATHS, SdkHttp, TradingClient, venue_version
 from tests.execution.builders import request
-from tests.execution.emulator import COND, FEES, YES, control
+from tests.execution.emulator import COND, FEES, NEG_RISK, YES, control
+
+NR_COND, NR_YES, _ = NEG_RISK[0]
 
 
 class Recording(httpx.BaseTransport):
@@ -59,6 +62,7 @@ def test_the_private_seams_are_where_the_adapter_reaches_for_them() -> None:
     fields = SyncSecureClientContext.__dataclass_fields__
     assert {"secure_clob", "order_metadata"} <= set(fields)
     assert callable(SyncOrderMetadataCache.fetch_current_market)
+    assert callable(SyncOrderMetadataCache.resolve_market)
     assert callable(build_post_order_request)
     assert isinstance(inspect.getattr_static(SecureClient, "_ctx"), property)
 
@@ -180,3 +184,41 @@ def test_open_secure_client_opens_on_the_connection_given(
     ) as client:
         assert client.wallet_type == "EOA"
     assert "/auth/api-key" in [p for p, _ in seen.seen]
+
+
+def test_the_order_hash_is_what_the_sdk_signed_and_the_venues_order_id(
+    live_settings: Settings, credentials: Credentials
+) -> None:
+    """Hash before post: the digest computed by the adapter recovers to the signer from the
+    SDK's signature (so it is the digest the SDK signed), and the venue names the order by it."""
+    from eth_account import Account
+    from eth_account.messages import SignableMessage
+
+    from pm_lib.venue.trading import _digest_parts
+
+    client = TradingClient.connect(live_settings, credentials)
+    for condition, token, neg_risk in ((COND, YES, False), (NR_COND, NR_YES, True)):
+        order = request(
+            "k", Side.BUY, "10", "0.20", OrderType.GTC, token=token, condition=condition
+        )
+        signed = client.sign(order.model_copy(update={"fees": FEES, "neg_risk": neg_risk}))
+        exchange = venue_contracts().exchange_for(neg_risk)
+        domain, struct = _digest_parts(signed.sdk_order, exchange, 137)
+        message = SignableMessage(version=b"\x01", header=domain, body=struct)
+        signer = Account.recover_message(message, signature=signed.sdk_order.signature)
+        assert signer == credentials.address
+        assert client.post(signed).order_id == signed.order_id
+
+
+def test_a_token_the_sdk_would_sign_for_another_exchange_is_refused_unsent(
+    running: RunningVenue, live_settings: Settings, credentials: Credentials
+) -> None:
+    client = TradingClient.connect(live_settings, credentials)
+    before = posts(running)
+    small = request("k", Side.BUY, "10", "0.20", OrderType.GTC, token="9001", condition=COND)
+    with pytest.raises(RejectedByVenue, match="protocol-v2 position"):
+        client.sign(small.model_copy(update={"fees": FEES}))
+    wrong = request("k", Side.BUY, "10", "0.20", OrderType.GTC, token=YES, condition=COND)
+    with pytest.raises(RejectedByVenue, match="neg-risk flag"):
+        client.sign(wrong.model_copy(update={"fees": FEES, "neg_risk": True}))
+    assert posts(running) == before
