@@ -68,6 +68,7 @@ from pm_lib.errors import (
     ConfigurationError,
     InsufficientFunds,
     OutcomeUnknown,
+    PmAgentError,
     RateLimited,
     RejectedByVenue,
     RetryableError,
@@ -419,7 +420,7 @@ class TradingClient:
         """One SDK call on this client's connection, its failure mapped; never retried."""
         try:
             return fn()
-        except VenueError:
+        except PmAgentError:
             raise
         except Exception as e:
             raise map_sdk_error(e, action=action, write=write) from e
@@ -516,7 +517,7 @@ class TradingClient:
             raise RejectedByVenue(
                 f"sign order: {e} (the order was priced for tick {request.tick_size}); not sent"
             ) from e
-        except VenueError:
+        except PmAgentError:
             raise
         except Exception as e:
             raise map_sdk_error(e, action="sign order", write=False) from e
@@ -547,7 +548,7 @@ class TradingClient:
             if e.status == 400 and _VENUE_TICK_REFUSAL in str(e):
                 self._forget_tick(signed.request.token_id)  # the next sign reads the new tick
             raise map_sdk_error(e, action="post order", write=True) from e
-        except VenueError:
+        except PmAgentError:
             raise
         except Exception as e:
             raise map_sdk_error(e, action="post order", write=True) from e
@@ -660,7 +661,7 @@ class TradingClient:
             return self._sdk.send_order_heartbeat(heartbeat_id=heartbeat_id).heartbeat_id
         except OrderHeartbeatMismatchError as e:
             return e.heartbeat_id
-        except VenueError:
+        except PmAgentError:
             raise
         except Exception as e:
             raise map_sdk_error(e, action="heartbeat", write=True) from e
@@ -750,7 +751,7 @@ def _public_get(host: str, path: str, http: SdkHttp | None) -> Any:
                     status=response.status_code,
                 )
             return _decode(response.content)
-    except VenueError:
+    except PmAgentError:
         raise
     except Exception as e:
         raise map_sdk_error(e, action=f"GET {path}", write=False) from e
