@@ -379,6 +379,12 @@ class TradingClient:
         return self._credentials.address
 
     @property
+    def wallet_type(self) -> str:
+        """The wallet kind the SDK detected (EOA, POLY_PROXY, GNOSIS_SAFE, DEPOSIT_WALLET); opens
+        the SDK client (``ConfigurationError`` when it is not the configured signature type)."""
+        return str(self._sdk.wallet_type)
+
+    @property
     def _sdk(self) -> SecureClient:
         """The SDK client, opened once on this client's connection (a failed open is retried
         under the read policy: it only reads)."""
