@@ -141,7 +141,7 @@ _NOT_TAKEN_RESTRICTIONS = frozenset({"post_only", "cancel_only"})
 
 def _no_response(e: TransportError) -> str:
     cause = e.__cause__
-    return type(cause).__name__ if cause is not None else "no response"
+    return f"no response ({type(cause).__name__})" if cause is not None else "no response"
 
 
 def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
@@ -408,15 +408,20 @@ class TradingClient:
                 f"(signature type {got}), not signature type {want}: check POLYMARKET_FUNDER and "
                 "POLYMARKET_SIGNATURE_TYPE"
             )
-        if client.credentials.key != self._owner:
-            # The SDK found the configured API key inactive and derived the signer's own.
-            log.warning("the configured API key is not active: using the derived one")
-            ApiCredentials(  # remembered for redaction
-                api_key=SecretStr(client.credentials.key),
-                secret=SecretStr(client.credentials.secret),
-                passphrase=SecretStr(client.credentials.passphrase),
+        api = self._credentials.api
+        used = client.credentials
+        if api is None or (used.key, used.secret, used.passphrase) != (
+            api.api_key.get_secret_value(),
+            api.secret.get_secret_value(),
+            api.passphrase.get_secret_value(),
+        ):
+            # The SDK found the configured credentials inactive and derived the signer's own;
+            # configured credentials are never replaced silently.
+            client.close()
+            raise ConfigurationError(
+                "the venue does not accept the configured API credentials (Unauthorized): fix "
+                "POLYMARKET_API_KEY/SECRET/PASSPHRASE, or unset them to derive them from the key"
             )
-            self._owner = client.credentials.key
         return client
 
     def _clob(self) -> SyncTransport:

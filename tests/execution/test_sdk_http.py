@@ -222,3 +222,29 @@ def test_a_token_the_sdk_would_sign_for_another_exchange_is_refused_unsent(
     with pytest.raises(RejectedByVenue, match="neg-risk flag"):
         client.sign(wrong.model_copy(update={"fees": FEES, "neg_risk": True}))
     assert posts(running) == before
+
+
+def test_configured_api_credentials_the_venue_refuses_are_not_replaced_silently(
+    running: RunningVenue, live_settings: Settings, credentials: Credentials
+) -> None:
+    """The SDK derives the signer's own credentials when the configured ones are inactive; the
+    adapter refuses instead (nothing signed, nothing posted), as it did before the SDK moved."""
+    from pydantic import SecretStr
+
+    from pm_lib.auth import ApiCredentials
+    from pm_lib.errors import ConfigurationError
+    from pm_lib.venue.trading import derive_api_credentials
+
+    real = derive_api_credentials(live_settings.clob_url, live_settings.chain_id, credentials)
+    for wrong in (
+        ApiCredentials(
+            api_key=SecretStr("marker-key"), secret=real.secret, passphrase=real.passphrase
+        ),
+        ApiCredentials(
+            api_key=real.api_key, secret=SecretStr("c2VjcmV0"), passphrase=real.passphrase
+        ),
+    ):
+        client = TradingClient.connect(live_settings, credentials.with_api(wrong))
+        with pytest.raises(ConfigurationError, match="Unauthorized"):
+            client.open_orders()
+    assert posts(running) == 0
