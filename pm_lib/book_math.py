@@ -31,9 +31,11 @@ Venue rules written down here, with where they come from:
   book (``marketable_spend``), which is below ``size x limit`` when the walk averages under the
   limit. Checked before signing by the risk gate (every leg of a basket, so no leg is sent when
   one would be refused) and by the strategies' sizing.
-- **SDK quirk**: the SDK floors sizes through ``float`` (``floor(x * 100) / 100``), so 4.35
-  is signed as 4.34 and 0.29 as 0.28. Whole-share sizes survive that exactly; our strategies
-  size in whole shares for this reason.
+- **SDK rounding**: the unified SDK (``polymarket-client``) takes Decimal price and size and
+  floors sizes to 2 decimals in Decimal, so 4.35 is signed as 4.35. (The deprecated
+  ``py-clob-client-v2`` floored through ``float``: 4.35 was signed as 4.34; the strategies size
+  in whole shares since then.) The adapter checks the signed amounts against these to the
+  micro-unit before posting anyway.
 """
 
 from __future__ import annotations

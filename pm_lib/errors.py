@@ -17,7 +17,7 @@ without importing the venue adapter. The store's errors stay with the store (the
 invariants and are raised only there) but derive from ``PmAgentError``, so "every error pm-agent
 raises on purpose" is one base class.
 
-SDK (``PolyApiException``) and httpx errors are mapped to these at the adapter with
+SDK (``polymarket.errors``) and httpx errors are mapped to these at the adapter with
 ``raise ... from e``; nothing above ``pm_lib.venue`` sees an httpx or SDK exception.
 """
 

@@ -151,7 +151,7 @@ def redact_exception(error: BaseException) -> BaseException:
             args = tuple(_redact_value(a) for a in e.args)
             if args != e.args:
                 e.args = args
-            for attribute in ("msg", "error_msg"):  # the SDK's PolyException/PolyApiException
+            for attribute in ("msg", "error_msg"):  # error types that keep their text there
                 value = vars(e).get(attribute)
                 masked = _redact_value(value)
                 if masked != value:

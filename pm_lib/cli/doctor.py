@@ -3,7 +3,9 @@
 Checks, in order: credentials present and well formed; signer address and funder consistent
 with the signature type; venue reachable and on CLOB version 2 (``/version``); clock drift
 against ``/time``; API key derivable from the private key (and equal to a configured one);
-pUSD balance; pUSD allowances for the exchanges. The exit code is 1 when any check fails.
+the unified SDK opens and detects the wallet kind of the signature type (EOA, proxy, Safe,
+deposit wallet); pUSD balance; pUSD allowances for the exchanges. The exit code is 1 when any
+check fails.
 Nothing secret is printed: lines name variables and addresses, never key material.
 """
 
@@ -102,7 +104,7 @@ def preflight(
     results.append(_attempt("venue", version))
     results.append(_attempt("clock", drift))
     if credentials is None:
-        for name in ("api key", "balance", "allowances"):
+        for name in ("api key", "sdk", "balance", "allowances"):
             results.append(Preflight(name, False, "skipped: no valid credentials"))
         return results
     keys = credentials
@@ -123,15 +125,26 @@ def preflight(
     results.append(key_check)
     if not key_check.passed:
         results.extend(
-            Preflight(n, False, "skipped: no API key") for n in ("balance", "allowances")
+            Preflight(n, False, "skipped: no API key") for n in ("sdk", "balance", "allowances")
         )
         return results
     if keys.api is None:
         keys = keys.with_api(
             trading.derive_api_credentials(host, settings.chain_id, keys, http=http)
         )
-    client = trading.TradingClient(host, settings.chain_id, keys, http=http)
+    client = trading.TradingClient(host, settings.chain_id, keys, http=http, settings=settings)
     funds: dict[str, tuple[Decimal, dict[str, Decimal]]] = {}
+
+    def sdk() -> Preflight:
+        from pm_lib.venue.sdk_environment import SDK_DISTRIBUTION, SDK_VERSION
+
+        kind = client.wallet_type  # opens the SDK client: wallet detection, API-key check
+        return Preflight(
+            "sdk",
+            True,
+            f"{SDK_DISTRIBUTION} {SDK_VERSION} reads {keys.funds_address} as {kind} "
+            f"(signature type {keys.signature_type})",
+        )
 
     def balance() -> Preflight:
         funds["pusd"] = client.collateral()
@@ -148,6 +161,7 @@ def preflight(
             return Preflight("allowances", False, f"no pUSD allowance for {', '.join(missing)}")
         return Preflight("allowances", True, f"pUSD approved for {', '.join(spenders)}")
 
+    results.append(_attempt("sdk", sdk))
     results.append(_attempt("balance", balance))
     results.append(_attempt("allowances", allowances))
     return results

@@ -8,7 +8,7 @@ For each request, in this order (the DB write of each step commits before the ne
    order, REJECTED "not sent", unless it is an unwind), then the venue's tick and amount rules
    locally, then sign ONCE; the signed order's hash is its venue order id;
 3. store the hash (``set_signed``) BEFORE posting;
-4. post once (``defer_exec=True``). A refusal is REJECTED. An ambiguous outcome (timeout,
+4. post once (no resend). A refusal is REJECTED. An ambiguous outcome (timeout,
    dropped connection, 5xx, unreadable answer) is UNKNOWN and resolved by looking the hash up
    (``/data/order``, then trades), never by signing or posting again.
 

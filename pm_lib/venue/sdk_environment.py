@@ -29,8 +29,10 @@ __all__ = [
     "REAL_WS_URL",
     "SDK_DISTRIBUTION",
     "SDK_VERSION",
+    "VenueContracts",
     "VenueEndpoints",
     "sdk_environment",
+    "venue_contracts",
     "venue_endpoints",
     "ws_base_url",
 ]
@@ -58,6 +60,33 @@ class VenueEndpoints:
     @property
     def is_live_venue(self) -> bool:
         return self.clob_url.rstrip("/") == REAL_CLOB_URL
+
+
+@dataclass(frozen=True, slots=True)
+class VenueContracts:
+    """The contracts orders are signed for and the wallet's pUSD must be allowed to."""
+
+    exchange: str
+    neg_risk_exchange: str
+    neg_risk_adapter: str
+    collateral: str
+
+    def exchange_for(self, neg_risk: bool) -> str:
+        """The exchange whose EIP-712 domain a market's orders are signed for."""
+        return self.neg_risk_exchange if neg_risk else self.exchange
+
+
+def venue_contracts() -> VenueContracts:
+    """The SDK's contract addresses (the production ones: ``sdk_environment`` changes URLs and
+    chain id only, and the emulator uses the same addresses)."""
+    from polymarket._internal.environment import PRODUCTION_CONFIG  # the private hook
+
+    return VenueContracts(
+        exchange=PRODUCTION_CONFIG.standard_exchange,
+        neg_risk_exchange=PRODUCTION_CONFIG.neg_risk_exchange,
+        neg_risk_adapter=PRODUCTION_CONFIG.neg_risk_adapter,
+        collateral=PRODUCTION_CONFIG.collateral_token,
+    )
 
 
 def ws_base_url(settings: Settings) -> str:

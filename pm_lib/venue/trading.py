@@ -1,80 +1,74 @@
-"""The single adapter around py-clob-client-v2: sign, post, cancel, orders, trades, balance.
+"""The single adapter around Polymarket's unified SDK (``polymarket-client``): sign, post,
+cancel, orders, trades, balance, heartbeats.
 
-Nothing else in pm-agent imports ``py_clob_client_v2``; a later move to the unified SDK touches
-this module only. Every SDK or httpx error is mapped here to the ``pm_lib.errors`` tree
-(``raise ... from e``), and every venue answer is parsed here by ``pm_lib.venue.wire``.
+Nothing else in pm-agent's live path imports ``polymarket`` for trading; the SDK's private parts
+are reached only through ``pm_lib.venue.sdk_client`` and ``pm_lib.venue.sdk_environment``. Every
+SDK or httpx error is mapped here to the ``pm_lib.errors`` tree (``raise ... from e``), and every
+venue answer is parsed here by ``pm_lib.venue.wire``.
 
 Error mapping (docs/VENUE.md 2.4):
 
     no HTTP status (timeout, dropped connection)  write -> OutcomeUnknown   read -> RetryableError
-    5xx                                            write -> OutcomeUnknown   read -> RetryableError
+    5xx, or an answer that cannot be read          write -> OutcomeUnknown   read -> RetryableError
     429                                            RateLimited (never resent for a write)
     425 (matching engine restarting)               RetryableError (the write was not taken)
     503 code post_only_mode (after a restart)      RetryableError (the write was not taken)
     4xx "not enough balance / allowance"           InsufficientFunds
     other 4xx, SDK-side validation                 RejectedByVenue
 
-The SDK's HTTP client is one module-level, synchronous ``httpx.Client(http2=True)`` built with
-httpx's default 5 s timeout (``py_clob_client_v2/http_helpers/helpers.py``). Each
-``TradingClient`` owns its own connection instead (``SdkHttp``: ``PM_HTTP_TIMEOUT_SECONDS``,
-heartbeats ``PM_HEARTBEAT_TIMEOUT_SECONDS``, and for tests a transport): one routing client,
-installed once into the SDK (``install_sdk_router``), sends each request on the connection of the
-adapter that made it, so two clients in one process never share timeouts or transports.
-Reads are retried under the one read policy (``pm_lib.venue.http.RetryPolicy``,
-``PM_HTTP_MAX_RETRIES``); writes are never retried (``retry_on_error=False`` for the SDK too),
-and posts use ``defer_exec=True`` so the SDK does not poll trades for up to 30 s after a match
-(docs/VENUE.md 2.1). Callers on an event loop run these methods in a thread
-(``execution.base.run_off_loop``).
+What the SDK does here: the wallet (``SecureClient.create`` classifies it from the signer and the
+funder: EOA, proxy, Safe or deposit wallet, and must agree with ``POLYMARKET_SIGNATURE_TYPE``),
+the API credentials (checked, or derived), order signing with Decimal price and size
+(``create_limit_order``), the L2 HMAC headers of every authenticated request, the body of
+POST /order, heartbeats. What stays here: the exact amounts check, the order hash (computed and
+checked against the signature before the post), and the reading of answers (raw JSON through the
+SDK's authenticated transport, parsed by ``wire``: one parser of venue answers, with the venue's
+quirks it knows).
+
+Each ``TradingClient`` owns its connection (``SdkHttp``: ``PM_HTTP_TIMEOUT_SECONDS``, heartbeats
+``PM_HEARTBEAT_TIMEOUT_SECONDS``, and for tests a transport); the SDK client is opened on it at
+the first call. Reads are retried under the one read policy (``pm_lib.venue.http.RetryPolicy``,
+``PM_HTTP_MAX_RETRIES``); writes are sent once (the SDK retries nothing on the CLOB:
+``pm_lib.venue.sdk_client`` module docstring). Callers on an event loop run these methods in a
+thread (``execution.base.run_off_loop``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
-import math
 import random
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
-from py_clob_client_v2 import client as sdk_client
-from py_clob_client_v2.clob_types import (
-    ApiCreds,
-    AssetType,
-    BalanceAllowanceParams,
-    OpenOrderParams,
-    OrderArgsV2,
-    OrderPayload,
-    PartialCreateOrderOptions,
-    TradeParams,
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+from polymarket.errors import (
+    OrderHeartbeatMismatchError,
+    RateLimitError,
+    RequestRejectedError,
+    SigningError,
+    TransportError,
+    UnexpectedResponseError,
+    UserInputError,
 )
-from py_clob_client_v2.config import get_contract_config
-from py_clob_client_v2.exceptions import PolyApiException, PolyException
-from py_clob_client_v2.http_helpers import helpers as sdk_http
-from py_clob_client_v2.order_builder.builder import ROUNDING_CONFIG
-from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ExchangeOrderBuilderV2
-from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2
 from pydantic import SecretStr
 
 from pm_lib.auth import ApiCredentials, Credentials
-from pm_lib.book_math import (
-    is_valid_price,
-    order_amounts,
-    precision_problem,
-    taker_fee,
-    to_micro_units,
-)
+from pm_lib.book_math import order_amounts, taker_fee, to_micro_units
 from pm_lib.errors import (
     BadVenueData,
+    ConfigurationError,
     InsufficientFunds,
     OutcomeUnknown,
+    PmAgentError,
     RateLimited,
     RejectedByVenue,
     RetryableError,
@@ -84,6 +78,19 @@ from pm_lib.models import ONE, ZERO, FeeSchedule, Fill, OrderRequest, OrderType
 from pm_lib.redaction import redact_exception
 from pm_lib.settings import Settings
 from pm_lib.venue.http import RetryPolicy
+from pm_lib.venue.sdk_client import (
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    HEARTBEAT_PATHS,
+    SIGNATURE_TYPE_OF_WALLET,
+    SdkHttp,
+    authenticated_clob,
+    post_order_raw,
+    refresh_market_metadata,
+    secure_client,
+    signed_for_neg_risk,
+)
+from pm_lib.venue.sdk_environment import sdk_environment, venue_contracts, venue_endpoints
 from pm_lib.venue.wire import (
     CancelResult,
     ClobMarketInfo,
@@ -97,15 +104,25 @@ from pm_lib.venue.wire import (
     parse_trade,
     to_decimal,
 )
+from pm_lib.venue.wire_fields import TICK_SIZES
+
+if TYPE_CHECKING:
+    from polymarket import Environment, SecureClient
+    from polymarket.clients._transport import SyncTransport
+    from polymarket.models.clob.orders import SignedOrder as SdkSignedOrder
 
 __all__ = [
+    "DEFAULT_HEARTBEAT_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "HEARTBEAT_PATHS",
     "SdkHttp",
     "SignedOrder",
     "TradingClient",
     "collateral_spenders",
     "derive_api_credentials",
-    "install_sdk_router",
+    "is_protocol_v2_position",
     "map_sdk_error",
+    "order_hash",
     "trade_row_fills",
     "venue_time",
     "venue_version",
@@ -115,164 +132,16 @@ _FUNDS_MARKERS = ("not enough balance", "allowance", "insufficient")
 
 T = TypeVar("T")
 
-
-HEARTBEAT_PATHS = frozenset({"/v1/heartbeats", "/heartbeats"})
-DEFAULT_HEARTBEAT_TIMEOUT = 2.5
-"""Seconds one heartbeat may take (``PM_HEARTBEAT_TIMEOUT_SECONDS``): well under the venue's
-10 s window, so one hung beat is cut in time for the next to arrive."""
-DEFAULT_TIMEOUT = 5.0
-"""Seconds per request of an adapter built without settings: httpx's default, the SDK's own."""
-
 log = logging.getLogger(__name__)
-
-
-class SdkHttp:
-    """The HTTP connection one adapter's SDK calls go out on: its own pool (or test transport)
-    and its own timeouts, ``PM_HTTP_TIMEOUT_SECONDS`` per request and, for heartbeats,
-    ``PM_HEARTBEAT_TIMEOUT_SECONDS``.
-
-    The SDK sends every request through one module-level ``httpx.Client``. Rather than replace
-    that client per adapter (process-wide: two executors would fight over timeouts and
-    transports), one routing client is installed once (``install_sdk_router``) and each request
-    goes to the ``SdkHttp`` made current by ``active()`` in the calling thread (a context
-    variable: ``asyncio.to_thread`` copies it; the adapter sets it around every SDK call anyway).
-    A request made outside any adapter (the bare SDK) keeps the SDK's defaults.
-    """
-
-    def __init__(
-        self,
-        timeout_seconds: float = DEFAULT_TIMEOUT,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        heartbeat_timeout_seconds: float = DEFAULT_HEARTBEAT_TIMEOUT,
-    ) -> None:
-        self.timeout_seconds = timeout_seconds
-        self.heartbeat_timeout_seconds = min(heartbeat_timeout_seconds, timeout_seconds)
-        self._transport = (
-            transport
-            if transport is not None
-            else httpx.HTTPTransport(http2=True, verify=_ssl_context())
-        )
-        self._timeout = httpx.Timeout(timeout_seconds).as_dict()
-        self._heartbeat_timeout = httpx.Timeout(self.heartbeat_timeout_seconds).as_dict()
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, transport: httpx.BaseTransport | None = None
-    ) -> SdkHttp:
-        """``PM_HTTP_TIMEOUT_SECONDS`` per request, ``PM_HEARTBEAT_TIMEOUT_SECONDS`` per beat."""
-        return cls(
-            settings.http_timeout_seconds,
-            transport,
-            heartbeat_timeout_seconds=settings.heartbeat_timeout_seconds,
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send one SDK request with this connection's timeout (httpx's transports read it from
-        the request's ``timeout`` extension)."""
-        short = request.url.path in HEARTBEAT_PATHS
-        timeout = self._heartbeat_timeout if short else self._timeout
-        request.extensions = {**request.extensions, "timeout": timeout}
-        return self._transport.handle_request(request)
-
-    @contextmanager
-    def active(self) -> Iterator[None]:
-        """SDK requests made in this block (in this thread) go out on this connection."""
-        install_sdk_router()
-        token = _CURRENT.set(self)
-        try:
-            yield
-        finally:
-            _CURRENT.reset(token)
-
-    def close(self) -> None:
-        """Close the pooled connections (a later request opens new ones)."""
-        self._transport.close()
-
-
-_CURRENT: ContextVar[SdkHttp | None] = ContextVar("pm_sdk_http", default=None)
-
-
-class _RouteToAdapter(httpx.BaseTransport):
-    """The transport of the one client installed in the SDK: each request goes to the calling
-    adapter's ``SdkHttp``, or, outside any adapter, to the SDK's default transport."""
-
-    def __init__(self) -> None:
-        self._default = httpx.HTTPTransport(http2=True)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        http = _CURRENT.get()
-        if http is None:
-            return self._default.handle_request(request)
-        return http.handle_request(request)
-
-    def close(self) -> None:
-        self._default.close()
-
-
-_router_lock = threading.Lock()
-_router: httpx.Client | None = None
-
-
-def install_sdk_router() -> httpx.Client:
-    """Install the routing client into the SDK once (idempotent); the client installed.
-
-    The single place that touches the SDK's private HTTP seam: py-clob-client-v2 1.x sends every
-    request through ``py_clob_client_v2.http_helpers.helpers._http_client``. If an SDK upgrade
-    moves it, this raises (and ``tests/execution/test_sdk_http.py`` fails) instead of letting the
-    SDK's own client, with its own timeouts, carry our orders.
-    """
-    global _router
-    with _router_lock:
-        current = getattr(sdk_http, "_http_client", None)
-        if not isinstance(current, httpx.Client) or not callable(getattr(sdk_http, "request", 0)):
-            raise RuntimeError(
-                "py_clob_client_v2 no longer sends through http_helpers.helpers._http_client: "
-                "update pm_lib.venue.trading.install_sdk_router for this SDK version"
-            )
-        if current is _router:
-            return current
-        _router = httpx.Client(transport=_RouteToAdapter())
-        sdk_http._http_client = _router
-        current.close()
-        return _router
-
-
-_SSL: list[ssl.SSLContext] = []
-
-
-def _ssl_context() -> ssl.SSLContext:
-    """One verifying SSL context per process (building one reads the CA bundle: ~60 ms)."""
-    if not _SSL:
-        _SSL.append(httpx.create_ssl_context())
-    return _SSL[0]
-
-
-def _error_text(e: PolyApiException) -> str:
-    msg = e.error_msg
-    if isinstance(msg, dict):
-        text = msg.get("error") or msg.get("errorMsg") or msg.get("error_msg") or msg
-        return str(text)
-    return str(msg)
-
-
-def _retry_after(e: PolyApiException) -> float | None:
-    msg = e.error_msg
-    if isinstance(msg, dict):
-        value = msg.get("retry_after_seconds")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return None
-
 
 _NOT_TAKEN_CODES = frozenset({"post_only_mode", "cancel_only_mode", "trading_disabled"})
 """503 codes that refuse a write outright (after a matching-engine restart, docs/VENUE.md 2.4)."""
+_NOT_TAKEN_RESTRICTIONS = frozenset({"post_only", "cancel_only"})
 
 
-def _error_code(e: PolyApiException) -> str | None:
-    msg = e.error_msg
-    code = msg.get("code") if isinstance(msg, dict) else None
-    return code if isinstance(code, str) else None
+def _no_response(e: TransportError) -> str:
+    cause = e.__cause__
+    return f"no response ({type(cause).__name__})" if cause is not None else "no response"
 
 
 def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
@@ -283,32 +152,43 @@ def map_sdk_error(e: Exception, *, action: str, write: bool) -> VenueError:
     error raised ``from e``, never carry one (``pm_lib.redaction``).
     """
     redact_exception(e)
-    if isinstance(e, PolyApiException):
-        status = e.status_code
-        text = _error_text(e)
-        if status == 503 and _error_code(e) in _NOT_TAKEN_CODES:
+    if isinstance(e, RateLimitError):
+        return RateLimited(f"{action}: rate limited ({e})", retry_after=e.retry_after)
+    if isinstance(e, RequestRejectedError):
+        status = e.status
+        text = str(e)
+        if status == 503 and (
+            e.code in _NOT_TAKEN_CODES or e.restriction in _NOT_TAKEN_RESTRICTIONS
+        ):
             return RetryableError(f"{action}: not taken now ({text})", status_code=status)
-        if status is None or status >= 500:
-            where = f"HTTP {status}" if status else "no response"
+        if status >= 500:
             if write:
-                return OutcomeUnknown(f"{action}: {where} ({text})", status_code=status)
-            return RetryableError(f"{action}: {where} ({text})", status_code=status)
+                return OutcomeUnknown(f"{action}: HTTP {status} ({text})", status_code=status)
+            return RetryableError(f"{action}: HTTP {status} ({text})", status_code=status)
         if status == 429:
-            return RateLimited(f"{action}: rate limited ({text})", retry_after=_retry_after(e))
+            return RateLimited(f"{action}: rate limited ({text})", retry_after=e.retry_after)
         if status == 425:
             return RetryableError(f"{action}: matching engine restarting ({text})", status_code=425)
         if any(marker in text.lower() for marker in _FUNDS_MARKERS):
             return InsufficientFunds(f"{action}: {text}", status_code=status)
         return RejectedByVenue(f"{action}: {text}", status_code=status)
+    if isinstance(e, TransportError):
+        if write:
+            return OutcomeUnknown(f"{action}: {_no_response(e)}")
+        return RetryableError(f"{action}: {_no_response(e)}")
     if isinstance(e, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
         if write:
             return OutcomeUnknown(f"{action}: {type(e).__name__}")
         return RetryableError(f"{action}: {type(e).__name__}")
-    if isinstance(e, PolyException | ValueError):
+    if isinstance(e, UnexpectedResponseError):
+        if write:
+            return OutcomeUnknown(f"{action}: unreadable answer ({e})")
+        return RetryableError(f"{action}: unreadable answer ({e})")
+    if isinstance(e, UserInputError | SigningError | ValueError):
         # Raised by the SDK before anything was sent (bad tick, price out of range, ...).
         return RejectedByVenue(f"{action}: refused by the SDK before sending: {e}")
     if not write and isinstance(e, TypeError | KeyError | AttributeError):
-        # The SDK walking pages of an answer it could not decode (it returns the raw text).
+        # Walking pages of an answer that could not be decoded (read as raw text).
         return RetryableError(f"{action}: unreadable answer ({type(e).__name__}: {e})")
     if write:
         return OutcomeUnknown(f"{action}: unexpected {type(e).__name__}")
@@ -323,15 +203,10 @@ class SignedOrder:
     request: OrderRequest
     maker_amount: int
     taker_amount: int
-    sdk_order: SignedOrderV2
+    sdk_order: SdkSignedOrder
 
 
-_TICK_REFUSAL = "invalid tick size"  # the SDK: "invalid tick size (0.001), minimum for ... is 0.01"
 _VENUE_TICK_REFUSAL = "minimum tick size"  # the venue: "... breaks minimum tick size rule: 0.01"
-
-
-class _TickRefused(Exception):
-    """The SDK refused the request's tick as finer than the tick it cached for the token."""
 
 
 def _amounts(request: OrderRequest) -> tuple[int, int]:
@@ -340,11 +215,86 @@ def _amounts(request: OrderRequest) -> tuple[int, int]:
     return to_micro_units(maker), to_micro_units(taker)
 
 
-def _tick_text(tick: Decimal) -> str:
-    text = format(tick.normalize(), "f")
-    if text not in ROUNDING_CONFIG:
-        raise RejectedByVenue(f"tick size {tick} is not one of the venue's {list(ROUNDING_CONFIG)}")
-    return text
+# EIP-712 of a CTF Exchange V2 order (the venue's order id is this digest).
+_DOMAIN_TYPE_HASH = keccak(
+    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+_ORDER_TYPE_HASH = keccak(
+    text="Order(uint256 salt,address maker,address signer,uint256 tokenId,uint256 makerAmount,"
+    "uint256 takerAmount,uint8 side,uint8 signatureType,uint256 timestamp,bytes32 metadata,"
+    "bytes32 builder)"
+)
+_EXCHANGE_NAME = keccak(text="Polymarket CTF Exchange")
+_EXCHANGE_VERSION = keccak(text="2")
+
+
+def _bytes32(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x").removeprefix("0X"))
+
+
+def _digest_parts(order: SdkSignedOrder, exchange: str, chain_id: int) -> tuple[bytes, bytes]:
+    """(domain separator, struct hash) of ``order`` in ``exchange``'s EIP-712 domain."""
+    domain = keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [_DOMAIN_TYPE_HASH, _EXCHANGE_NAME, _EXCHANGE_VERSION, chain_id, exchange],
+        )
+    )
+    fields = [
+        (_ORDER_TYPE_HASH, "bytes32"),
+        (order.salt, "uint256"),
+        (order.maker, "address"),
+        (order.signer, "address"),
+        (int(order.token_id), "uint256"),
+        (order.maker_amount, "uint256"),
+        (order.taker_amount, "uint256"),
+        (0 if order.side == "BUY" else 1, "uint8"),
+        (order.signature_type, "uint8"),
+        (order.timestamp, "uint256"),
+        (_bytes32(order.metadata), "bytes32"),
+        (_bytes32(order.builder), "bytes32"),
+    ]
+    struct = keccak(abi_encode([t for _, t in fields], [v for v, _ in fields]))
+    return domain, struct
+
+
+def order_hash(order: SdkSignedOrder, exchange: str, chain_id: int) -> str:
+    """The EIP-712 digest of ``order`` in ``exchange``'s domain: the venue's order id."""
+    domain, struct = _digest_parts(order, exchange, chain_id)
+    return "0x" + keccak(b"\x19\x01" + domain + struct).hex()
+
+
+_V2_POSITION_BITS = ((1 << 64) - 1) << 40
+
+
+def is_protocol_v2_position(token_id: str) -> bool:
+    """True when the unified SDK reads ``token_id`` as a protocol-v2 position id (bits 40-103
+    all zero) and would sign it for the v3 exchange, not the CTF exchange the venue's V2 order
+    book uses. A CTF token id (a keccak hash) is never one in practice."""
+    try:
+        return int(token_id) & _V2_POSITION_BITS == 0
+    except ValueError:
+        return False
+
+
+def _decode(content: bytes) -> Any:
+    """A venue answer: its JSON, ``""`` when empty, else its text (the caller's parser decides
+    what an unreadable answer means)."""
+    if not content.strip():
+        return ""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", errors="replace")
+
+
+_FIRST_PAGE, _LAST_PAGE = "MA==", "LTE="
+_MAX_PAGES = 1000
+
+
+def _endpoints_settings(host: str, chain_id: int) -> Settings:
+    """Settings naming only ``host`` and ``chain_id`` (the other venue URLs beside it)."""
+    return Settings.model_construct(clob_url=host, chain_id=chain_id)
 
 
 class TradingClient:
@@ -352,7 +302,9 @@ class TradingClient:
 
     It owns its HTTP connection (``SdkHttp``: pool, timeouts, test transport) and retries its
     reads under ``retry`` (the one read policy, ``RetryPolicy``); writes are sent once. Built
-    without settings it uses the SDK's 5 s timeout and does not retry: use ``connect``.
+    without settings it uses a 5 s timeout and does not retry: use ``connect``. The SDK client
+    is opened on the first call that needs it (the API-key check is a request, and an open that
+    fails is a failed read of that call, not a crash of the constructor).
     """
 
     def __init__(
@@ -365,32 +317,27 @@ class TradingClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        settings: Settings | None = None,
     ) -> None:
         if credentials.api is None:
             raise ValueError("derive the API credentials first (derive_api_credentials)")
-        api = credentials.api
+        self._credentials = credentials
         self._http = http if http is not None else SdkHttp()
         self._retry = retry or RetryPolicy(
             max_retries=0, timeout_seconds=self._http.timeout_seconds
         )
         self._sleep = sleep
         self._jitter = jitter
+        self._host = host.rstrip("/")
         self._chain_id = chain_id
-        self._owner = api.api_key.get_secret_value()
-        self._addresses = tuple({credentials.address, credentials.funds_address})
-        self._client = sdk_client.ClobClient(
-            host=host,
-            chain_id=chain_id,
-            key=credentials.private_key.get_secret_value(),
-            creds=ApiCreds(
-                api_key=self._owner,
-                api_secret=api.secret.get_secret_value(),
-                api_passphrase=api.passphrase.get_secret_value(),
-            ),
-            signature_type=credentials.signature_type,
-            funder=credentials.funder,
-            retry_on_error=False,  # writes are never resent blindly
+        self._environment: Environment = sdk_environment(
+            venue_endpoints(settings or _endpoints_settings(host, chain_id))
         )
+        self._contracts = venue_contracts()
+        self._owner = credentials.api.api_key.get_secret_value()
+        self._addresses = tuple({credentials.address, credentials.funds_address})
+        self._sdk_client: SecureClient | None = None
+        self._opening = threading.Lock()
 
     @classmethod
     def connect(
@@ -406,14 +353,21 @@ class TradingClient:
         http = SdkHttp.from_settings(settings, transport)
         if credentials.api is None:
             api = derive_api_credentials(
-                settings.clob_url, settings.chain_id, credentials, http=http
+                settings.clob_url, settings.chain_id, credentials, http=http, settings=settings
             )
             credentials = credentials.with_api(api)
         retry = RetryPolicy.from_settings(settings)
-        return cls(settings.clob_url, settings.chain_id, credentials, http=http, retry=retry)
+        return cls(
+            settings.clob_url,
+            settings.chain_id,
+            credentials,
+            http=http,
+            retry=retry,
+            settings=settings,
+        )
 
     def __repr__(self) -> str:
-        return f"TradingClient(host={self._client.host!r}, address={self.address})"
+        return f"TradingClient(host={self._host!r}, address={self.address})"
 
     def close(self) -> None:
         """Close this client's pooled connections (a later call opens new ones)."""
@@ -422,15 +376,65 @@ class TradingClient:
     @property
     def address(self) -> str:
         """The signer address."""
-        return str(self._client.get_address())
+        return self._credentials.address
+
+    @property
+    def wallet_type(self) -> str:
+        """The wallet kind the SDK detected (EOA, POLY_PROXY, GNOSIS_SAFE, DEPOSIT_WALLET); opens
+        the SDK client (``ConfigurationError`` when it is not the configured signature type)."""
+        return str(self._sdk.wallet_type)
+
+    @property
+    def _sdk(self) -> SecureClient:
+        """The SDK client, opened once on this client's connection (a failed open is retried
+        under the read policy: it only reads)."""
+        if self._sdk_client is None:
+            with self._opening:
+                if self._sdk_client is None:
+                    self._sdk_client = self._retrying("open SDK client", self._open)
+        return self._sdk_client
+
+    def _open(self) -> SecureClient:
+        try:
+            client = secure_client(self._environment, self._credentials, http=self._http)
+        except Exception as e:
+            raise map_sdk_error(e, action="open SDK client", write=False) from e
+        want = self._credentials.signature_type
+        got = SIGNATURE_TYPE_OF_WALLET.get(client.wallet_type)
+        if got != want:
+            client.close()
+            raise ConfigurationError(
+                f"the SDK reads wallet {self._credentials.funds_address} as {client.wallet_type} "
+                f"(signature type {got}), not signature type {want}: check POLYMARKET_FUNDER and "
+                "POLYMARKET_SIGNATURE_TYPE"
+            )
+        api = self._credentials.api
+        used = client.credentials
+        if api is None or (used.key, used.secret, used.passphrase) != (
+            api.api_key.get_secret_value(),
+            api.secret.get_secret_value(),
+            api.passphrase.get_secret_value(),
+        ):
+            # The SDK found the configured credentials inactive and derived the signer's own;
+            # configured credentials are never replaced silently.
+            client.close()
+            raise ConfigurationError(
+                "the venue does not accept the configured API credentials (Unauthorized): fix "
+                "POLYMARKET_API_KEY/SECRET/PASSPHRASE, or unset them to derive them from the key"
+            )
+        return client
+
+    def _clob(self) -> SyncTransport:
+        return authenticated_clob(self._sdk)
 
     def _call(self, action: str, write: bool, fn: Callable[[], T]) -> T:
         """One SDK call on this client's connection, its failure mapped; never retried."""
-        with self._http.active():
-            try:
-                return fn()
-            except Exception as e:
-                raise map_sdk_error(e, action=action, write=write) from e
+        try:
+            return fn()
+        except PmAgentError:
+            raise
+        except Exception as e:
+            raise map_sdk_error(e, action=action, write=write) from e
 
     def _read(self, action: str, fn: Callable[[], T]) -> T:
         """An SDK read, retried under the read policy."""
@@ -452,115 +456,113 @@ class TradingClient:
                 self._sleep(delay)
                 retry += 1
 
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET ``path`` (authenticated) once: its decoded answer (``_decode``)."""
+        return _decode(self._clob().get_bytes(path, params=params))
+
+    def _pages(self, path: str, params: dict[str, Any]) -> list[Any]:
+        """Every row of a cursor-paged list (``next_cursor``: ``MA==`` first, ``LTE=`` done)."""
+        rows: list[Any] = []
+        cursor = _FIRST_PAGE
+        for _ in range(_MAX_PAGES):
+            page = self._get(path, {**params, "next_cursor": cursor})
+            rows.extend(page["data"])
+            cursor = page.get("next_cursor") or _LAST_PAGE
+            if cursor == _LAST_PAGE:
+                return rows
+        raise RetryableError(f"{path}: more than {_MAX_PAGES} pages")
+
     # --- orders --------------------------------------------------------------------------
     def sign(self, request: OrderRequest) -> SignedOrder:
         """Sign ``request`` once as a limit-priced order of its type (no post).
 
-        Only cached reads happen (GET /tick-size and /version, once per token and client). The
-        amounts are checked to the micro-unit against exact Decimal arithmetic, because the SDK
-        rounds through floats (``pm_lib.book_math`` module docstring, "SDK quirk").
+        The SDK signs with Decimal price and size (no float boundary) and reads only the
+        market's cached metadata (tick, neg risk: ``GET /markets-by-token``, ``/clob-markets``,
+        once per token and client). The amounts are checked to the micro-unit against exact
+        Decimal arithmetic, and the order hash is computed here, in the domain of the exchange
+        the SDK signed for (its cached neg-risk flag must be the catalogue's), before anything
+        is sent.
 
-        Tick changes inside a run (the venue moves a market to 0.001 near 0.04/0.96): the SDK
-        caches a token's tick per client and refuses a finer one, so on that refusal the cached
-        tick is dropped and read again. If the venue's tick is now coarser than the request's,
-        an order whose price is still on the venue's grid is signed at the venue's tick; any
-        other is refused before sending, with both ticks in the reason.
+        Tick changes inside a run (the venue moves a market to 0.001 near 0.04/0.96): a price
+        off the SDK's cached grid makes it read the market again; a price still off the
+        venue's grid then is refused before sending, with the venue's tick in the reason.
         """
-        tick = _tick_text(request.tick_size)
-        try:
-            order = self._signed(request, tick)
-        except _TickRefused:
-            self._forget_tick(request.token_id)
-            venue = self._read(
-                "tick size", lambda: Decimal(self._client.get_tick_size(request.token_id))
+        if request.tick_size not in TICK_SIZES:
+            raise RejectedByVenue(
+                f"tick size {request.tick_size} is not one of the venue's "
+                f"{[str(t) for t in TICK_SIZES]}"
             )
-            if venue <= request.tick_size:  # the cache was stale: the request's tick is fine
-                order = self._signed(request, tick)
-            else:
-                problem = (
-                    f"price {request.price} is off the market's new grid"
-                    if not is_valid_price(request.price, venue)
-                    else precision_problem(
-                        request.side, request.size, request.price, venue, request.order_type
-                    )
-                )
-                if problem is not None:
-                    raise RejectedByVenue(
-                        f"sign order: the market's tick size is now {venue} (the order was "
-                        f"priced for {request.tick_size}): {problem}; not sent"
-                    ) from None
-                order = self._signed(request, _tick_text(venue))
+        if is_protocol_v2_position(request.token_id):
+            raise RejectedByVenue(
+                f"sign order: the SDK reads token {request.token_id} as a protocol-v2 position "
+                "(it would sign for another exchange); not sent"
+            )
+        order = self._retrying("sign order", lambda: self._create_order(request))
+        signed_neg_risk = self._read(
+            "neg risk", lambda: signed_for_neg_risk(self._sdk, request.token_id)
+        )
+        if signed_neg_risk != request.neg_risk:
+            raise RejectedByVenue(
+                f"sign order: the venue's neg-risk flag of token {request.token_id} is "
+                f"{signed_neg_risk}, the catalogue's {request.neg_risk}; not sent"
+            )
+        exchange = self._contracts.exchange_for(request.neg_risk)
         return SignedOrder(
-            self._order_hash(order, request.neg_risk), request, *_amounts(request), order
+            order_hash(order, exchange, self._chain_id), request, *_amounts(request), order
         )
 
-    def _signed(self, request: OrderRequest, tick: str) -> SignedOrderV2:
-        """``_create_order``, retried under the read policy: signing only reads (tick, fee,
-        neg risk), so a read that failed in between can be signed again; nothing was sent."""
-        return self._retrying("sign order", lambda: self._create_order(request, tick))
-
-    def _create_order(self, request: OrderRequest, tick: str) -> SignedOrderV2:
-        """The SDK's signed order at ``tick``, its amounts checked; ``_TickRefused`` when the
-        SDK's cached tick for the token is coarser than ``tick``."""
+    def _create_order(self, request: OrderRequest) -> SdkSignedOrder:
+        """The SDK's signed order for ``request``, its amounts checked. Only the order type and
+        expiration are set after signing: neither is part of the signed V2 order struct."""
         want = _amounts(request)
-        args = OrderArgsV2(
-            token_id=request.token_id,
-            price=float(request.price),
-            size=self._float_size(request, tick, want),
-            side=request.side.value,
-            expiration=int(request.expiration.timestamp()) if request.expiration else 0,
-        )
-        options = PartialCreateOrderOptions(tick_size=tick, neg_risk=request.neg_risk)
+        post_only = request.post_only and request.order_type in (OrderType.GTC, OrderType.GTD)
         try:
-            with self._http.active():
-                order = self._client.create_order(args, options)
-        except PolyException as e:
-            if _TICK_REFUSAL in str(e):
-                raise _TickRefused(str(e)) from e
-            raise map_sdk_error(e, action="sign order", write=False) from e
+            order = self._sdk.create_limit_order(
+                token_id=request.token_id,
+                price=request.price,
+                size=request.size,
+                side=request.side.value,
+                post_only=post_only,
+            )
+        except UserInputError as e:
+            raise RejectedByVenue(
+                f"sign order: {e} (the order was priced for tick {request.tick_size}); not sent"
+            ) from e
+        except PmAgentError:
+            raise
         except Exception as e:
             raise map_sdk_error(e, action="sign order", write=False) from e
-        got = (int(order.makerAmount), int(order.takerAmount))
+        order = dataclasses.replace(
+            order,
+            order_type=request.order_type.value,
+            expiration=int(request.expiration.timestamp()) if request.expiration else 0,
+        )
+        got = (order.maker_amount, order.taker_amount)
         if got != want:
             raise RejectedByVenue(f"SDK signed amounts {got}, expected {want}: not posting it")
         return order
 
     def _forget_tick(self, token_id: str) -> None:
-        """Drop the SDK's cached tick of ``token_id`` so the next read asks the venue.
-
-        The SDK (py-clob-client-v2 1.x) keeps it in the private ``ClobClient.__tick_sizes``
-        dict with no way to refresh it; this adapter is the one place that knows.
-        """
-        cache = getattr(self._client, "_ClobClient__tick_sizes", None)
-        if isinstance(cache, dict):
-            cache.pop(token_id, None)
-
-    def _float_size(self, request: OrderRequest, tick: str, want: tuple[int, int]) -> float:
-        """The float size for which the SDK's float rounding yields exactly ``want``."""
-        size = float(request.size)
-        for _ in range(8):  # step up by ulps past the floor(x * 100) artefact
-            _, maker, taker = self._client.builder.get_order_amounts(
-                request.side.value, size, float(request.price), ROUNDING_CONFIG[tick]
-            )
-            if (maker, taker) == want:
-                return size
-            size = math.nextafter(size, math.inf)
-        return float(request.size)  # the check after signing refuses it
-
-    def _order_hash(self, order: SignedOrderV2, neg_risk: bool) -> str:
-        config = get_contract_config(self._chain_id)
-        exchange = config.neg_risk_exchange_v2 if neg_risk else config.exchange_v2
-        builder = ExchangeOrderBuilderV2(exchange, self._chain_id, self._client.signer)
-        return str(builder.build_order_hash(builder.build_order_typed_data(order)))
+        """Make the SDK re-read ``token_id``'s market now (its tick changed under us)."""
+        try:
+            self._read("tick size", lambda: refresh_market_metadata(self._sdk, token_id))
+        except VenueError as e:
+            log.info("could not refresh the tick of %s: %s", token_id, e)
 
     def post(self, signed: SignedOrder) -> PostOrderAck:
-        """POST /order once with ``defer_exec=True``. Never retried: see the module docstring.
-
-        An answer that cannot be read is as ambiguous as none: ``OutcomeUnknown``.
-        """
-        req = signed.request
-        post_only = req.post_only and req.order_type in (OrderType.GTC, OrderType.GTD)
-        answer = self._call("post order", True, lambda: self._post_once(signed, post_only))
+        """POST /order once, the body the SDK's ``post_order`` sends. Never retried: see the
+        module docstring. An answer that cannot be read is as ambiguous as none:
+        ``OutcomeUnknown``."""
+        try:
+            answer = post_order_raw(self._sdk, signed.sdk_order)
+        except RequestRejectedError as e:
+            if e.status == 400 and _VENUE_TICK_REFUSAL in str(e):
+                self._forget_tick(signed.request.token_id)  # the next sign reads the new tick
+            raise map_sdk_error(e, action="post order", write=True) from e
+        except PmAgentError:
+            raise
+        except Exception as e:
+            raise map_sdk_error(e, action="post order", write=True) from e
         try:
             ack = parse_post_order_response(answer)
         except BadVenueData as e:
@@ -569,32 +571,19 @@ class TradingClient:
             raise RejectedByVenue(f"post order: {ack.error_msg or 'success=false'}")
         return ack
 
-    def _post_once(self, signed: SignedOrder, post_only: bool) -> Any:
-        try:
-            return self._client.post_order(
-                signed.sdk_order,
-                signed.request.order_type.value,
-                post_only=post_only,
-                defer_exec=True,
-            )
-        except PolyApiException as e:
-            if e.status_code == 400 and _VENUE_TICK_REFUSAL in _error_text(e):
-                self._forget_tick(signed.request.token_id)  # the next sign reads the new tick
-            raise
-
     def get_order(self, order_id: str) -> VenueOrder | None:
         """GET /data/order/{id}; None only on the venue's clear "not found" (404 or empty body).
 
         A fully filled FOK/FAK order may be missing here: look in trades (docs/VENUE.md 2.4). An
-        answer that cannot be read (the SDK hands back the raw text of a garbled 200) is not a
-        "not found": ``BadVenueData``, so nobody concludes the venue never had the order.
+        answer that cannot be read is not a "not found": ``BadVenueData``, so nobody concludes
+        the venue never had the order.
         """
 
         def lookup() -> Any:
             try:
-                return self._client.get_order(order_id)
-            except PolyApiException as e:
-                if e.status_code == 404:
+                return self._get(f"/data/order/{order_id}")
+            except RequestRejectedError as e:
+                if e.status == 404:
                     return None
                 raise
 
@@ -607,10 +596,8 @@ class TradingClient:
 
     def open_orders(self, order_id: str | None = None) -> list[VenueOrder]:
         """Every resting order of the account (all pages), or only ``order_id`` if it rests."""
-        params = OpenOrderParams(id=order_id) if order_id else None
-        rows = self._read("open orders", lambda: self._client.get_open_orders(params))
-        if not isinstance(rows, list):
-            raise BadVenueData("open orders", order_id or "", "unreadable answer")
+        params = {"id": order_id} if order_id else {}
+        rows = self._read("open orders", lambda: self._pages("/data/orders", params))
         return [parse_open_order(row) for row in rows]
 
     def trades(
@@ -626,8 +613,12 @@ class TradingClient:
         condition id) charged per maker order matched, as the venue charges it
         (``pm_lib.book_math`` module docstring); maker fills pay none.
         """
-        params = TradeParams(after=int(after.timestamp()) if after else None, id=trade_id)
-        rows = self._read("trades", lambda: self._client.get_trades(params))
+        params: dict[str, Any] = {}
+        if after is not None:
+            params["after"] = int(after.timestamp())
+        if trade_id is not None:
+            params["id"] = trade_id
+        rows = self._read("trades", lambda: self._pages("/data/trades", params))
         fills: list[Fill] = []
         for row in rows:
             fills.extend(trade_row_fills(row, self._owner, self._addresses, fees_for))
@@ -645,47 +636,55 @@ class TradingClient:
 
     def cancel(self, order_id: str) -> CancelResult:
         """DELETE /order for one id."""
-        payload = OrderPayload(orderID=order_id)
-        answer = self._call("cancel order", True, lambda: self._client.cancel_order(payload))
+        answer = self._call(
+            "cancel order",
+            True,
+            lambda: self._clob().delete_json("/order", json={"orderID": order_id}),
+        )
         return parse_cancel_response(answer)
 
     def cancel_all(self) -> CancelResult:
         """DELETE /cancel-all."""
-        return parse_cancel_response(self._call("cancel all", True, self._client.cancel_all))
+        answer = self._call("cancel all", True, lambda: self._clob().delete_json("/cancel-all"))
+        return parse_cancel_response(answer)
+
+    def _balance(self, asset_type: str, token_id: str | None = None) -> Any:
+        params: dict[str, Any] = {
+            "asset_type": asset_type,
+            "signature_type": self._credentials.signature_type,
+        }
+        if token_id is not None:
+            params["token_id"] = token_id
+        return self._get("/balance-allowance", params)
 
     def collateral(self) -> tuple[Decimal, dict[str, Decimal]]:
         """pUSD balance and allowances by spender, in pUSD (base units / 1e6)."""
-        params = BalanceAllowanceParams(asset_type=AssetType.COLLATERAL)
-        answer = self._read("balance", lambda: self._client.get_balance_allowance(params))
+        answer = self._read("balance", lambda: self._balance("COLLATERAL"))
         return parse_balance_allowance(answer)
 
     def heartbeat(self, heartbeat_id: str) -> str:
-        """POST /v1/heartbeats; the id to send next.
+        """POST /v1/heartbeats (the SDK's ``send_order_heartbeat``); the id to send next.
 
         A stale id is refused with 400 and the id the venue expects (docs/VENUE.md 2.4); that id
         is returned so the chain resumes instead of failing.
         """
         try:
-            with self._http.active():
-                answer = self._client.post_heartbeat(heartbeat_id)
-        except PolyApiException as e:
-            expected = e.error_msg.get("heartbeat_id") if isinstance(e.error_msg, dict) else None
-            if e.status_code == 400 and isinstance(expected, str):
-                return expected
-            raise map_sdk_error(e, action="heartbeat", write=True) from e
+            return self._sdk.send_order_heartbeat(heartbeat_id=heartbeat_id).heartbeat_id
+        except OrderHeartbeatMismatchError as e:
+            return e.heartbeat_id
+        except PmAgentError:
+            raise
         except Exception as e:
             raise map_sdk_error(e, action="heartbeat", write=True) from e
-        return str(answer.get("heartbeat_id", "")) if isinstance(answer, dict) else ""
 
     def shares(self, token_id: str) -> Decimal:
         """Shares of ``token_id`` the wallet holds (GET /balance-allowance, CONDITIONAL)."""
-        params = BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=token_id)
-        answer = self._read("shares", lambda: self._client.get_balance_allowance(params))
+        answer = self._read("shares", lambda: self._balance("CONDITIONAL", token_id))
         return parse_balance_allowance(answer)[0]
 
     def market_info(self, condition_id: str) -> ClobMarketInfo:
         """GET /clob-markets/{condition_id}: tick, minimum size, neg risk and fee schedule."""
-        answer = self._read("market info", lambda: self._client.get_clob_market_info(condition_id))
+        answer = self._read("market info", lambda: self._get(f"/clob-markets/{condition_id}"))
         return parse_clob_market_info(answer)
 
 
@@ -722,12 +721,13 @@ def _taker_fee(row: Any, fill: Fill, fees: FeeSchedule | None) -> Decimal:
 
 
 def collateral_spenders(chain_id: int) -> dict[str, str]:
-    """The contracts that must be allowed to move the wallet's pUSD, by name (SDK config)."""
-    config = get_contract_config(chain_id)
+    """The contracts that must be allowed to move the wallet's pUSD, by name (SDK config; the
+    same on every chain id pm-agent signs for)."""
+    contracts = venue_contracts()
     return {
-        "exchange": config.exchange_v2,
-        "neg_risk_exchange": config.neg_risk_exchange_v2,
-        "neg_risk_adapter": config.neg_risk_adapter,
+        "exchange": contracts.exchange,
+        "neg_risk_exchange": contracts.neg_risk_exchange,
+        "neg_risk_adapter": contracts.neg_risk_adapter,
     }
 
 
@@ -750,43 +750,54 @@ def venue_version(host: str, http: SdkHttp | None = None) -> int:
     return int(answer["version"])
 
 
-@contextmanager
-def _on(http: SdkHttp | None) -> Iterator[None]:
-    """SDK calls of a module function on ``http``, or on a connection of its own (closed after)
-    with the SDK's default timeout."""
-    own = http is None
+def _public_get(host: str, path: str, http: SdkHttp | None) -> Any:
+    """One public GET on ``http`` (or a connection of its own, closed after)."""
     connection = SdkHttp() if http is None else http
     try:
-        with connection.active():
-            yield
+        with connection.client(host.rstrip("/")) as client:
+            response = client.get(path)
+            if response.status_code >= 400:
+                raise RequestRejectedError(
+                    response.text[:200] or f"HTTP {response.status_code}",
+                    status=response.status_code,
+                )
+            return _decode(response.content)
+    except PmAgentError:
+        raise
+    except Exception as e:
+        raise map_sdk_error(e, action=f"GET {path}", write=False) from e
     finally:
-        if own:
+        if http is None:
             connection.close()
 
 
-def _public_get(host: str, path: str, http: SdkHttp | None) -> Any:
-    try:
-        with _on(http):
-            return sdk_http.get(f"{host.rstrip('/')}{path}")
-    except Exception as e:
-        raise map_sdk_error(e, action=f"GET {path}", write=False) from e
-
-
 def derive_api_credentials(
-    host: str, chain_id: int, credentials: Credentials, *, http: SdkHttp | None = None
+    host: str,
+    chain_id: int,
+    credentials: Credentials,
+    *,
+    http: SdkHttp | None = None,
+    settings: Settings | None = None,
 ) -> ApiCredentials:
-    """L1 ``create_or_derive_api_key``: the API credentials bound to the private key (on
-    ``http``, or a connection with the SDK's default timeout)."""
-    l1 = sdk_client.ClobClient(
-        host=host, chain_id=chain_id, key=credentials.private_key.get_secret_value()
-    )
+    """L1 ``create_or_derive_api_key`` (the SDK's, as it opens a client without credentials):
+    the API credentials bound to the private key (on ``http``, or a connection of its own).
+    The signer's own address is the wallet here: the key belongs to the signer, and no relayer
+    is asked about a proxy or deposit wallet just to derive it."""
+    environment = sdk_environment(venue_endpoints(settings or _endpoints_settings(host, chain_id)))
+    connection = SdkHttp() if http is None else http
+    bare = credentials.model_copy(update={"api": None})
     try:
-        with _on(http):
-            creds = l1.create_or_derive_api_key()
+        with secure_client(
+            environment, bare, wallet=credentials.address, http=connection
+        ) as client:
+            creds = client.credentials
     except Exception as e:
         raise map_sdk_error(e, action="derive API key", write=False) from e
+    finally:
+        if http is None:
+            connection.close()
     return ApiCredentials(
-        api_key=SecretStr(creds.api_key),
-        secret=SecretStr(creds.api_secret),
-        passphrase=SecretStr(creds.api_passphrase),
+        api_key=SecretStr(creds.key),
+        secret=SecretStr(creds.secret),
+        passphrase=SecretStr(creds.passphrase),
     )

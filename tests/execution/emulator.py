@@ -14,6 +14,7 @@ API is used to look at wallets, orders and trades, to inject faults and to move 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -32,10 +33,19 @@ from pm_lib.venue.books import fetch_books
 KEY = "0x" + "33" * 32  # a well-known test key, never funded anywhere real
 FEES = FeeSchedule(rate=Decimal("0.04"), exponent=1)
 COND = "0x" + "c1" * 32
-YES, NO = "9001", "9002"
+
+
+def token(name: str) -> str:
+    """A CTF-like 256-bit token id (decimal). Small ids would not do: the unified SDK reads an
+    id whose bits 40-103 are all zero as a protocol-v2 position id and signs it for another
+    exchange (``polymarket._internal.protocol.is_v2_position_id``)."""
+    return str(int.from_bytes(hashlib.sha256(f"pm-agent-test/{name}".encode()).digest(), "big"))
+
+
+YES, NO = token("9001"), token("9002")
 EVENT = "ev-77"
 GROUP = "0x" + "e7" * 32
-NEG_RISK = [("0x" + f"d{i}" * 32, f"91{i}1", f"91{i}2") for i in (1, 2, 3)]
+NEG_RISK = [("0x" + f"d{i}" * 32, token(f"91{i}1"), token(f"91{i}2")) for i in (1, 2, 3)]
 NEG_RISK_ASKS = ("0.30", "0.31", "0.32")
 
 

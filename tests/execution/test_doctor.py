@@ -11,7 +11,7 @@ from pm_lib.settings import Settings, get_settings
 from pm_lib.sim.server import RunningVenue, free_port
 from tests.execution.emulator import KEY, control
 
-CHECKS = ["credentials", "wallet", "venue", "clock", "api key", "balance", "allowances"]
+CHECKS = ["credentials", "wallet", "venue", "clock", "api key", "sdk", "balance", "allowances"]
 ENV = {"POLYMARKET_PRIVATE_KEY": KEY}
 
 
@@ -27,7 +27,7 @@ def test_every_check_passes_on_a_funded_wallet(live_settings: Settings) -> None:
 
 def test_missing_credentials_fail_and_skip_what_needs_them(live_settings: Settings) -> None:
     results = preflight(live_settings, {})
-    assert failed(results) == ["credentials", "wallet", "api key", "balance", "allowances"]
+    assert failed(results) == ["credentials", "wallet", "api key", "sdk", "balance", "allowances"]
     assert results[0].detail == "POLYMARKET_PRIVATE_KEY is not set"
 
 
@@ -45,7 +45,14 @@ def test_unreachable_venue_fails(live_settings: Settings) -> None:
     nowhere = live_settings.model_copy(
         update={"clob_url": f"http://127.0.0.1:{free_port()}", "http_timeout_seconds": 0.5}
     )
-    assert failed(preflight(nowhere, ENV)) == ["venue", "clock", "api key", "balance", "allowances"]
+    assert failed(preflight(nowhere, ENV)) == [
+        "venue",
+        "clock",
+        "api key",
+        "sdk",
+        "balance",
+        "allowances",
+    ]
 
 
 def test_clock_drift_fails(live_settings: Settings, running: RunningVenue) -> None:
@@ -82,5 +89,6 @@ def test_cli_prints_one_line_per_check_and_exits_non_zero_on_failure(
         "FAIL",
         "FAIL",
         "FAIL",
+        "FAIL",
     ]
-    assert lines[-1] == "5 check(s) failed: credentials, wallet, api key, balance, allowances"
+    assert lines[-1] == "6 check(s) failed: credentials, wallet, api key, sdk, balance, allowances"

@@ -101,6 +101,12 @@ def test_a_429_is_retried_after_the_venues_retry_after(credentials: Credentials)
         httpx.Response(429, json={"error": "slow down", "retry_after_seconds": 2}),
         httpx.Response(200, json={"balance": "5000000", "allowances": {}}),
     ]
+
+    def venue(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/api-keys":  # the SDK checks the key as it opens
+            return httpx.Response(200, json={"apiKeys": ["k"]})
+        return answers.pop(0)
+
     slept: list[float] = []
     keyed = credentials.with_api(
         ApiCredentials(
@@ -111,7 +117,7 @@ def test_a_429_is_retried_after_the_venues_retry_after(credentials: Credentials)
         "http://venue.invalid",
         137,
         keyed,
-        http=SdkHttp(3.0, httpx.MockTransport(lambda request: answers.pop(0))),
+        http=SdkHttp(3.0, httpx.MockTransport(venue)),
         retry=RetryPolicy(max_retries=2, timeout_seconds=3.0),
         sleep=slept.append,
     )

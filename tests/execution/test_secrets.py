@@ -167,7 +167,7 @@ def test_every_logger_writes_a_loaded_secret_masked(caplog: pytest.LogCaptureFix
         {"POLYMARKET_PRIVATE_KEY": KEY, **MARKERS, "POLYMARKET_API_KEY": secret}
     )
 
-    for name in ("py_clob_client_v2.http_helpers.helpers", "hpack.hpack", "httpcore.http11"):
+    for name in ("polymarket.clients._transport", "hpack.hpack", "httpcore.http11"):
         logging.getLogger(name).error("header value %r (%s)", secret.encode(), secret)
     logging.warning("root logger: %s", json.dumps({"key": secret}))
     try:

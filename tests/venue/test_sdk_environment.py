@@ -109,3 +109,17 @@ def test_open_secure_client_uses_known_api_credentials_on_the_settings_venue() -
         with open_secure_client(settings, known) as client:
             assert client.credentials.key == creds.key
             assert client.get_order_book(token_id=YES).bids
+
+
+@pytest.mark.slow  # a fresh interpreter importing the CLI (~5-10 s)
+def test_nothing_that_ships_imports_the_deprecated_sdk() -> None:
+    """py-clob-client-v2 is a dev dependency (the emulator's round-trip tests, the SDK bench):
+    the adapter, the emulator (``pm-agent venue serve``) and the CLI must not need it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pm_lib.cli, pm_lib.venue.trading, pm_lib.execution.live, pm_lib.sim.server;"
+        "sys.exit('py_clob_client_v2' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
