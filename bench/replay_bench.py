@@ -62,7 +62,7 @@ class Walk:
         for m in catalogue.markets:
             for t in m.token_ids:
                 self.tick[t] = micro(m.tick_size)
-        for _, _, _, msg in messages(directory):
+        for _, msg in messages(directory):
             token = msg["asset_id"]
             self.market[token] = msg["market"]
             self.bids[token] = {micro(x["price"]): micro(x["size"]) for x in msg["bids"]}

@@ -12,6 +12,7 @@ gate and the paper executor read, only for the tokens a decision needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -133,11 +134,20 @@ class LocalBook:
 
 
 class LocalBooks:
-    """Every token's local book, fed with messages; ``changed`` collects touched tokens."""
+    """Every token's local book, fed with messages; ``changed`` collects touched tokens (one
+    set for the whole replay: it is cleared, never replaced). ``on_ask(token, best_ask)`` is
+    called whenever a token's best ask may have moved (``pm_lib.replay.units.Triggers`` keeps
+    its necessary conditions current with it)."""
 
-    def __init__(self, ticks: dict[str, int], min_sizes: dict[str, int]) -> None:
+    def __init__(
+        self,
+        ticks: dict[str, int],
+        min_sizes: dict[str, int],
+        on_ask: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.books: dict[str, LocalBook] = {}
         self.changed: set[str] = set()
+        self.on_ask: Callable[[str, int], None] = on_ask or _ignore
         self._ticks = ticks
         self._min_sizes = min_sizes
 
@@ -158,23 +168,14 @@ class LocalBooks:
         out of the books)."""
         kind = message.get("event_type")
         if kind == "price_change":
-            # the hot path: one call per message, the micro-unit cache read inline
-            cache, books, changed = _CACHE, self.books, self.changed
+            market = message.get("market", "")
             for change in message["price_changes"]:
                 token = change["asset_id"]
-                book = books.get(token)
-                if book is None:
-                    book = self.book(token, message.get("market", ""))
-                text = change["price"]
-                price = cache.get(text)
-                if price is None:
-                    price = micro(text)
-                text = change["size"]
-                size = cache.get(text)
-                if size is None:
-                    size = micro(text)
+                book = self.book(token, market)
+                price, size = micro(change["price"]), micro(change["size"])
                 book.set_level(change["side"] == "BUY", price, size)
-                changed.add(token)
+                self.changed.add(token)
+                self.on_ask(token, book.best_ask)
         elif kind == "book":
             token = message["asset_id"]
             book = self.book(token, message.get("market", ""))
@@ -182,7 +183,86 @@ class LocalBooks:
             if message.get("tick_size"):
                 book.tick = micro(message["tick_size"])
             self.changed.add(token)
+            self.on_ask(token, book.best_ask)
         elif kind == "tick_size_change":
             token = message["asset_id"]
             self.book(token, message.get("market", "")).tick = micro(message["new_tick_size"])
             self.changed.add(token)
+
+    def take(self, token_id: str, side: Side, price: Decimal, size: Decimal) -> None:
+        """A replayed fill of ``side`` took ``size`` at ``price`` from ``token_id``'s book."""
+        book = self.book(token_id)
+        book.take(side, price, size)
+        self.changed.add(token_id)
+        self.on_ask(token_id, book.best_ask)
+
+    def play(
+        self,
+        stamps: list[int],
+        messages: list[dict[str, Any]],
+        start: int,
+        current: int,
+        wake: int,
+        hot: set[str],
+    ) -> tuple[int, int]:
+        """Apply ``messages[start:]`` (``stamps`` their timestamps) in order, the clock at
+        ``current``. When the clock moves on, the replay has nothing to do (and ``changed`` is
+        cleared) unless a token changed while ``hot`` is not empty (some unit may trade), or the
+        new time is past ``wake`` (an order or a settlement is due): then this stops before the
+        message of the new time. (where it stopped, the clock there).
+
+        The hot path of a replay: ``price_change`` is applied here, inline (each change is a
+        level set in micro-units, the parse cache read inline); every other kind by ``apply``.
+        """
+        books, changed, on_ask, apply = self.books, self.changed, self.on_ask, self.apply
+        add, clear, cache = changed.add, changed.clear, _CACHE
+        for index in range(start, len(messages)):
+            stamp = stamps[index]
+            if stamp != current:
+                if stamp > wake or (changed and hot):
+                    return index, current
+                clear()
+                current = stamp
+            message = messages[index]
+            if message.get("event_type") != "price_change":
+                apply(message)
+                continue
+            for change in message["price_changes"]:
+                token = change["asset_id"]
+                book = books.get(token)
+                if book is None:
+                    book = self.book(token, message.get("market", ""))
+                try:
+                    price = cache[change["price"]]
+                except KeyError:
+                    price = micro(change["price"])
+                try:
+                    size = cache[change["size"]]
+                except KeyError:
+                    size = micro(change["size"])
+                if change["side"] == "BUY":
+                    levels = book.bids
+                    if size:
+                        levels[price] = size
+                        if price > book.best_bid:
+                            book.best_bid = price
+                    elif levels.pop(price, None) is not None and price == book.best_bid:
+                        book.best_bid = max(levels) if levels else 0
+                else:
+                    levels = book.asks
+                    best = book.best_ask
+                    if size:
+                        levels[price] = size
+                        if price < best:
+                            book.best_ask = price
+                            on_ask(token, price)
+                    elif levels.pop(price, None) is not None and price == best:
+                        book.best_ask = best = min(levels) if levels else NO_ASK
+                        on_ask(token, best)
+                book.version += 1
+                add(token)
+        return len(messages), current
+
+
+def _ignore(token: str, ask: int) -> None:
+    return None

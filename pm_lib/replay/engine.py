@@ -43,7 +43,7 @@ from pm_lib.portfolio.account import Portfolio, read_portfolio
 from pm_lib.replay.books import SCALE, LocalBooks, micro
 from pm_lib.replay.recording import load_catalogue, load_resolutions
 from pm_lib.replay.report import BacktestResult, FillRecord, OpportunityRecord
-from pm_lib.replay.stream import messages
+from pm_lib.replay.stream import batches
 from pm_lib.replay.units import Triggers, Unit, build_units
 from pm_lib.settings import Settings
 from pm_lib.store import (
@@ -59,6 +59,7 @@ from pm_lib.venue.books import BookBatch
 __all__ = ["ReplayContext", "replay_recording"]
 
 EPOCH = datetime.fromtimestamp(0, UTC)
+_NEVER = 2**63
 
 
 @dataclass(frozen=True)
@@ -122,18 +123,17 @@ class _Replay:
     def __post_init__(self) -> None:
         ticks = {t: micro(m.tick_size) for m in self.catalogue.markets for t in m.token_ids}
         sizes = {t: micro(m.min_order_size) for m in self.catalogue.markets for t in m.token_ids}
-        self.books = LocalBooks(ticks, sizes)
         self.units, self.unit_of = build_units(self.catalogue)
         self.neg_risk = frozenset(t for u in self.units.values() for t in u.neg_risk)
         names = set(self.settings.strategies)
         self.triggers = Triggers(
             self.units,
-            self.books,
             complement="complement_arbitrage" in names,
             negrisk="negrisk_arbitrage" in names,
             always="fair_value" in names,
             ceiling=SCALE - micro(max(self.settings.min_edge, Decimal(0))),
         )
+        self.books = LocalBooks(ticks, sizes, self.triggers.on_ask)
         self.result = BacktestResult(
             latency_ms=self.latency_ms,
             strategies=tuple(self.settings.strategies),
@@ -144,24 +144,28 @@ class _Replay:
     async def run(self, directory: Path) -> None:
         current: int | None = None
         count = 0
-        books = self.books
-        in_flight = self.in_flight
-        decide, apply = self._decide, books.apply
-        for stamp, _, _, message in messages(directory):
-            if stamp != current:
-                if current is not None:
-                    if books.changed:
-                        await decide(current)
-                    if in_flight and in_flight[0].due < stamp:
-                        while in_flight and in_flight[0].due < stamp:
-                            await self._execute(in_flight.popleft())
-                    if self.settle_queue and self.settle_queue[0][0] < stamp:
-                        await self._settle_due(stamp)
-                else:
-                    self.result.first_ms = stamp
+        books, hot, in_flight = self.books, self.triggers.hot, self.in_flight
+        play = books.play
+        wake = self._wake()
+        for stamps, found in batches(directory):
+            count += len(found)
+            if current is None:
+                current = self.result.first_ms = stamps[0]
+            index, size = 0, len(found)
+            while True:
+                # applies messages until the clock moves on and something is to be done
+                index, current = play(stamps, found, index, current, wake, hot)
+                if index == size:
+                    break
+                stamp = stamps[index]
+                if books.changed:
+                    await self._decide(current)
+                while in_flight and in_flight[0].due < stamp:
+                    await self._execute(in_flight.popleft())
+                if self.settle_queue and self.settle_queue[0][0] < stamp:
+                    await self._settle_due(stamp)
                 current = stamp
-            apply(message)
-            count += 1
+                wake = self._wake()
         if current is not None:
             if books.changed:
                 await self._decide(current)
@@ -170,15 +174,20 @@ class _Replay:
                 await self._execute(flight)
                 current = max(current, flight.due)
             self.result.last_ms = current
-            if self.result.first_ms is None:
-                self.result.first_ms = current
         self.result.messages = count
+
+    def _wake(self) -> int:
+        """The time after which the loop must stop (an order or a settlement is due then)."""
+        due = self.in_flight[0].due if self.in_flight else _NEVER
+        if self.settle_queue:
+            due = min(due, self.settle_queue[0][0])
+        return due
 
     # --- decisions (the scan's stages at t) ---------------------------------------------------
     async def _decide(self, now_ms: int) -> None:
         changed = self.books.changed
-        self.books.changed = set()
         chosen = self.triggers.chosen(changed, self.busy)
+        changed.clear()
         if not chosen:
             return
         at = _at(now_ms)
@@ -228,8 +237,7 @@ class _Replay:
             for result in execution.results:
                 taken.extend(fills_for_intent(session, result.intent_key))
         for fill in taken:
-            self.books.book(fill.token_id).take(fill.side, fill.price, fill.size)
-            self.books.changed.add(fill.token_id)
+            self.books.take(fill.token_id, fill.side, fill.price, fill.size)
             self.held.add(fill.token_id)
             self.result.fills.append(FillRecord.of(fill, flight.due))
         self._classify(flight, execution.results, execution.skipped, batch.books)
