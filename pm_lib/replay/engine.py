@@ -23,15 +23,16 @@ report.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from pm_lib.execution.base import Executor
+from pm_lib.execution.base import Executor, calls_in_place
 from pm_lib.execution.factory import make_executor
 from pm_lib.execution.paper_rules import FOK_NOT_FILLED
 from pm_lib.models import Catalogue, Fill, OrderBook, OrderStatus, Side, TradeStatus
@@ -40,10 +41,10 @@ from pm_lib.pipeline.decisions import Signals
 from pm_lib.pipeline.scan import execute_stage, portfolio_stage, risk_stage, signals_stage
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused
 from pm_lib.portfolio.account import Portfolio, read_portfolio
-from pm_lib.replay.books import SCALE, LocalBooks, micro
+from pm_lib.replay.books import SCALE, LocalBooks, Record, micro
+from pm_lib.replay.digest import digests
 from pm_lib.replay.recording import load_catalogue, load_resolutions
 from pm_lib.replay.report import BacktestResult, FillRecord, OpportunityRecord
-from pm_lib.replay.stream import batches
 from pm_lib.replay.units import Triggers, Unit, build_units
 from pm_lib.settings import Settings
 from pm_lib.store import (
@@ -119,6 +120,7 @@ class _Replay:
     run_id: str = "backtest"
     ctx: ReplayContext | None = None
     decisions: int = 0
+    worker: bool | None = None  # digests from a worker process (None: for large recordings)
 
     def __post_init__(self) -> None:
         ticks = {t: micro(m.tick_size) for m in self.catalogue.markets for t in m.token_ids}
@@ -147,17 +149,21 @@ class _Replay:
         books, hot, in_flight = self.books, self.triggers.hot, self.in_flight
         play = books.play
         wake = self._wake()
-        for stamps, found in batches(directory):
-            count += len(found)
+        for messages, fresh, stamps, *columns, others in digests(directory, worker=self.worker):
+            count += messages
+            books.name(fresh)
+            if not stamps:
+                continue
             if current is None:
                 current = self.result.first_ms = stamps[0]
-            index, size = 0, len(found)
+            rest = zip(stamps, *columns, strict=True)
+            records: Iterator[Record] = rest
             while True:
-                # applies messages until the clock moves on and something is to be done
-                index, current = play(stamps, found, index, current, wake, hot)
-                if index == size:
+                # applies records until the clock moves on and something is to be done
+                stop, current = play(records, others, current, wake, hot)
+                if stop is None:
                     break
-                stamp = stamps[index]
+                stamp = stop[0]
                 if books.changed:
                     await self._decide(current)
                 while in_flight and in_flight[0].due < stamp:
@@ -166,6 +172,7 @@ class _Replay:
                     await self._settle_due(stamp)
                 current = stamp
                 wake = self._wake()
+                records = chain((stop,), rest)  # the record that stopped it, then the rest
         if current is not None:
             if books.changed:
                 await self._decide(current)
@@ -426,15 +433,20 @@ async def replay_recording(
     latency_ms: int = 0,
     fair_values: dict[str, str] | None = None,
     run_id: str = "backtest",
+    worker: bool | None = None,
 ) -> BacktestResult:
     """Replay the recording in ``directory`` into ``engine`` (a migrated, empty store) with the
-    decision-to-venue latency ``latency_ms``; the report's figures."""
+    decision-to-venue latency ``latency_ms``; the report's figures. ``worker``: read the
+    messages in a worker process (``pm_lib.replay.digest``; ``None``: when the recording is
+    large)."""
     catalogue = load_catalogue(directory)
     resolutions = load_resolutions(directory)
-    replay = _Replay(settings, engine, catalogue, latency_ms, fair_values, run_id=run_id)
+    replay = _Replay(
+        settings, engine, catalogue, latency_ms, fair_values, run_id=run_id, worker=worker
+    )
     replay.resolutions = resolutions.prices
     replay.settle_queue = deque(resolutions.schedule())
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(), calls_in_place():
         await replay.run(directory)
     replay.close()
     replay.finish()

@@ -28,7 +28,7 @@ from typing import IO, Any, cast
 
 import orjson
 
-from pm_lib.replay.recording import BadRecording, message_files
+from pm_lib.replay.wire import BadRecording, message_files
 
 __all__ = ["CHUNK", "Batch", "Message", "batches", "messages"]
 
