@@ -199,12 +199,12 @@ class LocalBooks:
         """
         numbered, names, changed, on_ask = self._numbered, self._names, self.changed, self.on_ask
         add, clear = changed.add, changed.clear
-        for record in records:
-            stamp, number, buy, price, size = record
+        for stamp, number, buy, price, size in records:
             if stamp != current:
                 if stamp > wake or (changed and hot):
-                    return record, current
-                clear()
+                    return (stamp, number, buy, price, size), current
+                if changed:
+                    clear()
                 current = stamp
             if number < 0:
                 self.apply(others[~number])
@@ -232,7 +232,8 @@ class LocalBooks:
                     book.best_ask = best = min(levels) if levels else NO_ASK
                     on_ask(names[number], best)
             book.version += 1
-            add(names[number])
+            if hot:  # else no unit can trade: nothing to look at (a unit that turns hot
+                add(names[number])  # later in this timestamp is named by the change doing it)
         return None, current
 
 

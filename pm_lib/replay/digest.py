@@ -21,6 +21,7 @@ flat. Small recordings are digested in the replay's own process, by the same cod
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,7 @@ import orjson
 from pm_lib.replay.stream import batches
 from pm_lib.replay.wire import _CACHE, BadRecording, message_files, micro
 
-__all__ = ["FLUSH_RECORDS", "WORKER_MIN_BYTES", "Digest", "Digester", "digests"]
+__all__ = ["FLUSH_RECORDS", "LAST_WORKER", "WORKER_MIN_BYTES", "Digest", "Digester", "digests"]
 
 WORKER_MIN_BYTES = 16 << 20
 """Message files at least this large (~30,000 messages) are read by a worker process."""
@@ -136,7 +137,13 @@ def _digested(directory: Path) -> Iterator[Digest]:
 # --- the worker process and its frames ----------------------------------------------------------
 # A frame: a header (kind, messages, records, bytes of names, bytes of others), then the five
 # columns as int64, then the new tokens and the messages passed whole as JSON. Kind b"D": a
-# digest; b"F": the recording is bad (the text follows as the names); b"E": the end.
+# digest; b"F": the recording is bad (the text follows as the names); b"E": the end (with the
+# worker's peak RSS in KiB and CPU time in ms in place of messages and records).
+
+LAST_WORKER: dict[str, float] = {}
+"""The last worker's peak RSS (``peak_rss_kb``) and CPU time (``cpu_s``), as it reported them
+at its end (a benchmark's figures; a parent's view of a child's peak RSS includes the parent's
+own pages at the fork)."""
 
 _HEAD = Struct("<cQQQQ")
 
@@ -161,15 +168,21 @@ def _work(directory: Path, out: IO[bytes]) -> None:
         out.write(_HEAD.pack(b"F", 0, 0, len(text), 0) + text)
         out.flush()
         return
-    out.write(_HEAD.pack(b"E", 0, 0, 0, 0))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_ms = round((used.ru_utime + used.ru_stime) * 1000)
+    out.write(_HEAD.pack(b"E", _peak_rss_kb(used.ru_maxrss), cpu_ms, 0, 0))
     out.flush()
 
 
-def _read(source: IO[bytes], size: int) -> bytes:
-    data = source.read(size)
-    if len(data) != size:
-        raise BadRecording("the digest worker stopped early")
-    return data
+def _peak_rss_kb(fallback: int) -> int:
+    """This process's peak RSS since its exec (``ru_maxrss`` keeps the parent's at the fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return fallback
 
 
 def _from_worker(directory: Path) -> Iterator[Digest]:
@@ -178,13 +191,17 @@ def _from_worker(directory: Path) -> Iterator[Digest]:
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryFile() as errors:
-        worker = subprocess.Popen(  # this interpreter, this module
-            [sys.executable, "-m", "pm_lib.replay.digest", str(directory)],
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=env,
-            bufsize=1 << 20,
-        )
+        try:
+            worker = subprocess.Popen(  # this interpreter, this module
+                [sys.executable, "-m", "pm_lib.replay.digest", str(directory)],
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+                bufsize=1 << 20,
+            )
+        except OSError:  # no process to be had: digested here
+            yield from _digested(directory)
+            return
         assert worker.stdout is not None
         source = worker.stdout
         try:
@@ -194,6 +211,7 @@ def _from_worker(directory: Path) -> Iterator[Digest]:
                     break
                 kind, messages, records, names, passed = _HEAD.unpack(head)
                 if kind == b"E":
+                    LAST_WORKER.update(peak_rss_kb=messages, cpu_s=records / 1000)
                     return
                 body = source.read(40 * records + names + passed)
                 if kind == b"F":
