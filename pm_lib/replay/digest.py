@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from struct import Struct
 from typing import IO, Any
@@ -123,7 +123,7 @@ class Digester:
         return digest
 
 
-def _digested(directory: Path) -> Iterator[Digest]:
+def _digested(directory: Path) -> Generator[Digest, None, None]:
     """The recording's digests, made here."""
     digester = Digester()
     for stamps, found in batches(directory):
@@ -185,7 +185,7 @@ def _peak_rss_kb(fallback: int) -> int:
     return fallback
 
 
-def _from_worker(directory: Path) -> Iterator[Digest]:
+def _from_worker(directory: Path) -> Generator[Digest, None, None]:
     """The recording's digests, made by a worker process (ended when this generator is)."""
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])
@@ -241,7 +241,7 @@ def _from_worker(directory: Path) -> Iterator[Digest]:
         )
 
 
-def digests(directory: Path, *, worker: bool | None = None) -> Iterator[Digest]:
+def digests(directory: Path, *, worker: bool | None = None) -> Generator[Digest, None, None]:
     """The recording in ``directory`` as digests, in replay order. ``worker``: read in a worker
     process (``None``: when the message files hold at least ``WORKER_MIN_BYTES``)."""
     if worker is None:

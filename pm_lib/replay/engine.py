@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -149,30 +150,32 @@ class _Replay:
         books, hot, in_flight = self.books, self.triggers.hot, self.in_flight
         play = books.play
         wake = self._wake()
-        for messages, fresh, stamps, *columns, others in digests(directory, worker=self.worker):
-            count += messages
-            books.name(fresh)
-            if not stamps:
-                continue
-            if current is None:
-                current = self.result.first_ms = stamps[0]
-            rest = zip(stamps, *columns, strict=True)
-            records: Iterator[Record] = rest
-            while True:
-                # applies records until the clock moves on and something is to be done
-                stop, current = play(records, others, current, wake, hot)
-                if stop is None:
-                    break
-                stamp = stop[0]
-                if books.changed:
-                    await self._decide(current)
-                while in_flight and in_flight[0].due < stamp:
-                    await self._execute(in_flight.popleft())
-                if self.settle_queue and self.settle_queue[0][0] < stamp:
-                    await self._settle_due(stamp)
-                current = stamp
-                wake = self._wake()
-                records = chain((stop,), rest)  # the record that stopped it, then the rest
+        source = digests(directory, worker=self.worker)
+        with closing(source):  # a worker process ends with the replay, whatever ends it
+            for messages, fresh, stamps, *columns, others in source:
+                count += messages
+                books.name(fresh)
+                if not stamps:
+                    continue
+                if current is None:
+                    current = self.result.first_ms = stamps[0]
+                rest = zip(stamps, *columns, strict=True)
+                records: Iterator[Record] = rest
+                while True:
+                    # applies records until the clock moves on and something is to be done
+                    stop, current = play(records, others, current, wake, hot)
+                    if stop is None:
+                        break
+                    stamp = stop[0]
+                    if books.changed:
+                        await self._decide(current)
+                    while in_flight and in_flight[0].due < stamp:
+                        await self._execute(in_flight.popleft())
+                    if self.settle_queue and self.settle_queue[0][0] < stamp:
+                        await self._settle_due(stamp)
+                    current = stamp
+                    wake = self._wake()
+                    records = chain((stop,), rest)  # the record that stopped it, then the rest
         if current is not None:
             if books.changed:
                 await self._decide(current)
