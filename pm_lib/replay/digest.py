@@ -20,6 +20,7 @@ flat. Small recordings are digested in the replay's own process, by the same cod
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import subprocess
@@ -250,4 +251,5 @@ def digests(directory: Path, *, worker: bool | None = None) -> Generator[Digest,
 
 
 if __name__ == "__main__":
+    gc.disable()  # parsed messages hold no cycles: reference counting frees them
     _work(Path(sys.argv[1]), sys.stdout.buffer)
