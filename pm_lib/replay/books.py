@@ -29,7 +29,8 @@ Record = tuple[int, int, int, int, int]
 
 @dataclass(slots=True)
 class LocalBook:
-    """One token's book: levels by price (micro), and its best prices kept current."""
+    """One token's book: levels by price (micro), and its best ask kept current (the triggers
+    read it; nothing reads a best bid between decisions, so none is kept)."""
 
     token_id: str
     condition_id: str
@@ -37,7 +38,6 @@ class LocalBook:
     min_size: int = 0
     bids: dict[int, int] = field(default_factory=dict)
     asks: dict[int, int] = field(default_factory=dict)
-    best_bid: int = 0  # 0: no bid
     best_ask: int = NO_ASK  # NO_ASK: no ask
     version: int = 0
     built: tuple[tuple[int, int, int, bool], OrderBook] | None = None  # order_book's last
@@ -47,19 +47,15 @@ class LocalBook:
         self.asks = {micro(x["price"]): micro(x["size"]) for x in asks}
         self.bids = {p: s for p, s in self.bids.items() if s > 0}
         self.asks = {p: s for p, s in self.asks.items() if s > 0}
-        self.best_bid = max(self.bids) if self.bids else 0
         self.best_ask = min(self.asks) if self.asks else NO_ASK
         self.version += 1
 
     def set_level(self, buy: bool, price: int, size: int) -> None:
         if buy:
-            levels = self.bids
             if size > 0:
-                levels[price] = size
-                if price > self.best_bid:
-                    self.best_bid = price
-            elif levels.pop(price, None) is not None and price == self.best_bid:
-                self.best_bid = max(levels) if levels else 0
+                self.bids[price] = size
+            else:
+                self.bids.pop(price, None)
         else:
             levels = self.asks
             if size > 0:
@@ -186,12 +182,14 @@ class LocalBooks:
         current: int,
         wake: int,
         hot: set[str],
+        wanted: Callable[[set[str]], bool],
     ) -> tuple[Record | None, int]:
         """Apply ``records`` (a digest's, ``pm_lib.replay.digest``; a negative token number
         ``~k`` is the message ``others[k]``) in order, the clock at ``current``. When the clock
-        moves on, the replay has nothing to do (and ``changed`` is cleared) unless a token
-        changed while ``hot`` is not empty (some unit may trade), or the new time is past
-        ``wake`` (an order or a settlement is due): then this stops. Returns the first record
+        moves on, the replay has nothing to do (and ``changed`` is cleared) unless tokens
+        changed while ``hot`` is not empty (some unit may trade) and ``wanted(changed)`` (a
+        unit is to be evaluated), or the new time is past ``wake`` (an order or a settlement
+        is due): then this stops. Returns the first record
         of the new time, not applied (``None``: every record applied), and the clock.
 
         The hot path of a replay: each ``price_change`` change is a level set in micro-units,
@@ -201,7 +199,7 @@ class LocalBooks:
         add, clear = changed.add, changed.clear
         for stamp, number, buy, price, size in records:
             if stamp != current:
-                if stamp > wake or (changed and hot):
+                if stamp > wake or (changed and hot and wanted(changed)):
                     return (stamp, number, buy, price, size), current
                 if changed:
                     clear()
@@ -213,13 +211,10 @@ class LocalBooks:
             if book is None:
                 book = numbered[number] = self.book(names[number], self._markets[number])
             if buy:
-                levels = book.bids
                 if size:
-                    levels[price] = size
-                    if price > book.best_bid:
-                        book.best_bid = price
-                elif levels.pop(price, None) is not None and price == book.best_bid:
-                    book.best_bid = max(levels) if levels else 0
+                    book.bids[price] = size
+                else:
+                    book.bids.pop(price, None)
             else:
                 levels = book.asks
                 best = book.best_ask

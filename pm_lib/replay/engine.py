@@ -148,7 +148,11 @@ class _Replay:
         current: int | None = None
         count = 0
         books, hot, in_flight = self.books, self.triggers.hot, self.in_flight
-        play = books.play
+        play, chosen, busy = books.play, self.triggers.chosen, self.busy
+
+        def wanted(changed: set[str]) -> bool:
+            return bool(chosen(changed, busy))
+
         wake = self._wake()
         source = digests(directory, worker=self.worker)
         with closing(source):  # a worker process ends with the replay, whatever ends it
@@ -163,7 +167,7 @@ class _Replay:
                 records: Iterator[Record] = rest
                 while True:
                     # applies records until the clock moves on and something is to be done
-                    stop, current = play(records, others, current, wake, hot)
+                    stop, current = play(records, others, current, wake, hot, wanted)
                     if stop is None:
                         break
                     stamp = stop[0]
