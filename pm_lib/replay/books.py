@@ -101,10 +101,11 @@ class LocalBook:
 
 
 class LocalBooks:
-    """Every token's local book, fed with messages; ``changed`` collects touched tokens (one
-    set for the whole replay: it is cleared, never replaced). ``on_ask(token, best_ask)`` is
-    called whenever a token's best ask may have moved (``pm_lib.replay.units.Triggers`` keeps
-    its necessary conditions current with it)."""
+    """Every token's local book, fed with messages and digested records; ``changed`` collects
+    the tokens touched since the clock last moved on (one set for the whole replay: cleared,
+    never replaced; ``play`` names a token there only while some unit is hot, which is all the
+    triggers need). ``on_ask(token, best_ask)`` is called whenever a token's best ask may have
+    moved (``pm_lib.replay.units.Triggers`` keeps its necessary conditions current with it)."""
 
     def __init__(
         self,

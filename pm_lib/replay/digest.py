@@ -30,7 +30,7 @@ from array import array
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from struct import Struct
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -186,8 +186,9 @@ def _peak_rss_kb(fallback: int) -> int:
     return fallback
 
 
-def _from_worker(directory: Path) -> Generator[Digest, None, None]:
-    """The recording's digests, made by a worker process (ended when this generator is)."""
+def _from_worker(directory: Path) -> Generator[Digest | None, None, None]:
+    """The recording's digests, made by a worker process (ended when this generator is). It
+    first yields ``None`` once the worker is started (``digests`` takes it)."""
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -201,11 +202,13 @@ def _from_worker(directory: Path) -> Generator[Digest, None, None]:
                 bufsize=1 << 20,
             )
         except OSError:  # no process to be had: digested here
+            yield None
             yield from _digested(directory)
             return
         assert worker.stdout is not None
         source = worker.stdout
         try:
+            yield None  # started: the worker reads while the caller gets ready
             while True:
                 head = source.read(_HEAD.size)
                 if len(head) != _HEAD.size:
@@ -244,10 +247,18 @@ def _from_worker(directory: Path) -> Generator[Digest, None, None]:
 
 def digests(directory: Path, *, worker: bool | None = None) -> Generator[Digest, None, None]:
     """The recording in ``directory`` as digests, in replay order. ``worker``: read in a worker
-    process (``None``: when the message files hold at least ``WORKER_MIN_BYTES``)."""
+    process (``None``: when the message files hold at least ``WORKER_MIN_BYTES``), started
+    now, so that it reads while the caller gets ready (close the generator to end it)."""
     if worker is None:
-        worker = sum(p.stat().st_size for p in message_files(directory)) >= WORKER_MIN_BYTES
-    return _from_worker(directory) if worker else _digested(directory)
+        try:
+            worker = sum(p.stat().st_size for p in message_files(directory)) >= WORKER_MIN_BYTES
+        except BadRecording:  # it fails when read, after the catalogue's own checks
+            worker = False
+    if not worker:
+        return _digested(directory)
+    started = _from_worker(directory)
+    next(started)
+    return cast(Generator[Digest, None, None], started)
 
 
 if __name__ == "__main__":

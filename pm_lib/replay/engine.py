@@ -1,12 +1,14 @@
 """The replay: a recording's messages through the scan's own stages, on the replay's clock.
 
-Messages are applied to local books in ``timestamp`` order (``pm_lib.replay.stream``). When the
-clock moves past a timestamp, the units whose books changed (``pm_lib.replay.units``) and whose
-top of book can hold an opportunity are evaluated as one scan would evaluate them, by the very
-stages of ``pm_lib.pipeline.scan``: ``portfolio_stage`` (the one portfolio, the daily-loss
+Messages are read in ``timestamp`` order (``pm_lib.replay.stream``), digested to integer records
+(``pm_lib.replay.digest``: in a worker process for a large recording) and applied to local books
+(``LocalBooks.play``). When the clock moves past a timestamp, the units whose books changed
+(``pm_lib.replay.units``) and whose top of book can hold an opportunity are evaluated as one
+scan would evaluate them, by the very stages of ``pm_lib.pipeline.scan`` (run in place, on this
+thread: ``calls_in_place``): ``portfolio_stage`` (the one portfolio, the daily-loss
 breaker), ``signals_stage`` (the configured strategies), ``risk_stage`` (the risk gate and its
 slippage guard), each storing what it decided, with a ``RunContext`` whose ``now()`` is the
-replay's clock. Each such decision is one stored run (``replay-000001``, ...).
+replay's clock, all under the backtest's one stored run.
 
 A decision made on the book at ``t`` reaches the venue at ``t + L``: ``execute_stage`` (claims,
 the kill switch, the paper executor and its venue rules: FOK fills whole or is killed, fees per
@@ -23,7 +25,7 @@ report.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -43,7 +45,7 @@ from pm_lib.pipeline.scan import execute_stage, portfolio_stage, risk_stage, sig
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused
 from pm_lib.portfolio.account import Portfolio, read_portfolio
 from pm_lib.replay.books import SCALE, LocalBooks, Record, micro
-from pm_lib.replay.digest import digests
+from pm_lib.replay.digest import Digest, digests
 from pm_lib.replay.recording import load_catalogue, load_resolutions
 from pm_lib.replay.report import BacktestResult, FillRecord, OpportunityRecord
 from pm_lib.replay.units import Triggers, Unit, build_units
@@ -122,6 +124,7 @@ class _Replay:
     ctx: ReplayContext | None = None
     decisions: int = 0
     worker: bool | None = None  # digests from a worker process (None: for large recordings)
+    source: Generator[Digest, None, None] | None = None  # digests already started
 
     def __post_init__(self) -> None:
         ticks = {t: micro(m.tick_size) for m in self.catalogue.markets for t in m.token_ids}
@@ -154,7 +157,7 @@ class _Replay:
             return bool(chosen(changed, busy))
 
         wake = self._wake()
-        source = digests(directory, worker=self.worker)
+        source = self.source or digests(directory, worker=self.worker)
         with closing(source):  # a worker process ends with the replay, whatever ends it
             for messages, fresh, stamps, *columns, others in source:
                 count += messages
@@ -441,16 +444,19 @@ async def replay_recording(
     fair_values: dict[str, str] | None = None,
     run_id: str = "backtest",
     worker: bool | None = None,
+    source: Generator[Digest, None, None] | None = None,
 ) -> BacktestResult:
     """Replay the recording in ``directory`` into ``engine`` (a migrated, empty store) with the
     decision-to-venue latency ``latency_ms``; the report's figures. ``worker``: read the
     messages in a worker process (``pm_lib.replay.digest``; ``None``: when the recording is
-    large)."""
+    large). ``source``: the recording's digests, already started (``digests``), else read here.
+    """
     catalogue = load_catalogue(directory)
     resolutions = load_resolutions(directory)
     replay = _Replay(
         settings, engine, catalogue, latency_ms, fair_values, run_id=run_id, worker=worker
     )
+    replay.source = source
     replay.resolutions = resolutions.prices
     replay.settle_queue = deque(resolutions.schedule())
     with cyclic_gc_paused(), calls_in_place():
