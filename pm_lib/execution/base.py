@@ -8,7 +8,9 @@ drives the SDK's blocking HTTP client, so async callers go through ``run_off_loo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol, TypeVar, runtime_checkable
@@ -22,6 +24,7 @@ __all__ = [
     "ExecutionMode",
     "Executor",
     "OrderSnapshot",
+    "calls_in_place",
     "run_off_loop",
 ]
 
@@ -109,7 +112,25 @@ class Executor(Protocol):
 T = TypeVar("T")
 
 
+_IN_PLACE: ContextVar[bool] = ContextVar("pm_run_off_loop_in_place", default=False)
+
+
 async def run_off_loop(call: Callable[[], T]) -> T:
     """Run a blocking call (the executor, the SDK, the DB) in a worker thread so the event loop
-    keeps running; context variables (Prefect's run context, the adapter's connection) follow."""
+    keeps running; context variables (Prefect's run context, the adapter's connection) follow.
+    Inside ``calls_in_place`` the call runs here, on the caller's thread."""
+    if _IN_PLACE.get():
+        return call()
     return await asyncio.to_thread(call)
+
+
+@contextmanager
+def calls_in_place() -> Iterator[None]:
+    """``run_off_loop`` calls run on the caller's thread inside this block: for a caller that
+    blocks its loop anyway (a replay applies messages between stages on the loop's thread), a
+    thread hop per stage is only a wait for the scheduler."""
+    token = _IN_PLACE.set(True)
+    try:
+        yield
+    finally:
+        _IN_PLACE.reset(token)

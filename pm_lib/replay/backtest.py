@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pm_lib.errors import ConfigurationError
+from pm_lib.replay.digest import digests
 from pm_lib.replay.engine import replay_recording
 from pm_lib.replay.report import BacktestResult, decimal_text
 from pm_lib.settings import Settings
@@ -62,7 +63,9 @@ async def run_backtest(
             url = database_url or f"sqlite:///{Path(scratch) / 'backtest.db'}"
             settings = backtest_settings(base, strategies, url)
             engine = make_engine(url)
+            source = None
             try:
+                source = digests(directory)  # a large recording's worker reads meanwhile
                 upgrade(engine)
                 results.append(
                     await replay_recording(
@@ -72,9 +75,12 @@ async def run_backtest(
                         latency_ms=latency,
                         fair_values=fair_values,
                         run_id=f"backtest-{latency}ms",
+                        source=source,
                     )
                 )
             finally:
+                if source is not None:
+                    source.close()
                 engine.dispose()
     return results
 

@@ -1,12 +1,14 @@
 """The replay: a recording's messages through the scan's own stages, on the replay's clock.
 
-Messages are applied to local books in ``timestamp`` order (``pm_lib.replay.stream``). When the
-clock moves past a timestamp, the units whose books changed (``pm_lib.replay.units``) and whose
-top of book can hold an opportunity are evaluated as one scan would evaluate them, by the very
-stages of ``pm_lib.pipeline.scan``: ``portfolio_stage`` (the one portfolio, the daily-loss
+Messages are read in ``timestamp`` order (``pm_lib.replay.stream``), digested to integer records
+(``pm_lib.replay.digest``: in a worker process for a large recording) and applied to local books
+(``LocalBooks.play``). When the clock moves past a timestamp, the units whose books changed
+(``pm_lib.replay.units``) and whose top of book can hold an opportunity are evaluated as one
+scan would evaluate them, by the very stages of ``pm_lib.pipeline.scan`` (run in place, on this
+thread: ``calls_in_place``): ``portfolio_stage`` (the one portfolio, the daily-loss
 breaker), ``signals_stage`` (the configured strategies), ``risk_stage`` (the risk gate and its
 slippage guard), each storing what it decided, with a ``RunContext`` whose ``now()`` is the
-replay's clock. Each such decision is one stored run (``replay-000001``, ...).
+replay's clock, all under the backtest's one stored run.
 
 A decision made on the book at ``t`` reaches the venue at ``t + L``: ``execute_stage`` (claims,
 the kill switch, the paper executor and its venue rules: FOK fills whole or is killed, fees per
@@ -23,15 +25,17 @@ report.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from pm_lib.execution.base import Executor
+from pm_lib.execution.base import Executor, calls_in_place
 from pm_lib.execution.factory import make_executor
 from pm_lib.execution.paper_rules import FOK_NOT_FILLED
 from pm_lib.models import Catalogue, Fill, OrderBook, OrderStatus, Side, TradeStatus
@@ -40,10 +44,10 @@ from pm_lib.pipeline.decisions import Signals
 from pm_lib.pipeline.scan import execute_stage, portfolio_stage, risk_stage, signals_stage
 from pm_lib.pipeline.scan_memory import cyclic_gc_paused
 from pm_lib.portfolio.account import Portfolio, read_portfolio
-from pm_lib.replay.books import SCALE, LocalBooks, micro
+from pm_lib.replay.books import SCALE, LocalBooks, Record, micro
+from pm_lib.replay.digest import Digest, digests
 from pm_lib.replay.recording import load_catalogue, load_resolutions
 from pm_lib.replay.report import BacktestResult, FillRecord, OpportunityRecord
-from pm_lib.replay.stream import messages
 from pm_lib.replay.units import Triggers, Unit, build_units
 from pm_lib.settings import Settings
 from pm_lib.store import (
@@ -59,6 +63,7 @@ from pm_lib.venue.books import BookBatch
 __all__ = ["ReplayContext", "replay_recording"]
 
 EPOCH = datetime.fromtimestamp(0, UTC)
+_NEVER = 2**63
 
 
 @dataclass(frozen=True)
@@ -118,22 +123,23 @@ class _Replay:
     run_id: str = "backtest"
     ctx: ReplayContext | None = None
     decisions: int = 0
+    worker: bool | None = None  # digests from a worker process (None: for large recordings)
+    source: Generator[Digest, None, None] | None = None  # digests already started
 
     def __post_init__(self) -> None:
         ticks = {t: micro(m.tick_size) for m in self.catalogue.markets for t in m.token_ids}
         sizes = {t: micro(m.min_order_size) for m in self.catalogue.markets for t in m.token_ids}
-        self.books = LocalBooks(ticks, sizes)
         self.units, self.unit_of = build_units(self.catalogue)
         self.neg_risk = frozenset(t for u in self.units.values() for t in u.neg_risk)
         names = set(self.settings.strategies)
         self.triggers = Triggers(
             self.units,
-            self.books,
             complement="complement_arbitrage" in names,
             negrisk="negrisk_arbitrage" in names,
             always="fair_value" in names,
             ceiling=SCALE - micro(max(self.settings.min_edge, Decimal(0))),
         )
+        self.books = LocalBooks(ticks, sizes, self.triggers.on_ask)
         self.result = BacktestResult(
             latency_ms=self.latency_ms,
             strategies=tuple(self.settings.strategies),
@@ -144,24 +150,39 @@ class _Replay:
     async def run(self, directory: Path) -> None:
         current: int | None = None
         count = 0
-        books = self.books
-        in_flight = self.in_flight
-        decide, apply = self._decide, books.apply
-        for stamp, _, _, message in messages(directory):
-            if stamp != current:
-                if current is not None:
+        books, hot, in_flight = self.books, self.triggers.hot, self.in_flight
+        play, chosen, busy = books.play, self.triggers.chosen, self.busy
+
+        def wanted(changed: set[str]) -> bool:
+            return bool(chosen(changed, busy))
+
+        wake = self._wake()
+        source = self.source or digests(directory, worker=self.worker)
+        with closing(source):  # a worker process ends with the replay, whatever ends it
+            for messages, fresh, stamps, *columns, others in source:
+                count += messages
+                books.name(fresh)
+                if not stamps:
+                    continue
+                if current is None:
+                    current = self.result.first_ms = stamps[0]
+                rest = zip(stamps, *columns, strict=True)
+                records: Iterator[Record] = rest
+                while True:
+                    # applies records until the clock moves on and something is to be done
+                    stop, current = play(records, others, current, wake, hot, wanted)
+                    if stop is None:
+                        break
+                    stamp = stop[0]
                     if books.changed:
-                        await decide(current)
-                    if in_flight and in_flight[0].due < stamp:
-                        while in_flight and in_flight[0].due < stamp:
-                            await self._execute(in_flight.popleft())
+                        await self._decide(current)
+                    while in_flight and in_flight[0].due < stamp:
+                        await self._execute(in_flight.popleft())
                     if self.settle_queue and self.settle_queue[0][0] < stamp:
                         await self._settle_due(stamp)
-                else:
-                    self.result.first_ms = stamp
-                current = stamp
-            apply(message)
-            count += 1
+                    current = stamp
+                    wake = self._wake()
+                    records = chain((stop,), rest)  # the record that stopped it, then the rest
         if current is not None:
             if books.changed:
                 await self._decide(current)
@@ -170,15 +191,20 @@ class _Replay:
                 await self._execute(flight)
                 current = max(current, flight.due)
             self.result.last_ms = current
-            if self.result.first_ms is None:
-                self.result.first_ms = current
         self.result.messages = count
+
+    def _wake(self) -> int:
+        """The time after which the loop must stop (an order or a settlement is due then)."""
+        due = self.in_flight[0].due if self.in_flight else _NEVER
+        if self.settle_queue:
+            due = min(due, self.settle_queue[0][0])
+        return due
 
     # --- decisions (the scan's stages at t) ---------------------------------------------------
     async def _decide(self, now_ms: int) -> None:
         changed = self.books.changed
-        self.books.changed = set()
         chosen = self.triggers.chosen(changed, self.busy)
+        changed.clear()
         if not chosen:
             return
         at = _at(now_ms)
@@ -228,8 +254,7 @@ class _Replay:
             for result in execution.results:
                 taken.extend(fills_for_intent(session, result.intent_key))
         for fill in taken:
-            self.books.book(fill.token_id).take(fill.side, fill.price, fill.size)
-            self.books.changed.add(fill.token_id)
+            self.books.take(fill.token_id, fill.side, fill.price, fill.size)
             self.held.add(fill.token_id)
             self.result.fills.append(FillRecord.of(fill, flight.due))
         self._classify(flight, execution.results, execution.skipped, batch.books)
@@ -418,15 +443,23 @@ async def replay_recording(
     latency_ms: int = 0,
     fair_values: dict[str, str] | None = None,
     run_id: str = "backtest",
+    worker: bool | None = None,
+    source: Generator[Digest, None, None] | None = None,
 ) -> BacktestResult:
     """Replay the recording in ``directory`` into ``engine`` (a migrated, empty store) with the
-    decision-to-venue latency ``latency_ms``; the report's figures."""
+    decision-to-venue latency ``latency_ms``; the report's figures. ``worker``: read the
+    messages in a worker process (``pm_lib.replay.digest``; ``None``: when the recording is
+    large). ``source``: the recording's digests, already started (``digests``), else read here.
+    """
     catalogue = load_catalogue(directory)
     resolutions = load_resolutions(directory)
-    replay = _Replay(settings, engine, catalogue, latency_ms, fair_values, run_id=run_id)
+    replay = _Replay(
+        settings, engine, catalogue, latency_ms, fair_values, run_id=run_id, worker=worker
+    )
+    replay.source = source
     replay.resolutions = resolutions.prices
     replay.settle_queue = deque(resolutions.schedule())
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(), calls_in_place():
         await replay.run(directory)
     replay.close()
     replay.finish()

@@ -20,8 +20,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from pm_lib.errors import BadVenueData, ConfigurationError
+from pm_lib.errors import BadVenueData
 from pm_lib.models import Catalogue, Event, Market
+from pm_lib.replay.wire import (
+    MARKETS_FILE,
+    MESSAGES_DIR,
+    RESOLUTIONS_FILE,
+    BadRecording,
+    message_files,
+)
 from pm_lib.venue.wire_gamma import is_open_order_book_market, parse_gamma_market
 
 __all__ = [
@@ -34,14 +41,6 @@ __all__ = [
     "load_resolutions",
     "message_files",
 ]
-
-MARKETS_FILE = "markets.json"
-MESSAGES_DIR = "market"
-RESOLUTIONS_FILE = "resolutions.json"
-
-
-class BadRecording(ConfigurationError):
-    """A recording directory that cannot be replayed (the message says which file and why)."""
 
 
 def _json_list(path: Path) -> list[Any]:
@@ -179,13 +178,3 @@ def load_resolutions(directory: Path) -> Resolutions:
         found.tokens[condition] = tuple(str(t) for t in tokens)
         found.times[condition] = _ms(row.get("closedTime")) or _ms(row.get("endDate"))
     return found
-
-
-def message_files(directory: Path) -> list[Path]:
-    """The message files of a recording, by name (``market/*.jsonl`` and ``*.jsonl.gz``)."""
-    folder = directory / MESSAGES_DIR
-    if not folder.is_dir():
-        raise BadRecording(f"{folder}: missing (a recording keeps its messages there)")
-    return sorted(
-        p for p in folder.iterdir() if p.name.endswith(".jsonl") or p.name.endswith(".jsonl.gz")
-    )

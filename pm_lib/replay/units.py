@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from pm_lib.book_math import fee_per_share
 from pm_lib.models import Catalogue, Event, FeeSchedule, Market
-from pm_lib.replay.books import NO_ASK, SCALE, LocalBooks, from_micro
+from pm_lib.replay.books import NO_ASK, SCALE, from_micro
 
 __all__ = ["Triggers", "Unit", "build_units"]
 
@@ -38,115 +38,114 @@ class Unit:
 
 
 class Triggers:
-    """``may_trade`` kept incrementally: each changed token costs O(1), whatever the size of its
-    event (a basket's sum of best asks is updated by the change of one leg's best ask)."""
+    """``may_trade`` kept incrementally, as best asks move (``on_ask``, called by the books):
+    each move costs O(1), whatever the size of its event (a basket's sum of costs is updated by
+    the move of one leg). ``hot`` holds the keys of the baskets and YES/NO pairs whose condition
+    holds now (and ``ALWAYS`` when ``fair_value`` is on): while it is empty no unit can trade,
+    and the replay does not look at changed tokens at all."""
+
+    ALWAYS = "*"
 
     def __init__(
         self,
         units: dict[str, Unit],
-        books: LocalBooks,
         *,
         complement: bool,
         negrisk: bool,
         always: bool,
         ceiling: int,
     ) -> None:
-        self.books = books.books
-        self.complement = complement
-        self.negrisk = negrisk
-        self.always = always
         self.ceiling = ceiling
-        self.pair: dict[str, tuple[str, str]] = {}
-        self.basket_of: dict[str, str] = {}
-        self.sums: dict[str, int] = {}
-        self.last_ask: dict[str, int] = {}
-        # token -> (unit, basket key or None, fee schedule id, what to look at once)
-        self.info: dict[str, tuple[Unit, str | None, int, str]] = {}
-        self.schedule: dict[str, int] = {}
+        self.hot: set[str] = {self.ALWAYS} if always else set()
+        self.always = always
+        self.sums: dict[str, int] = {}  # pair or basket key -> sum of its legs' costs
+        self.last: dict[str, int] = {}  # token -> its cost in the sums
+        # token -> (its schedule's costs by ask, schedule id, pair key, basket key): on_ask
+        self.moves: dict[str, tuple[dict[int, int], int, str | None, str | None]] = {}
+        # token -> (unit, pair key, the unit's basket key): chosen
+        self.looks: dict[str, tuple[Unit, str | None, str | None]] = {}
         schedules: dict[FeeSchedule, int] = {}
         self.schedules: list[FeeSchedule] = []
-        self.costs: dict[tuple[int, int], int] = {}
+        self.costs: list[dict[int, int]] = []
         for unit in units.values():
+            pair_of: dict[str, str] = {}
+            if complement:
+                for yes, no in unit.binaries:
+                    pair_of[yes] = pair_of[no] = "p:" + yes
+                    self.sums["p:" + yes] = 2 * NO_ASK
+            basket = "b:" + unit.key if negrisk and unit.basket else None
+            if basket is not None:
+                self.sums[basket] = NO_ASK * len(unit.basket)
+            legs = set(unit.basket) if basket is not None else set()
             for market in unit.catalogue.markets:
                 sid = schedules.get(market.fees)
                 if sid is None:
                     sid = schedules[market.fees] = len(self.schedules)
                     self.schedules.append(market.fees)
+                    self.costs.append({})
                 for token in market.token_ids:
-                    self.schedule[token] = sid
-            for yes, no in unit.binaries:
-                self.pair[yes] = self.pair[no] = (yes, no)
-            if unit.basket:
-                self.sums[unit.key] = NO_ASK * len(unit.basket)
-                for token in unit.basket:
-                    self.basket_of[token] = unit.key
-                    self.last_ask[token] = NO_ASK
-            for token in unit.tokens:
-                pair = self.pair.get(token)
-                look = unit.key + "|" + (pair[0] if pair is not None else token)
-                self.info[token] = (unit, self.basket_of.get(token), self.schedule[token], look)
+                    pair = pair_of.get(token)
+                    leg = basket if token in legs else None
+                    self.last[token] = NO_ASK
+                    self.looks[token] = (unit, pair, basket)
+                    if pair is not None or leg is not None:
+                        self.moves[token] = (self.costs[sid], sid, pair, leg)
 
-    def cost(self, token: str, ask: int) -> int:
-        """One share bought at ``ask`` with its taker fee, in micro-units, rounded down (so
-        the condition stays necessary)."""
+    def cost(self, sid: int, ask: int) -> int:
+        """One share bought at ``ask`` with its taker fee (schedule ``sid``), in micro-units,
+        rounded down (so the condition stays necessary)."""
         if ask >= NO_ASK:
             return NO_ASK
-        key = (self.schedule.get(token, -1), ask)
-        found = self.costs.get(key)
+        found = self.costs[sid].get(ask)
         if found is None:
-            fees = self.schedules[key[0]] if key[0] >= 0 else None
-            fee = fee_per_share(from_micro(ask), fees) * SCALE
-            found = self.costs[key] = ask + int(fee)
+            fee = fee_per_share(from_micro(ask), self.schedules[sid]) * SCALE
+            found = self.costs[sid][ask] = ask + int(fee)
         return found
+
+    def on_ask(self, token: str, ask: int) -> None:
+        """``token``'s best ask is (now) ``ask``: its pair's and basket's sums follow."""
+        entry = self.moves.get(token)
+        if entry is None:
+            return
+        costs, sid, pair, basket = entry
+        cost = costs.get(ask)
+        if cost is None:
+            cost = self.cost(sid, ask)
+        delta = cost - self.last[token]
+        if not delta:
+            return
+        self.last[token] = cost
+        sums, hot, ceiling = self.sums, self.hot, self.ceiling
+        if pair is not None:
+            total = sums[pair] = sums[pair] + delta
+            if total < ceiling:
+                hot.add(pair)
+            else:
+                hot.discard(pair)
+        if basket is not None:
+            total = sums[basket] = sums[basket] + delta
+            if total < ceiling:
+                hot.add(basket)
+            else:
+                hot.discard(basket)
 
     def chosen(self, changed: set[str], busy: set[str]) -> list[Unit]:
         """The units to evaluate after ``changed`` tokens changed (busy units left out), in
-        key order. Every changed token's basket sum is brought up to date first."""
-        info, books, sums, last, costs = self.info, self.books, self.sums, self.last_ask, self.costs
-        candidates: dict[str, tuple[Unit, str]] = {}
-        for token in changed:
-            entry = info.get(token)
-            if entry is None:
-                continue
-            unit, key, sid, look = entry
-            if key is not None:
-                ask = books[token].best_ask
-                cost = costs.get((sid, ask))
-                if cost is None:
-                    cost = self.cost(token, ask)
-                sums[key] += cost - last[token]
-                last[token] = cost
-            # a YES and its NO (one price_change carries both) are looked at once
-            candidates[look] = (unit, token)
-        if not candidates:
+        key order: those whose strategies could find something (``may_trade``)."""
+        hot = self.hot
+        if not hot:
             return []
         picked: dict[str, Unit] = {}
-        for unit, token in candidates.values():
-            if unit.key not in picked and unit.key not in busy and self.may_trade(unit, token):
+        for token in changed:
+            entry = self.looks.get(token)
+            if entry is None:
+                continue
+            unit, pair, basket = entry
+            if unit.key in picked or unit.key in busy:
+                continue
+            if self.always or pair in hot or basket in hot:
                 picked[unit.key] = unit
         return [picked[k] for k in sorted(picked)]
-
-    def may_trade(self, unit: Unit, token: str) -> bool:
-        """Whether the strategies could find something in ``unit`` after ``token`` changed."""
-        if self.always:
-            return True
-        if self.negrisk:
-            total = self.sums.get(unit.key)
-            if total is not None and total < self.ceiling:
-                return True
-        if self.complement:
-            pair = self.pair.get(token)
-            if pair is not None:
-                a, b = self.books.get(pair[0]), self.books.get(pair[1])
-                if (
-                    a is not None
-                    and b is not None
-                    and a.best_ask + b.best_ask < self.ceiling
-                    and self.cost(pair[0], a.best_ask) + self.cost(pair[1], b.best_ask)
-                    < self.ceiling
-                ):
-                    return True
-        return False
 
 
 def _basket(event: Event | None, markets: dict[str, Market]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from pm_lib.auth import Credentials
-from pm_lib.execution.base import run_off_loop
+from pm_lib.execution.base import calls_in_place, run_off_loop
 from pm_lib.execution.live import LiveExecutor
 from pm_lib.execution.reconcile import reconcile
 from pm_lib.models import OrderRequest, OrderStatus, OrderType, Side
@@ -157,6 +157,12 @@ def test_blocking_calls_run_off_the_event_loop(live: LiveExecutor) -> None:
 
     balance, worker_thread = asyncio.run(main())
     assert balance == START and worker_thread != loop_thread
+
+    async def in_place() -> int:
+        with calls_in_place():  # a replay's stages: on the caller's thread
+            return await run_off_loop(threading.get_ident)
+
+    assert asyncio.run(in_place()) == loop_thread
 
 
 def test_partly_filled_fak_is_reported_cancelled_with_what_filled(live: LiveExecutor) -> None:

@@ -42,7 +42,7 @@ def test_resolvedkit_ladders_become_book_messages_and_payouts_resolutions(tmp_pa
     stream = list(messages(out))
     assert len(stream) == 240
     assert [m[0] for m in stream] == sorted(m[0] for m in stream)
-    first = stream[0][3]
+    first = stream[0][1]
     assert first["event_type"] == "book" and first["asset_id"] in market.token_ids
     # the venue's order, best last; the parquet doubles rounded to 6 decimals
     assert float(first["bids"][-1]["price"]) >= float(first["bids"][0]["price"])
@@ -59,7 +59,7 @@ def test_polymarket_backtest_rows_become_two_books_each(tmp_path: Path) -> None:
     assert catalogue.markets and not load_resolutions(out).prices
     stream = list(messages(out))
     assert len(stream) == 600
-    one = stream[0][3]
+    one = stream[0][1]
     assert len(one["bids"]) <= 1 and len(one["asks"]) <= 1
 
 

@@ -57,7 +57,7 @@ def recording(directory: Path) -> Path:
     return write_recording(directory, [*rows, r_row, f_row], messages, resolutions, files=3)
 
 
-def run(tmp_path: Path, latency_ms: int) -> BacktestResult:
+def run(tmp_path: Path, latency_ms: int, *, worker: bool = False) -> BacktestResult:
     directory = recording(tmp_path / "rec")
     url = f"sqlite:///{tmp_path / f'bt-{latency_ms}.db'}"
     settings = Settings(  # type: ignore[call-arg]
@@ -69,7 +69,9 @@ def run(tmp_path: Path, latency_ms: int) -> BacktestResult:
     )
     engine = make_engine(url)
     upgrade(engine)
-    return asyncio.run(replay_recording(directory, settings, engine, latency_ms=latency_ms))
+    return asyncio.run(
+        replay_recording(directory, settings, engine, latency_ms=latency_ms, worker=worker)
+    )
 
 
 def fills(result: BacktestResult) -> list[tuple[int, str, str, str, str, str]]:
@@ -126,3 +128,10 @@ def test_the_same_recording_gives_the_same_report(tmp_path: Path) -> None:
     first = run(tmp_path / "a", 100).to_json()
     second = run(tmp_path / "b", 100).to_json()
     assert first == second
+
+
+def test_messages_read_by_the_worker_process_give_the_same_report(tmp_path: Path) -> None:
+    for latency in (0, 100):
+        here = run(tmp_path / f"here-{latency}", latency).to_json()
+        there = run(tmp_path / f"there-{latency}", latency, worker=True).to_json()
+        assert here == there

@@ -122,4 +122,4 @@ def test_pm_agent_record_writes_a_replayable_recording(
     files = sorted((out / "market").iterdir())
     assert len(files) == 3 and all(f.name.endswith(".jsonl.gz") for f in files)  # 8 books
     stream = list(messages(out))
-    assert len(stream) == 8 and {m[3]["event_type"] for m in stream} == {"book"}
+    assert len(stream) == 8 and {m[1]["event_type"] for m in stream} == {"book"}
