@@ -276,12 +276,12 @@ def _marked_from(source: str, at: datetime | None) -> str:
 def pnl(mode: ModeOption = None, as_json: JsonOption = False) -> None:
     """P&L per UTC day: realised and fees from the fills, today's row with the open positions'
     unrealised P&L at their last trusted marks (the figure the risk gate uses)."""
-    from pm_lib.pipeline.reports import daily_report_of
+    from pm_lib.pipeline.reports import daily_report_of, position_labels
     from pm_lib.reporting.summary import daily_report_markdown
     from pm_lib.reporting.tables import plain_decimal
 
-    portfolio, _ = _portfolio(mode)
-    report = daily_report_of(portfolio)
+    portfolio, engine = _portfolio(mode)
+    report = daily_report_of(portfolio, None if as_json else position_labels(engine, portfolio))
     if as_json:
         typer.echo(
             json.dumps(
