@@ -154,7 +154,8 @@ async def publish(
         acreate_table_artifact(
             order_rows(list(report.orders), requests, labels) or [{"orders": "none this run"}],
             key="orders",
-            description="Orders placed this run: market, side, size, limit, status and fill.",
+            description="Orders placed this run: market, order (side size @ limit), status, fill "
+            "(size @ average price) and fee.",
         ),
         acreate_markdown_artifact(
             summary_markdown(report.summary), key="scan-summary", description="Run summary"

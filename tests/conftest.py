@@ -106,6 +106,7 @@ SLOW_MODULES = frozenset(
         "tests/sim_chain/test_admission.py",
         "tests/sim_chain/test_chain_faults.py",
         "tests/sim_chain/test_settle_sdk.py",
+        "tests/cli/test_startup.py",
     }
 )
 

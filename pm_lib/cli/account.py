@@ -19,19 +19,35 @@ if TYPE_CHECKING:
 
     from pm_lib.portfolio import Portfolio
     from pm_lib.reporting.labels import MarketLabels
+    from pm_lib.settings import Settings
+    from pm_lib.store.rows import Mode
 
 __all__ = ["register"]
 
 console = Console()
 
 
-def _engine() -> Engine:
-    from pm_lib.settings import Settings
+def _engine(settings: Settings | None = None) -> Engine:
     from pm_lib.store.engine import make_engine, upgrade
 
-    engine = make_engine(Settings().resolved_database_url)
+    if settings is None:
+        from pm_lib.settings import Settings
+
+        settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     return engine
+
+
+def _account(mode: ModeChoice | None) -> tuple[Settings, Mode, Engine]:
+    """The settings (built once: validating them is the first thing a command does, so a bad
+    configuration is one line and exit 2 before the store is touched), the chosen book and
+    the store."""
+    from pm_lib.settings import Settings
+
+    settings = Settings()
+    chosen = resolve_mode(mode, settings)
+    return settings, chosen, _engine(settings)
 
 
 def _market_cell(label: Any) -> str:
@@ -63,8 +79,7 @@ def orders(
     from pm_lib.store.engine import session_scope
     from pm_lib.store.orders import intents_by_status, open_intents
 
-    chosen = resolve_mode(mode)
-    engine = _engine()
+    _, chosen, engine = _account(mode)
     with session_scope(engine) as session:
         rows = (
             open_intents(session, chosen)
@@ -117,12 +132,10 @@ def orders(
 
 def _portfolio(mode: ModeChoice | None) -> tuple[Portfolio, Engine]:
     """The stored account now (positions at their last trusted marks; reads only)."""
-    chosen = resolve_mode(mode)  # validates the settings before the store is imported
+    settings, chosen, engine = _account(mode)
     from pm_lib.pipeline.reports import stored_portfolio
-    from pm_lib.settings import Settings
 
-    engine = _engine()
-    return stored_portfolio(engine, chosen, datetime.now(UTC), Settings()), engine
+    return stored_portfolio(engine, chosen, datetime.now(UTC), settings), engine
 
 
 def _position_table(title: str, positions: list[dict[str, Any]], labels: MarketLabels) -> Table:
@@ -142,11 +155,10 @@ def _position_table(title: str, positions: list[dict[str, Any]], labels: MarketL
 def status(mode: ModeOption = None, as_json: JsonOption = False) -> None:
     """Where the account stands: mode, kill switch, cash, equity, P&L today and in total,
     open positions at their marks, resting orders and the last run."""
-    chosen = resolve_mode(mode)  # validates the settings before the store is imported
+    settings, chosen, engine = _account(mode)
     from pm_lib.pipeline.reports import read_account_status
-    from pm_lib.settings import Settings
 
-    out, labels = read_account_status(_engine(), chosen, datetime.now(UTC), Settings())
+    out, labels = read_account_status(engine, chosen, datetime.now(UTC), settings)
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
@@ -264,12 +276,12 @@ def _marked_from(source: str, at: datetime | None) -> str:
 def pnl(mode: ModeOption = None, as_json: JsonOption = False) -> None:
     """P&L per UTC day: realised and fees from the fills, today's row with the open positions'
     unrealised P&L at their last trusted marks (the figure the risk gate uses)."""
-    from pm_lib.pipeline.reports import daily_report_of
+    from pm_lib.pipeline.reports import daily_report_of, position_labels
     from pm_lib.reporting.summary import daily_report_markdown
     from pm_lib.reporting.tables import plain_decimal
 
-    portfolio, _ = _portfolio(mode)
-    report = daily_report_of(portfolio)
+    portfolio, engine = _portfolio(mode)
+    report = daily_report_of(portfolio, None if as_json else position_labels(engine, portfolio))
     if as_json:
         typer.echo(
             json.dumps(
@@ -303,7 +315,7 @@ def halt(
     from pm_lib.store.engine import session_scope
 
     settings = Settings()
-    engine = _engine()
+    engine = _engine(settings)
     with session_scope(engine) as session:
         store_halt(session, reason, "cli")
     _mirror_to_prefect(True, reason)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Annotated
 
@@ -70,6 +69,8 @@ def alerts_setup(
         console.print("[bold red]refused[/]: give --webhook URL or --block TYPE/NAME")
         raise typer.Exit(2)
     _prefect_ready()
+    import asyncio
+
     from flows.alerts import setup_alerts
 
     names = asyncio.run(setup_alerts(webhook=webhook, block=block))

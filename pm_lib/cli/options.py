@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+
+if TYPE_CHECKING:
+    from pm_lib.settings import Settings
 
 __all__ = ["JsonOption", "ModeChoice", "ModeOption", "resolve_mode"]
 
@@ -28,11 +31,16 @@ ModeOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (numbers as strings).")]
 
 
-def resolve_mode(mode: ModeChoice | str | None) -> Literal["paper", "live"]:
-    """``--mode`` when given, else the configured ``PM_MODE`` (validated with the settings)."""
+def resolve_mode(
+    mode: ModeChoice | str | None, settings: Settings | None = None
+) -> Literal["paper", "live"]:
+    """``--mode`` when given, else the configured ``PM_MODE`` (of ``settings`` when the caller
+    has them, else validated with freshly loaded settings)."""
     if mode is None:
-        from pm_lib.settings import Settings
+        if settings is None:
+            from pm_lib.settings import Settings
 
-        return Settings().mode
+            settings = Settings()
+        return settings.mode
     value = mode.value if isinstance(mode, ModeChoice) else mode
     return "live" if value == "live" else "paper"

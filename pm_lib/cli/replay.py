@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +26,8 @@ def record(
     gzip_files: Annotated[bool, typer.Option("--gzip", help="Write .jsonl.gz files.")] = False,
 ) -> None:
     """Record the venue (PM_CLOB_URL, PM_GAMMA_URL): markets.json, then /books snapshots."""
+    import asyncio
+
     from pm_lib.errors import ConfigurationError, PmAgentError
     from pm_lib.replay.recorder import record as record_venue
     from pm_lib.settings import Settings
@@ -69,6 +70,8 @@ def backtest(
     svg: Annotated[Path | None, typer.Option(help="Write the equity curve SVG here.")] = None,
 ) -> None:
     """Replay a recording through the scan's stages (paper) and report fills, fees and P&L."""
+    import asyncio
+
     from pm_lib.errors import ConfigurationError, PmAgentError
     from pm_lib.replay.backtest import parse_latencies, run_backtest, sweep_json
     from pm_lib.replay.report import equity_svg

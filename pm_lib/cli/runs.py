@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Callable, Coroutine
@@ -40,6 +39,8 @@ def _prefect_ready(data_dir: Path | None = None) -> None:
 def _run_flow(what: str, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run an async flow (or scan) with a spinner. Errors become one line and an exit code in
     ``pm_lib.cli.errors`` (configuration 2, venue 1)."""
+    import asyncio  # here, not at the top: --help and the read-only commands never need it
+
     with console.status(what):
         return asyncio.run(call())
 

@@ -22,7 +22,13 @@ from pm_lib.store.orders import open_intents
 from pm_lib.store.rows import Mode
 from pm_lib.store.runs import recent_runs
 
-__all__ = ["build_daily_report", "daily_report_of", "read_account_status", "stored_portfolio"]
+__all__ = [
+    "build_daily_report",
+    "daily_report_of",
+    "position_labels",
+    "read_account_status",
+    "stored_portfolio",
+]
 
 
 def _portfolio(
@@ -43,6 +49,13 @@ def stored_portfolio(engine: Engine, mode: Mode, now: datetime, settings: Settin
     its last trusted mark (the one a scan took), sets found in the stored catalogue. Reads only."""
     with session_scope(engine, read_only=True) as session:
         return _portfolio(session, mode, now, settings, load_catalogue(session))
+
+
+def position_labels(engine: Engine, portfolio: Portfolio) -> MarketLabels:
+    """The labels of the markets ``portfolio`` holds, from the stored catalogue."""
+    conditions = [v.condition_id for v in portfolio.valuation.positions]
+    with session_scope(engine, read_only=True) as session:
+        return read_labels(session, condition_ids=conditions)
 
 
 def read_account_status(
@@ -69,8 +82,14 @@ def read_account_status(
     return status, labels
 
 
-def daily_report_of(portfolio: Portfolio) -> DailyReport:
-    """The daily report of one portfolio."""
+def daily_report_of(portfolio: Portfolio, labels: MarketLabels | None = None) -> DailyReport:
+    """The daily report of one portfolio, its positions named by ``labels``."""
+    names = {}
+    if labels is not None:
+        names = {
+            v.token_id: labels.token(v.token_id, v.condition_id).text
+            for v in portfolio.valuation.positions
+        }
     return DailyReport(
         mode=portfolio.mode,
         as_of=portfolio.as_of,
@@ -79,11 +98,13 @@ def daily_report_of(portfolio: Portfolio) -> DailyReport:
         cash=portfolio.cash,
         cash_source=portfolio.cash_source,
         daily_loss_tripped_at=portfolio.breaker.tripped_at if portfolio.breaker else None,
+        market_names=names,
     )
 
 
 def build_daily_report(
     engine: Engine, mode: Mode, now: datetime, settings: Settings
 ) -> DailyReport:
-    """The report of ``mode`` at ``now`` from what ``engine`` stores."""
-    return daily_report_of(stored_portfolio(engine, mode, now, settings))
+    """The report of ``mode`` at ``now`` from what ``engine`` stores, markets named."""
+    portfolio = stored_portfolio(engine, mode, now, settings)
+    return daily_report_of(portfolio, position_labels(engine, portfolio))

@@ -8,6 +8,10 @@ needs the cyclic collector (reference counting frees it when the run drops it), 
 the collector and turns it back on when it ends; cyclic garbage made meanwhile (by Prefect,
 httpx, asyncio) is collected then. Runs may nest or overlap in one process: the collector comes
 back on when the last one ends, and only if it was on before the first began.
+
+The command line pauses it the same way while a ``pm-agent`` process starts (its imports build
+long-lived objects and no cycles either) and, for the read-only commands, until they exit
+(``pm_lib.cli``).
 """
 
 from __future__ import annotations

@@ -125,23 +125,40 @@ def account_status(
     }
 
 
+def _cents(amount: str | None) -> str:
+    """A pUSD amount of the status (a decimal string) as a person reads it: 2 decimals."""
+    return "unknown" if amount is None else plain_decimal(Decimal(amount), 2)
+
+
+def _price(price: str) -> str:
+    """A price or mark per share: 4 decimals (the tick is at least 0.001)."""
+    return plain_decimal(Decimal(price), 4)
+
+
+def _when(iso: str) -> str:
+    """``2026-12-05T17:08:02+00:00`` as ``2026-12-05 17:08 UTC`` (the status is in UTC)."""
+    return f"{iso[:10]} {iso[11:16]} UTC"
+
+
 def status_markdown(status: dict[str, Any]) -> str:
     """``account_status`` as the markdown of the run's ``account-status`` artifact: where the
-    account stands, the open positions with their marks (linked to their market pages)."""
+    account stands, the open positions with their marks (linked to their market pages).
+    Amounts are shown to the cent and prices to 4 decimals (the exact figures: ``--json``)."""
     switch = f"**HALTED**: {status['halted_reason']}" if status["halted"] else "trading"
     if status["daily_loss_tripped_at"]:
-        switch += f"; daily-loss breaker tripped at {status['daily_loss_tripped_at']}"
+        switch += f"; daily-loss breaker tripped at {_when(status['daily_loss_tripped_at'])}"
     today, total = status["today"], status["total"]
     lines = [
-        f"# Account ({status['mode']}) at {status['as_of']}",
+        f"# Account ({status['mode']}), {_when(status['as_of'])}",
         "",
         f"Kill switch: {switch}",
         "",
         "| cash | positions | equity | P&L today | realised today | unrealised | P&L total |",
         "|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {status['cash'] or 'unknown'} | {status['positions_value']} | "
-        f"{status['equity'] or 'unknown'} | {today['net_pnl']} | {today['realized_pnl']} | "
-        f"{status['unrealized_pnl']} | {total['net_pnl']} |",
+        f"| {_cents(status['cash'])} | {_cents(status['positions_value'])} | "
+        f"{_cents(status['equity'])} | {_cents(today['net_pnl'])} | "
+        f"{_cents(today['realized_pnl'])} | {_cents(status['unrealized_pnl'])} | "
+        f"{_cents(total['net_pnl'])} |",
         "",
         f"Cash: {status['cash_source']}. Positions are marked at what they could be sold for "
         "now (executable bids after fees; complete sets at 1 a set; resolved markets at payout).",
@@ -149,16 +166,16 @@ def status_markdown(status: dict[str, Any]) -> str:
     ]
     if status["positions"]:
         lines += [
-            "| market | size | avg price | mark | value | unrealised |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| market | held @ avg price | mark | value | unrealised |",
+            "|---|---:|---:|---:|---:|",
         ]
         for p in status["positions"]:
             name = f"{p['question']} - {p['outcome']}" if p["outcome"] else p["question"]
             name = name.replace("|", "/")
             market = f"[{name}]({p['url']})" if p["url"] else name
             lines.append(
-                f"| {market} | {p['size']} | {p['avg_price']} | {p['mark']} | {p['value']} | "
-                f"{p['unrealized_pnl']} |"
+                f"| {market} | {_cents(p['size'])} @ {_price(p['avg_price'])} | "
+                f"{_price(p['mark'])} | {_cents(p['value'])} | {_cents(p['unrealized_pnl'])} |"
             )
     else:
         lines.append("No open positions.")

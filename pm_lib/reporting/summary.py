@@ -72,6 +72,9 @@ class DailyReport(BaseModel):
     cash: Decimal | None = None
     cash_source: str = ""
     daily_loss_tripped_at: datetime | None = None
+    # token id -> "question - outcome" (``pm_lib.reporting.labels``); a token without a name
+    # is shown by its id
+    market_names: dict[str, str] = Field(default_factory=dict)
 
     @property
     def value(self) -> Decimal:
@@ -130,9 +133,9 @@ def summary_markdown(s: RunSummary) -> str:
 
 
 def daily_report_markdown(report: DailyReport, *, chart: bool = False) -> str:
-    """The daily report: a P&L table per UTC day, the cumulative figure, the open positions
-    valued by the portfolio's marking rule, cash and equity, and (``chart``: for the Prefect
-    UI, not a terminal) the P&L chart as an embedded SVG image."""
+    """The daily report: a P&L table per UTC day, the cumulative figure, (``chart``: for the
+    Prefect UI, not a terminal) the P&L chart as an embedded SVG image, then cash, equity and
+    the open positions, named by their markets and valued by the portfolio's marking rule."""
     days = report.days
     lines = [f"# pm-agent daily report ({report.mode})", ""]
     lines += [
@@ -146,9 +149,9 @@ def daily_report_markdown(report: DailyReport, *, chart: bool = False) -> str:
             f"| {d.day.isoformat()} | {d.fills} | {_cents(d.realised)} | {_cents(d.fees)}"
             f" | {_cents(d.unrealised)} | {_cents(d.net)} | {_cents(cumulative)} |"
         )
-    lines += ["", *_positions_markdown(report)]
-    if chart:
+    if chart:  # above the positions, whose list can be long
         lines += ["", "## Net P&L by day", chart_markdown(days)]
+    lines += ["", *_positions_markdown(report)]
     return "\n".join(lines)
 
 
@@ -170,15 +173,22 @@ def _positions_markdown(report: DailyReport) -> list[str]:
     if report.positions:
         lines += [
             "",
-            "| token | size | cost | value | unrealised | marked from |",
-            "|---|---|---|---|---|---|",
+            "| market | size | cost | value | unrealised | marked from |",
+            "|---|---:|---:|---:|---:|---|",
         ]
-        for p in report.positions:
+        for p in sorted(report.positions, key=lambda p: _market_name(report, p.token_id)):
             source = p.source if p.marked_at is None else f"{p.source} {p.marked_at:%H:%M:%S}"
             if p.merged:
                 source += f", {plain_decimal(p.merged, 2)} in complete sets"
             lines.append(
-                f"| {p.token_id[-10:]} | {plain_decimal(p.size, 2)} | {plain_decimal(p.cost, 2)}"
+                f"| {_market_name(report, p.token_id)} | {plain_decimal(p.size, 2)} | "
+                f"{plain_decimal(p.cost, 2)}"
                 f" | {plain_decimal(p.value, 2)} | {plain_decimal(p.unrealised, 2)} | {source} |"
             )
     return lines
+
+
+def _market_name(report: DailyReport, token_id: str) -> str:
+    """The position's market as a person reads it (a markdown table cell)."""
+    name = report.market_names.get(token_id) or f"token {token_id[-10:]}"
+    return name.replace("|", "/")

@@ -38,16 +38,14 @@ def plain_decimal(value: Decimal | None, places: int = 6) -> str:
 
 
 def _legs_summary(legs: Sequence[Leg], labels: MarketLabels | None) -> str:
-    """A basket's legs in one cell: ``3 legs: BUY 20 each, limits 0.30-0.32``; a single leg
-    or legs that differ are listed (named by their outcome when labels are known)."""
+    """A basket's legs in one cell: ``3 legs: BUY 20 @ 0.30-0.32`` (each leg's size, the range
+    of their limit prices); a single leg or legs that differ are listed (named by their outcome
+    when labels are known)."""
     if len(legs) > 1 and len({(leg.side, leg.size) for leg in legs}) == 1:
         lo = min(leg.limit_price for leg in legs)
         hi = max(leg.limit_price for leg in legs)
         limits = plain_decimal(lo) if lo == hi else f"{plain_decimal(lo)}-{plain_decimal(hi)}"
-        return (
-            f"{len(legs)} legs: {legs[0].side} {plain_decimal(legs[0].size, 2)} each, "
-            f"limits {limits}"
-        )
+        return f"{len(legs)} legs: {legs[0].side} {plain_decimal(legs[0].size, 2)} @ {limits}"
     parts = []
     for leg in legs:
         name = (
@@ -73,18 +71,19 @@ def _market_of(o: Opportunity, labels: MarketLabels | None) -> str:
 def opportunity_rows(
     opportunities: Iterable[Opportunity], labels: MarketLabels | None = None
 ) -> list[Row]:
-    """One row per opportunity: its market (question and outcome, or the event of a basket),
-    strategy, net edge, cost, fees, the legs summarised, the reason; ``id`` last."""
+    """One row per opportunity, what a trader reads first on the left: its market (question and
+    outcome, or the event of a basket), net edge, cost and fees (to the cent: the exact figures
+    are in the reason and the store), the legs summarised, then strategy, reason and ``id``."""
     rows = []
     for o in opportunities:
         rows.append(
             {
                 "market": _market_of(o, labels),
-                "strategy": o.strategy,
-                "edge_pusd": plain_decimal(o.edge),
-                "cost_pusd": plain_decimal(o.cost),
-                "fees_pusd": plain_decimal(o.fees),
+                "edge (pUSD)": plain_decimal(o.edge, 2),
+                "cost (pUSD)": plain_decimal(o.cost, 2),
+                "fees (pUSD)": plain_decimal(o.fees, 2),
                 "legs": _legs_summary(o.legs, labels),
+                "strategy": o.strategy,
                 "reason": o.reason,
                 "id": o.id,
             }
@@ -120,8 +119,9 @@ def order_rows(
     requests: Mapping[str, Mapping[str, str]] | None = None,
     labels: MarketLabels | None = None,
 ) -> list[Row]:
-    """One row per order an executor placed (or refused): market and outcome, side, size,
-    limit price (from the order's request), what became of it and its fill."""
+    """One row per order an executor placed (or refused): market and outcome, the order in one
+    cell (``BUY 263 @ 0.03``: side, size and limit price from the order's request), what became
+    of it, its fill (``263 @ 0.025``: size and average price) and fee."""
     requests = requests or {}
     rows = []
     for r in results:
@@ -132,16 +132,21 @@ def order_rows(
             if labels is not None and token
             else (f"token {token[-8:]}" if token else "")
         )
+        order = " ".join(
+            part for part in (request.get("side", ""), request.get("size", "")) if part
+        )
+        if request.get("price"):
+            order += f" @ {request['price']}"
+        filled = plain_decimal(r.filled_size, 2)
+        if r.filled_size and r.avg_price:
+            filled += f" @ {plain_decimal(r.avg_price, 4)}"
         rows.append(
             {
                 "market": market,
-                "side": request.get("side", ""),
-                "size": request.get("size", ""),
-                "limit": request.get("price", ""),
+                "order": order,
                 "status": str(r.status),
-                "filled": plain_decimal(r.filled_size, 2),
-                "avg_price": plain_decimal(r.avg_price),
-                "fee_pusd": plain_decimal(r.fee),
+                "filled": filled,
+                "fee (pUSD)": plain_decimal(r.fee, 4),
                 "error": r.error or "",
                 "intent_key": r.intent_key,
             }

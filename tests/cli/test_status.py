@@ -125,6 +125,28 @@ def test_orders_table_names_the_market(db: str) -> None:
     assert listed[0]["question"] == "Will outcome 1 happen?"
 
 
+def test_pnl_names_the_positions_markets(db: str) -> None:
+    result = runner.invoke(app, ["pnl"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0, result.output
+    assert "| Will outcome 1 happen? - Yes | 10 | 4 | 4.5 | 0.5 |" in result.output
+    assert YES[-10:] not in result.output, "a position reads as its market, not its token id"
+
+
+def test_the_account_status_artifact_reads_to_the_cent(db: str) -> None:
+    from pm_lib.reporting.status import status_markdown
+
+    out = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    out["positions"][0]["value"] = "4.5049"  # exact figures stay in the JSON
+    text = status_markdown(out)
+
+    first = text.splitlines()[0]
+    assert first.startswith("# Account (paper), ") and first.endswith(" UTC"), first
+    assert "| 995.98 | 4.5 | 1000.48 |" in text, "amounts to the cent"
+    assert "| 10 @ 0.4 | 0.45 | 4.5 | 0.5 |" in text, "prices to 4 places, value to the cent"
+    assert "**HALTED**: news pending" in text
+
+
 def test_mode_defaults_to_pm_mode_and_a_bad_mode_is_a_usage_error(
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

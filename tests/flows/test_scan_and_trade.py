@@ -57,7 +57,8 @@ def test_one_run_stores_opportunities_decisions_orders_and_artifacts(pm_env: Pat
     assert {"opportunities", "risk-decisions", "orders", "scan-summary", "account-status"} <= keys
     # markets are named, not hex ids: the orders table carries question, side, size and limit
     orders = str(artifacts["orders"])
-    assert "0x" not in orders.split("intent_key")[0] and "BUY" in orders and "limit" in orders
+    assert "0x" not in orders.split("intent_key")[0] and '"order": "BUY ' in orders
+    assert " @ " in orders
     status = str(artifacts["account-status"])
     assert "equity" in status and "](https://polymarket.com/" in status
 

@@ -62,8 +62,23 @@ def test_money_is_a_plain_decimal_string_without_exponent() -> None:
 
 def test_opportunity_rows_show_legs_and_net_edge() -> None:
     (row,) = opportunity_rows([_opportunity()])
-    assert row["edge_pusd"] == "0.123457"
+    assert row["edge (pUSD)"] == "0.12", "to the cent: the exact edge is in the reason"
     assert row["legs"] == "BUY 20 token 67890123 <= 0.55 (vwap 0.65)"
+
+
+def test_a_basket_is_one_row_with_its_legs_summarised() -> None:
+    one = _opportunity()
+    basket = one.model_copy(
+        update={
+            "legs": (
+                one.legs[0],
+                one.legs[0].model_copy(update={"token_id": "555", "limit_price": Decimal("0.32")}),
+            )
+        }
+    )
+    (row,) = opportunity_rows([basket])
+    assert row["legs"] == "2 legs: BUY 20 @ 0.32-0.55"
+    assert list(row)[:5] == ["market", "edge (pUSD)", "cost (pUSD)", "fees (pUSD)", "legs"]
 
 
 def test_decision_rows_join_the_strategy() -> None:
@@ -95,7 +110,7 @@ def test_order_rows_render_status_and_fill() -> None:
         fee=Decimal("0.05"),
     )
     (row,) = order_rows([result])
-    assert row["status"] == "MATCHED" and row["filled"] == "5" and row["fee_pusd"] == "0.05"
+    assert row["status"] == "MATCHED" and row["filled"] == "5 @ 0.5" and row["fee (pUSD)"] == "0.05"
 
 
 def test_summary_lists_stage_shares_and_kill_switch() -> None:
@@ -127,6 +142,7 @@ def test_daily_report_accumulates_net_pnl() -> None:
     assert "data:image/svg+xml;base64," not in text, "no image blob in a terminal"
     ui = daily_report_markdown(DailyReport(mode="paper", as_of=NOW, days=days), chart=True)
     assert "![Net P&L by UTC day (pUSD)](data:image/svg+xml;base64," in ui
+    assert ui.index("## Net P&L by day") < ui.index("Open positions"), "the chart comes first"
     assert "🟩" not in ui and "🟥" not in ui
 
 
@@ -153,7 +169,11 @@ def test_daily_report_shows_unrealised_pnl_values_and_equity() -> None:
     text = daily_report_markdown(report)
     assert "| 2026-11-23 | 1 | 0 | 0.1 | -1.5 | -1.6 | -1.6 |" in text
     assert "Cash: 94.9 pUSD (paper ledger); equity: 98.4 pUSD" in text
-    assert "| 9001 | 10 | 5 | 3.5 | -1.5 | mark 12:00:00 |" in text
+    assert "| token 9001 | 10 | 5 | 3.5 | -1.5 | mark 12:00:00 |" in text, "no label: the id"
+    named = daily_report_markdown(
+        report.model_copy(update={"market_names": {"9001": "Rain? - No"}})
+    )
+    assert "| Rain? - No | 10 | 5 | 3.5 | -1.5 | mark 12:00:00 |" in named
     assert "Daily-loss breaker: tripped" in text
 
 
@@ -180,9 +200,8 @@ def test_artifact_rows_name_the_market_and_carry_the_order_request() -> None:
     )
     request = {"k": {"token_id": "1234567890123", "side": "BUY", "size": "5", "price": "0.55"}}
     (order,) = order_rows([result], request, labels)
-    assert (order["market"], order["side"], order["size"], order["limit"]) == (
+    assert (order["market"], order["order"], order["filled"]) == (
         "Will it rain in Paris? - Yes",
-        "BUY",
+        "BUY 5 @ 0.55",
         "5",
-        "0.55",
     )
