@@ -153,12 +153,16 @@ def status_markdown(status: dict[str, Any]) -> str:
         "",
         f"Kill switch: {switch}",
         "",
-        "| cash | positions | equity | P&L today | realised today | unrealised | P&L total |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| cash | positions | equity | P&L today | realised today | fees today | unrealised "
+        "| P&L total |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {_cents(status['cash'])} | {_cents(status['positions_value'])} | "
         f"{_cents(status['equity'])} | {_cents(today['net_pnl'])} | "
-        f"{_cents(today['realized_pnl'])} | {_cents(status['unrealized_pnl'])} | "
-        f"{_cents(total['net_pnl'])} |",
+        f"{_cents(today['realized_pnl'])} | {_cents(today['fees'])} | "
+        f"{_cents(today['unrealized_pnl'])} | {_cents(total['net_pnl'])} |",
+        "",
+        "P&L today = realised today - fees today + unrealised (value now - cost of the open "
+        "positions).",
         "",
         f"Cash: {status['cash_source']}. Positions are marked at what they could be sold for "
         "now (executable bids after fees; complete sets at 1 a set; resolved markets at payout).",

@@ -145,6 +145,9 @@ def test_the_account_status_artifact_reads_to_the_cent(db: str) -> None:
     assert "| 995.98 | 4.5 | 1000.48 |" in text, "amounts to the cent"
     assert "| 10 @ 0.4 | 0.45 | 4.5 | 0.5 |" in text, "prices to 4 places, value to the cent"
     assert "**HALTED**: news pending" in text
+    # the row adds up: the fill (fee 0.024) was on an earlier day, so P&L today is
+    # realised 0 - fees 0 + unrealised 0.5, and the total 0.48 carries the fee
+    assert "| 1000.48 | 0.5 | 0 | 0 | 0.5 | 0.48 |" in text
 
 
 def test_mode_defaults_to_pm_mode_and_a_bad_mode_is_a_usage_error(
