@@ -65,6 +65,11 @@ class Executor(Protocol):
         """Place each request once (idempotent by ``intent_key``); one result per request."""
         ...
 
+    def place_batch(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
+        """Place up to 15 requests at once (a basket's legs, one ``POST /orders`` live): all
+        sent or, if any cannot be, none; one result per request."""
+        ...
+
     def cancel(self, order_id: str) -> bool:
         """Cancel one resting order; True when the venue confirmed the cancel."""
         ...

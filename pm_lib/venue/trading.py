@@ -23,8 +23,8 @@ adapter that made it, so two clients in one process never share timeouts or tran
 Reads are retried under the one read policy (``pm_lib.venue.http.RetryPolicy``,
 ``PM_HTTP_MAX_RETRIES``); writes are never retried (``retry_on_error=False`` for the SDK too),
 and posts use ``defer_exec=True`` so the SDK does not poll trades for up to 30 s after a match
-(docs/VENUE.md 2.1). Callers on an event loop run these methods in a thread
-(``execution.base.run_off_loop``).
+(docs/VENUE.md 2.1); ``post_many`` sends up to 15 signed orders in one ``POST /orders``.
+Callers on an event loop run these methods in a thread (``execution.base.run_off_loop``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -53,6 +53,7 @@ from py_clob_client_v2.clob_types import (
     OrderArgsV2,
     OrderPayload,
     PartialCreateOrderOptions,
+    PostOrdersV2Args,
     TradeParams,
 )
 from py_clob_client_v2.config import get_contract_config
@@ -99,6 +100,7 @@ from pm_lib.venue.wire import (
 )
 
 __all__ = [
+    "MAX_BATCH_ORDERS",
     "SdkHttp",
     "SignedOrder",
     "TradingClient",
@@ -112,6 +114,9 @@ __all__ = [
 ]
 
 _FUNDS_MARKERS = ("not enough balance", "allowance", "insufficient")
+
+MAX_BATCH_ORDERS = 15
+"""Orders one ``POST /orders`` takes (docs/VENUE.md 3.3)."""
 
 T = TypeVar("T")
 
@@ -391,6 +396,13 @@ class TradingClient:
             funder=credentials.funder,
             retry_on_error=False,  # writes are never resent blindly
         )
+        # The SDK hands its signer's key to eth_account as hex text on every signature, which
+        # re-derives the public key each time (a pure-Python curve multiplication, ~2 ms an
+        # order); the parsed key object it accepts as well is derived once, here.
+        signer = getattr(self._client, "signer", None)
+        parsed = getattr(getattr(signer, "account", None), "_key_obj", None)
+        if signer is not None and parsed is not None:
+            signer.private_key = parsed
 
     @classmethod
     def connect(
@@ -568,6 +580,45 @@ class TradingClient:
         if not ack.success:
             raise RejectedByVenue(f"post order: {ack.error_msg or 'success=false'}")
         return ack
+
+    def post_many(self, signed: Sequence[SignedOrder]) -> list[PostOrderAck | VenueError]:
+        """POST /orders once for up to ``MAX_BATCH_ORDERS`` orders (``defer_exec=True``), never
+        retried. One outcome per order, in order: its ack, ``RejectedByVenue`` for an entry the
+        venue refused, ``OutcomeUnknown`` for an entry that is missing or cannot be read.
+
+        The request as a whole fails as ``post`` does: ``OutcomeUnknown`` when ambiguous (no
+        answer, 5xx, an unreadable body: any order may have been placed), ``RejectedByVenue``,
+        ``RateLimited`` or ``RetryableError`` when the venue took none of them.
+        """
+        if not 0 < len(signed) <= MAX_BATCH_ORDERS:
+            raise ValueError(f"POST /orders takes 1 to {MAX_BATCH_ORDERS} orders")
+        args = [
+            PostOrdersV2Args(order=s.sdk_order, orderType=s.request.order_type.value)
+            for s in signed
+        ]
+        answer = self._call(
+            "post orders", True, lambda: self._client.post_orders(args, defer_exec=True)
+        )
+        if not isinstance(answer, list):
+            raise OutcomeUnknown(f"post orders: unreadable answer {str(answer)[:40]!r}")
+        outcomes: list[PostOrderAck | VenueError] = []
+        for index, one in enumerate(signed):
+            if index >= len(answer):
+                outcomes.append(OutcomeUnknown("post orders: no answer for this order"))
+                continue
+            try:
+                ack = parse_post_order_response(answer[index])
+            except BadVenueData as e:
+                outcomes.append(OutcomeUnknown(f"post orders: unreadable answer ({e.reason})"))
+                continue
+            if ack.success:
+                outcomes.append(ack)
+                continue
+            text = ack.error_msg or "success=false"
+            if _VENUE_TICK_REFUSAL in text:
+                self._forget_tick(one.request.token_id)
+            outcomes.append(RejectedByVenue(f"post order: {text}"))
+        return outcomes
 
     def _post_once(self, signed: SignedOrder, post_only: bool) -> Any:
         try:
