@@ -598,6 +598,9 @@ def main() -> None:
                 steps[k].append(v)
         row["path_median_ms"] = {k: ms(statistics.median(v)) for k, v in steps.items()}
         row["path_p90_ms"] = {k: ms(pct(v, 0.9)) for k, v in steps.items()}
+        if streamed["path"]:
+            worst = max(streamed["path"], key=lambda p: p["total"])
+            row["path_slowest_ms"] = {k: ms(v) for k, v in worst.items()}
         row["account"] = streamed["account"]
         print(orjson.dumps(row).decode(), flush=True)
         last = row

@@ -10,7 +10,9 @@ was most of its time (an SDK client, an HTTP balance read, the fills replayed, t
   and nothing changed since (``changed``: an evaluation placed orders, the user channel stored
   fills, the kill switch flipped); otherwise it waits for the read under way or reads itself;
 - after a change, and before the kept state ages out, the trader re-reads it between
-  evaluations (``refresh``), so the next dip rarely pays for it.
+  evaluations (``refresh``), so the next dip rarely pays for it. The default age (5 s) keeps
+  those reads (a venue balance read live, the fills replayed, the marks written) from loading
+  the shared cores and the venue's balance endpoint every second.
 
 The same function reads it (``portfolio_state``, the one owner), with the stream's books of the
 held positions (``books_for``). Nothing here is trusted for the limits across runs: the claim
@@ -52,7 +54,7 @@ class AccountCounters:
 class WindowAccount:
     """The account for one stream window's evaluations (module docstring)."""
 
-    def __init__(self, books_for: BooksFor, *, max_age_seconds: float = 1.0) -> None:
+    def __init__(self, books_for: BooksFor, *, max_age_seconds: float = 5.0) -> None:
         self.books_for = books_for
         self.max_age_seconds = max_age_seconds
         self.counters = AccountCounters()
@@ -67,7 +69,8 @@ class WindowAccount:
         self, ctx: RunContext, books: BookBatch, catalogue: Catalogue
     ) -> PortfolioState:
         if self._reading is not None:
-            await asyncio.shield(self._reading)
+            with contextlib.suppress(Exception):  # a failed read is done again below
+                await asyncio.shield(self._reading)
         if self.fresh and self._state is not None:
             self.counters.kept += 1
             return self._state

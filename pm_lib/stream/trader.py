@@ -86,7 +86,7 @@ class StreamTrader:
         fair_values: dict[str, str] | None = None,
         halt_check_seconds: float = 0.25,
         on_evaluation: Callable[[ScanReport, StageClock], None] | None = None,
-        account_max_age_seconds: float = 1.0,
+        account_max_age_seconds: float = 5.0,
     ) -> None:
         self.ctx = ctx
         self.stream = stream
