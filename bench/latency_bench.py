@@ -6,20 +6,29 @@ Run (not collected by pytest):
 
 For each size it starts the emulator in its own process (``bench/_latency_venue.py``: static
 books, documented rate limits on, tokens / 2 markets), then in this process pm-agent armed LIVE
-against it (the real SDK signs and posts; a fresh SQLite store; the bench's test key):
+against it (the real SDK signs and posts; a fresh SQLite store; the bench's test key;
+``PM_BASKET_POSTING=batch``):
 
 1. streaming: ``MarketStream`` over every token (shards of 500) and ``StreamTrader`` (the one
-   scan, ``run_scan`` with the stream's books); ``--dips`` times, at a random moment, a 3-leg
-   neg-risk event's YES asks are set to sum to 0.90 on the venue and put back ``--hold`` seconds
-   later. Latency = the venue clock when it accepted the basket's last leg minus the venue clock
-   at the book change; a dip whose three legs did not all reach the venue while it lasted is
-   missed;
+   scan, ``run_scan`` with the stream's books and the window's kept account, one SDK client for
+   the window); ``--dips`` times, at a random moment, a 3-leg neg-risk event's YES asks are set
+   to sum to 0.90 on the venue and put back ``--hold`` seconds later. Events with a taker delay
+   (Gamma ``secondsDelay``: sports) are left out: the venue holds every marketable order there
+   for about a second, so no client reaches them in milliseconds. Latency = the venue clock when
+   it accepted the basket's last leg minus the venue clock at the book change; a dip whose three
+   legs did not all reach the venue while it lasted is missed (``missed_detail`` says what its
+   evaluations placed);
 2. polling: the stream stopped, the scan loop's path (``run_scan`` back to back, every book by
    ``POST /books``) on ``--poll-dips`` of the same dips, each held until taken (at most 60 s).
 
-Where the milliseconds go (medians per dip): venue -> client (the emulator's publish pump and the
-socket), parse, book update (apply + hash check), run row, catalogue, books, signals, risk,
-signing, posting, the rest of execute (intents, fills, the store), the run's closing write.
+Where the milliseconds go: ``path_median_ms`` / ``path_p90_ms`` / ``path_slowest_ms`` split each
+taken dip's latency along its critical path with wall-clock marks (one machine, one clock):
+venue -> client (the emulator's publish pump and the socket), waiting for the evaluation, run
+row + catalogue + books stage, portfolio, signals, risk, the hop to execute, executor, kill
+switch read, budget claim, intents stored, signing, hashes stored, the post until the venue
+accepted the last leg; ``after_venue_to_evaluation_end`` is what the evaluation does after (fills
+read back and stored, the claim released, the run closed). ``median_ms`` sums the spans of the
+product's functions over each dip's second (every evaluation in it).
 
 Last line: ``p50_ms=<x> p99_ms=<y> missed=<m> poll_p50_ms=<z>`` at the largest size.
 The machine is shared (2 cores; the emulator, pm-agent and other work on it): figures are
@@ -31,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import random
 import statistics
@@ -120,10 +130,20 @@ class Probe:
 
 
 PROBE = Probe()
+GC_PAUSES: list[tuple[int, float]] = []  # (generation, seconds) of each cyclic collection
+
+
+def _gc_probe(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_probe.started = time.perf_counter()  # type: ignore[attr-defined]
+    else:
+        started = getattr(_gc_probe, "started", time.perf_counter())
+        GC_PAUSES.append((info["generation"], time.perf_counter() - started))
 
 
 def instrument() -> None:
     """Time parse, book update, signing and posting around the product's own functions."""
+    gc.callbacks.append(_gc_probe)
     original_handle = shard_module.MarketShard._handle
 
     def handle(self: Any, message: Any) -> None:
@@ -242,6 +262,12 @@ def venue_process(markets: int, seed: int) -> Iterator[str]:
             process.kill()
 
 
+def control_client() -> httpx.AsyncClient:
+    """The bench's own calls (plant, restore, the orders list): a new connection each, so an
+    idle keep-alive connection the server has just closed never swallows one."""
+    return httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
+
+
 def three_leg_events(url: str) -> list[str]:
     events = httpx.get(f"{url}/gamma/events", params={"limit": 500, "closed": "false"}, timeout=60)
     found = []
@@ -343,7 +369,7 @@ async def stream_phase(
     path: list[dict[str, float]] = []
     placed_orders: list[list[str]] = []  # the order statuses of each evaluation that placed
     why: list[dict[str, Any]] = []  # what became of each missed dip
-    async with open_venue_client(settings) as client, httpx.AsyncClient(timeout=30) as control:
+    async with open_venue_client(settings) as client, control_client() as control:
         venue = ScanVenue(
             client,
             books_limiter=RateLimiter.for_budget(
@@ -360,7 +386,9 @@ async def stream_phase(
             if report.summary.orders:
                 clocks.append(clock)
                 PROBE.placed.append({**PROBE.marks, "eval_done": time.time()})
-                placed_orders.append([str(r.status.value) for r in report.orders])
+                placed_orders.append(
+                    [f"{r.status.value}{': ' + r.error if r.error else ''}" for r in report.orders]
+                )
 
         trader = StreamTrader(ctx, stream, venue, next_ctx, on_evaluation=on_evaluation)
         stream_task = asyncio.create_task(stream.run())
@@ -372,6 +400,7 @@ async def stream_phase(
         stream.books.drain_changed()
         PROBE.drain()
         at_load = stream.books.counters.as_dict()
+        GC_PAUSES.clear()
         try:
             last_used: dict[str, float] = {}
             for _ in range(args.dips):
@@ -423,6 +452,10 @@ async def stream_phase(
         "missed_detail": why,
         "breakdown": breakdown,
         "path": path,
+        "gc_during_dips": {
+            "full": sum(1 for g, _ in GC_PAUSES if g == 2),
+            "max_ms": ms(max((t for _, t in GC_PAUSES), default=0.0)),
+        },
         "account": trader.account.counters.__dict__,
         "counters": at_load,
         "during_dips": {
@@ -469,7 +502,7 @@ async def poll_phase(
     tokens_of = {e: yes_tokens(url, e) for e in events}
     latencies: list[float] = []
     scan_seconds: list[float] = []
-    async with open_venue_client(settings) as client, httpx.AsyncClient(timeout=30) as control:
+    async with open_venue_client(settings) as client, control_client() as control:
         venue = ScanVenue(
             client,
             books_limiter=RateLimiter.for_budget(
@@ -602,6 +635,7 @@ def main() -> None:
             worst = max(streamed["path"], key=lambda p: p["total"])
             row["path_slowest_ms"] = {k: ms(v) for k, v in worst.items()}
         row["account"] = streamed["account"]
+        row["gc_during_dips"] = streamed["gc_during_dips"]
         print(orjson.dumps(row).decode(), flush=True)
         last = row
     print(

@@ -6,6 +6,12 @@ and stored run, opportunities, decisions and orders as a polling scan, narrowed 
 (whole neg-risk events) whose books changed since the last evaluation. Changes that arrive while
 an evaluation runs are coalesced into the next one.
 
+What the evaluations of one window share instead of paying for each: one SDK client
+(``ExecutorWindow``: each evaluation's executor borrows it; closed when the window ends or is
+cancelled) and the account (``pm_lib.stream.account.WindowAccount``: kept, re-read between
+evaluations after orders, fills or a kill-switch flip, and at least every 5 s). The budget claim
+before each opportunity still reads the committed account under the wallet's lock.
+
 The kill switch: while ``pm_lib.store.control.halted`` says so (read at least every
 ``halt_check_seconds``) nothing is evaluated and the changes wait for the resume; a halt
 committed between two reads is still caught by the scan (the portfolio stage reads it, the risk
