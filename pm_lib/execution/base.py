@@ -66,8 +66,8 @@ class Executor(Protocol):
         ...
 
     def place_batch(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
-        """Place up to 15 requests at once (a basket's legs, one ``POST /orders`` live): all
-        sent or, if any cannot be, none; one result per request."""
+        """Place up to 15 requests at once (a basket's legs; live: one ``POST /orders``, none
+        sent if any is refused before sending); one result per request."""
         ...
 
     def cancel(self, order_id: str) -> bool:
