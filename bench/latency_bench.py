@@ -6,20 +6,29 @@ Run (not collected by pytest):
 
 For each size it starts the emulator in its own process (``bench/_latency_venue.py``: static
 books, documented rate limits on, tokens / 2 markets), then in this process pm-agent armed LIVE
-against it (the real SDK signs and posts; a fresh SQLite store; the bench's test key):
+against it (the real SDK signs and posts; a fresh SQLite store; the bench's test key;
+``PM_BASKET_POSTING=batch``):
 
 1. streaming: ``MarketStream`` over every token (shards of 500) and ``StreamTrader`` (the one
-   scan, ``run_scan`` with the stream's books); ``--dips`` times, at a random moment, a 3-leg
-   neg-risk event's YES asks are set to sum to 0.90 on the venue and put back ``--hold`` seconds
-   later. Latency = the venue clock when it accepted the basket's last leg minus the venue clock
-   at the book change; a dip whose three legs did not all reach the venue while it lasted is
-   missed;
+   scan, ``run_scan`` with the stream's books and the window's kept account, one SDK client for
+   the window); ``--dips`` times, at a random moment, a 3-leg neg-risk event's YES asks are set
+   to sum to 0.90 on the venue and put back ``--hold`` seconds later. Events with a taker delay
+   (Gamma ``secondsDelay``: sports) are left out: the venue holds every marketable order there
+   for about a second, so no client reaches them in milliseconds. Latency = the venue clock when
+   it accepted the basket's last leg minus the venue clock at the book change; a dip whose three
+   legs did not all reach the venue while it lasted is missed (``missed_detail`` says what its
+   evaluations placed);
 2. polling: the stream stopped, the scan loop's path (``run_scan`` back to back, every book by
    ``POST /books``) on ``--poll-dips`` of the same dips, each held until taken (at most 60 s).
 
-Where the milliseconds go (medians per dip): venue -> client (the emulator's publish pump and the
-socket), parse, book update (apply + hash check), run row, catalogue, books, signals, risk,
-signing, posting, the rest of execute (intents, fills, the store), the run's closing write.
+Where the milliseconds go: ``path_median_ms`` / ``path_p90_ms`` / ``path_slowest_ms`` split each
+taken dip's latency along its critical path with wall-clock marks (one machine, one clock):
+venue -> client (the emulator's publish pump and the socket), waiting for the evaluation, run
+row + catalogue + books stage, portfolio, signals, risk, the hop to execute, executor, kill
+switch read, budget claim, intents stored, signing, hashes stored, the post until the venue
+accepted the last leg; ``after_venue_to_evaluation_end`` is what the evaluation does after (fills
+read back and stored, the claim released, the run closed). ``median_ms`` sums the spans of the
+product's functions over each dip's second (every evaluation in it).
 
 Last line: ``p50_ms=<x> p99_ms=<y> missed=<m> poll_p50_ms=<z>`` at the largest size.
 The machine is shared (2 cores; the emulator, pm-agent and other work on it): figures are
@@ -31,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import random
 import statistics
@@ -51,8 +61,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pm_lib.auth import credentials_from_mapping
-from pm_lib.execution import live as live_module
 from pm_lib.execution import live_fills
+from pm_lib.pipeline import context as context_module
 from pm_lib.pipeline import scan as scan_module
 from pm_lib.pipeline import trading as trading_pipeline
 from pm_lib.pipeline.context import RunContext, StageClock, new_run_id
@@ -61,7 +71,9 @@ from pm_lib.pipeline.scan import ScanVenue, catalogue_stage, run_scan
 from pm_lib.settings import Settings
 from pm_lib.sim.server import free_port
 from pm_lib.store import make_engine, session_scope, start_run, upgrade
+from pm_lib.stream import account as account_module
 from pm_lib.stream import shard as shard_module
+from pm_lib.stream import trader as trader_module
 from pm_lib.stream.market import MarketStream
 from pm_lib.stream.trader import StreamTrader
 from pm_lib.venue import trading as trading_module
@@ -78,6 +90,10 @@ class Probe:
     def __init__(self) -> None:
         self.spans: dict[str, list[float]] = defaultdict(list)
         self.first_change_at: list[float] = []  # wall time a price_change arrived
+        # Wall-clock marks of the evaluation under way (evaluations run one after another),
+        # kept for those that placed orders: the critical path from the change to the post.
+        self.marks: dict[str, float] = {}
+        self.placed: list[dict[str, float]] = []
 
     def timed(self, name: str, fn: Any) -> Any:
         spans = self.spans
@@ -96,12 +112,38 @@ class Probe:
         self.spans.clear()
         return out
 
+    def mark(self, name: str, *, first: bool = False) -> None:
+        if not (first and name in self.marks):
+            self.marks[name] = time.time()
+
+    def marked(self, name: str, fn: Any, *, at_start: bool = False, first: bool = False) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if at_start:
+                self.mark(name, first=first)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if not at_start:
+                    self.mark(name, first=first)
+
+        return wrapper
+
 
 PROBE = Probe()
+GC_PAUSES: list[tuple[int, float]] = []  # (generation, seconds) of each cyclic collection
+
+
+def _gc_probe(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_probe.started = time.perf_counter()  # type: ignore[attr-defined]
+    else:
+        started = getattr(_gc_probe, "started", time.perf_counter())
+        GC_PAUSES.append((info["generation"], time.perf_counter() - started))
 
 
 def instrument() -> None:
     """Time parse, book update, signing and posting around the product's own functions."""
+    gc.callbacks.append(_gc_probe)
     original_handle = shard_module.MarketShard._handle
 
     def handle(self: Any, message: Any) -> None:
@@ -123,16 +165,59 @@ def instrument() -> None:
     shard_module.orjson = type(  # type: ignore[attr-defined,assignment]
         "O", (), {"loads": staticmethod(loads), "dumps": orjson.dumps}
     )
+    evaluate = trader_module.StreamTrader.evaluate
+
+    async def timed_evaluate(self: Any, changed: set[str]) -> Any:
+        PROBE.marks = {"eval_start": time.time()}
+        return await evaluate(self, changed)
+
+    trader_module.StreamTrader.evaluate = timed_evaluate  # type: ignore[method-assign]
+    portfolio = account_module.WindowAccount.portfolio
+
+    async def timed_portfolio(self: Any, *args: Any) -> Any:
+        PROBE.mark("books_done")
+        try:
+            return await portfolio(self, *args)
+        finally:
+            PROBE.mark("portfolio_done")
+
+    setattr(account_module.WindowAccount, "portfolio", timed_portfolio)  # noqa: B010
+    wrap, timed = PROBE.marked, PROBE.timed
     client = trading_module.TradingClient
-    client.sign = PROBE.timed("signing", client.sign)  # type: ignore[method-assign]
-    client.post = PROBE.timed("post", client.post)  # type: ignore[method-assign]
-    scan_module.portfolio_state = PROBE.timed("portfolio", scan_module.portfolio_state)  # type: ignore[attr-defined]
-    scan_module.find_signals = PROBE.timed("strategies", scan_module.find_signals)  # type: ignore[attr-defined]
-    trading_pipeline.claim = PROBE.timed("claim", trading_pipeline.claim)  # type: ignore[attr-defined]
-    executor_class: Any = live_module.LiveExecutor
-    executor_class.connect = classmethod(
-        PROBE.timed("executor_connect", executor_class.connect.__func__)
+    wrappers: tuple[tuple[Any, str, Any], ...] = (
+        (scan_module, "risk_decisions", lambda f: wrap("risk_done", f)),
+        (scan_module, "execute_approved", lambda f: wrap("execute_start", f, at_start=True)),
+        (scan_module, "find_signals", lambda f: wrap("signals_done", timed("strategies", f))),
+        (account_module, "portfolio_state", lambda f: timed("portfolio", f)),
+        (context_module, "make_executor", lambda f: wrap("executor_ready", timed("executor", f))),
+        (
+            trading_pipeline,
+            "claim",
+            lambda f: wrap(
+                "claim_done",
+                timed("claim", wrap("claim_start", f, at_start=True, first=True)),
+                first=True,
+            ),
+        ),
+        (trading_pipeline, "execute_opportunity", lambda f: wrap("basket_done", f, first=True)),
+        (
+            client,
+            "sign",
+            lambda f: wrap(
+                "sign_done", timed("signing", wrap("sign_start", f, at_start=True, first=True))
+            ),
+        ),
+        (client, "post", lambda f: timed("post", f)),
+        (
+            client,
+            "post_many",
+            lambda f: wrap(
+                "post_done", timed("post", wrap("post_start", f, at_start=True, first=True))
+            ),
+        ),
     )
+    for owner, name, make in wrappers:
+        setattr(owner, name, make(getattr(owner, name)))
     live_fills.FillSync.fetch = PROBE.timed("fills_fetch", live_fills.FillSync.fetch)  # type: ignore[method-assign]
     live_fills.FillSync.store = PROBE.timed("fills_store", live_fills.FillSync.store)  # type: ignore[method-assign]
 
@@ -177,6 +262,12 @@ def venue_process(markets: int, seed: int) -> Iterator[str]:
             process.kill()
 
 
+def control_client() -> httpx.AsyncClient:
+    """The bench's own calls (plant, restore, the orders list): a new connection each, so an
+    idle keep-alive connection the server has just closed never swallows one."""
+    return httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
+
+
 def three_leg_events(url: str) -> list[str]:
     events = httpx.get(f"{url}/gamma/events", params={"limit": 500, "closed": "false"}, timeout=60)
     found = []
@@ -186,7 +277,10 @@ def three_leg_events(url: str) -> list[str]:
             event.get("negRisk")
             and not event.get("negRiskAugmented")
             and len(markets) == 3
-            and all(m.get("acceptingOrders", True) and not m.get("closed") for m in markets)
+            and all(
+                m.get("acceptingOrders", True) and not m.get("closed") and not m.get("secondsDelay")
+                for m in markets
+            )
         ):
             found.append(str(event["id"]))
     return found
@@ -202,6 +296,7 @@ def settings_for(url: str, tmp: Path) -> Settings:
         database_url=f"sqlite:///{tmp / 'pm_agent.db'}",
         data_dir=tmp,
         strategies=["negrisk_arbitrage"],
+        basket_posting="batch",
         catalogue_max_age_seconds=3600,
         max_order_notional="100000",
         max_position_per_market="100000",
@@ -271,7 +366,10 @@ async def stream_phase(
     latencies: list[float] = []
     missed = 0
     breakdown: list[dict[str, float]] = []
-    async with open_venue_client(settings) as client, httpx.AsyncClient(timeout=30) as control:
+    path: list[dict[str, float]] = []
+    placed_orders: list[list[str]] = []  # the order statuses of each evaluation that placed
+    why: list[dict[str, Any]] = []  # what became of each missed dip
+    async with open_venue_client(settings) as client, control_client() as control:
         venue = ScanVenue(
             client,
             books_limiter=RateLimiter.for_budget(
@@ -287,6 +385,10 @@ async def stream_phase(
         def on_evaluation(report: ScanReport, clock: StageClock) -> None:
             if report.summary.orders:
                 clocks.append(clock)
+                PROBE.placed.append({**PROBE.marks, "eval_done": time.time()})
+                placed_orders.append(
+                    [f"{r.status.value}{': ' + r.error if r.error else ''}" for r in report.orders]
+                )
 
         trader = StreamTrader(ctx, stream, venue, next_ctx, on_evaluation=on_evaluation)
         stream_task = asyncio.create_task(stream.run())
@@ -298,6 +400,7 @@ async def stream_phase(
         stream.books.drain_changed()
         PROBE.drain()
         at_load = stream.books.counters.as_dict()
+        GC_PAUSES.clear()
         try:
             last_used: dict[str, float] = {}
             for _ in range(args.dips):
@@ -308,6 +411,8 @@ async def stream_phase(
                 )
                 last_used[event_id] = time.monotonic()
                 PROBE.first_change_at.clear()
+                PROBE.placed.clear()
+                placed_orders.clear()
                 clocks.clear()
                 at = await plant(control, url, event_id)
                 await asyncio.sleep(args.hold)
@@ -315,6 +420,8 @@ async def stream_phase(
                 await restore(control, url, event_id)
                 spans = PROBE.drain()
                 if done is None or done - at > args.hold:
+                    late = None if done is None else ms(done - at)
+                    why.append({"event": event_id, "orders": list(placed_orders), "ms": late})
                     missed += 1
                     continue
                 latencies.append(done - at)
@@ -325,6 +432,10 @@ async def stream_phase(
                     for stage, seconds in clocks[0].seconds.items():
                         row[f"stage_{stage}"] = float(seconds)
                 breakdown.append(row)
+                if PROBE.placed and PROBE.first_change_at:
+                    path.append(
+                        critical_path(at, min(PROBE.first_change_at), PROBE.placed[0], done)
+                    )
                 await asyncio.sleep(0.3)  # the restore's changes are evaluated too
         finally:
             for task in (trade_task, stream_task):
@@ -338,12 +449,50 @@ async def stream_phase(
         "connections": len(stream.shards),
         "latencies": latencies,
         "missed": missed,
+        "missed_detail": why,
         "breakdown": breakdown,
+        "path": path,
+        "gc_during_dips": {
+            "full": sum(1 for g, _ in GC_PAUSES if g == 2),
+            "max_ms": ms(max((t for _, t in GC_PAUSES), default=0.0)),
+        },
+        "account": trader.account.counters.__dict__,
         "counters": at_load,
         "during_dips": {
             k: v - at_load[k] for k, v in stream.books.counters.as_dict().items() if v - at_load[k]
         },
     }
+
+
+# The critical path of a taken dip, in order: (step, from mark, to mark). "at" is the venue clock
+# at the change, "recv" our clock when its price_change arrived, "venue" the venue clock when it
+# accepted the basket's last leg (one machine: one clock).
+PATH = (
+    ("venue_to_client", "at", "recv"),
+    ("wait_for_evaluation", "recv", "eval_start"),
+    ("run_row_catalogue_books", "eval_start", "books_done"),
+    ("portfolio", "books_done", "portfolio_done"),
+    ("signals", "portfolio_done", "signals_done"),
+    ("risk", "signals_done", "risk_done"),
+    ("to_execute", "risk_done", "execute_start"),
+    ("executor", "execute_start", "executor_ready"),
+    ("halt_check", "executor_ready", "claim_start"),
+    ("claim", "claim_start", "claim_done"),
+    ("intents_stored", "claim_done", "sign_start"),
+    ("signing", "sign_start", "sign_done"),
+    ("hashes_stored", "sign_done", "post_start"),
+    ("post_to_venue", "post_start", "venue"),
+)
+
+
+def critical_path(
+    at: float, received: float, marks: dict[str, float], done: float
+) -> dict[str, float]:
+    points = {**marks, "at": at, "recv": received, "venue": done}
+    row = {step: points[b] - points[a] for step, a, b in PATH if a in points and b in points}
+    row["total"] = done - at
+    row["after_venue_to_evaluation_end"] = points.get("eval_done", done) - done
+    return row
 
 
 async def poll_phase(
@@ -353,7 +502,7 @@ async def poll_phase(
     tokens_of = {e: yes_tokens(url, e) for e in events}
     latencies: list[float] = []
     scan_seconds: list[float] = []
-    async with open_venue_client(settings) as client, httpx.AsyncClient(timeout=30) as control:
+    async with open_venue_client(settings) as client, control_client() as control:
         venue = ScanVenue(
             client,
             books_limiter=RateLimiter.for_budget(
@@ -459,6 +608,7 @@ def main() -> None:
             "dips": args.dips,
             "taken": len(lat),
             "missed": streamed["missed"],
+            "missed_detail": streamed["missed_detail"],
             "p50_ms": ms(statistics.median(lat)) if lat else None,
             "p99_ms": ms(pct(lat, 0.99)) if lat else None,
             "max_ms": ms(max(lat)) if lat else None,
@@ -475,6 +625,17 @@ def main() -> None:
             for k, v in b.items():
                 parts[k].append(v)
         row["median_ms"] = {k: ms(statistics.median(v)) for k, v in sorted(parts.items())}
+        steps: dict[str, list[float]] = defaultdict(list)
+        for p in streamed["path"]:
+            for k, v in p.items():
+                steps[k].append(v)
+        row["path_median_ms"] = {k: ms(statistics.median(v)) for k, v in steps.items()}
+        row["path_p90_ms"] = {k: ms(pct(v, 0.9)) for k, v in steps.items()}
+        if streamed["path"]:
+            worst = max(streamed["path"], key=lambda p: p["total"])
+            row["path_slowest_ms"] = {k: ms(v) for k, v in worst.items()}
+        row["account"] = streamed["account"]
+        row["gc_during_dips"] = streamed["gc_during_dips"]
         print(orjson.dumps(row).decode(), flush=True)
         last = row
     print(

@@ -13,11 +13,17 @@ for ``scan_and_trade``. The kill switch is read every 0.25 s (and by every scan 
 A live run also follows the user channel (``pm_lib.stream.fills.UserStream``): its order and
 trade events update the stored intents and fills as they happen (ghost fills included).
 
+The window's evaluations share one SDK client (``pm_lib.execution.factory.ExecutorWindow``,
+closed when the window ends or is cancelled) and a kept read of the account
+(``pm_lib.stream.account``), re-read between evaluations after orders, fills or a kill-switch
+flip; the budget claim before every opportunity still re-reads the committed account.
+``PM_BASKET_POSTING=batch`` sends a basket's legs in one ``POST /orders``.
+
 Artifacts per window: a progress bar (the window's elapsed share, with the stream's counters in
 its description), the tables of each evaluation that placed orders, and a ``stream-summary``
-markdown at the end. Cancelling the flow run closes the sockets and the open run rows; every
-evaluation's executor has already closed (its heartbeats stop with it) and the strategies send
-FOK orders, which never rest.
+markdown at the end. Cancelling the flow run closes the sockets, the open run rows and the
+window's client (once an order in flight is stored); every evaluation's executor has already
+closed (its heartbeats stop with it) and the strategies send FOK orders, which never rest.
 """
 
 from __future__ import annotations
@@ -155,6 +161,8 @@ async def stream_and_trade(
             duration_seconds,
         )
         user = _user_stream(ctx)
+        if user is not None:
+            user.on_change = trader.account.changed  # fills and orders: read the account again
         stream_task = asyncio.create_task(stream.run(), name="market-stream")
         jobs = [stream_task]
         if user is not None:

@@ -234,6 +234,13 @@ class Settings(BaseSettings):
         description="PM_UNWIND_POLICY: when one leg of an arbitrage fails after another filled: "
         "sell the filled leg back at the bid ('sell_back') or keep it and flag it ('hold').",
     )
+    basket_posting: Literal["sequential", "batch"] = Field(
+        default="sequential",
+        description="PM_BASKET_POSTING: how a basket's legs are sent: one POST /order after "
+        "another, a failed leg stopping the rest ('sequential'), or all in one POST /orders "
+        "(up to 15 a batch), every leg stored and signed first ('batch': faster, but a leg "
+        "failing no longer stops the others, so leg risk is more likely).",
+    )
     unwind_max_loss: Decimal = Field(
         default=Decimal("5"),
         ge=0,

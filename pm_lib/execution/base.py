@@ -68,6 +68,11 @@ class Executor(Protocol):
         """Place each request once (idempotent by ``intent_key``); one result per request."""
         ...
 
+    def place_batch(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
+        """Place up to 15 requests at once (a basket's legs; live: one ``POST /orders``, none
+        sent if any is refused before sending); one result per request."""
+        ...
+
     def cancel(self, order_id: str) -> bool:
         """Cancel one resting order; True when the venue confirmed the cancel."""
         ...

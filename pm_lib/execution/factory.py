@@ -9,6 +9,7 @@ so a misconfigured run refuses before it scans, and ``make_executor`` calls it a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -22,11 +23,13 @@ from pm_lib.settings import Settings
 
 if TYPE_CHECKING:  # the signing stack (eth_account) loads only when live credentials do
     from pm_lib.auth import Credentials
+    from pm_lib.venue.trading import TradingClient
 
 __all__ = [
     "ARMED_IN_PAPER_MODE",
     "LIVE_NOT_ARMED",
     "NO_CREDENTIALS",
+    "ExecutorWindow",
     "make_executor",
     "run_credentials",
 ]
@@ -68,6 +71,76 @@ def run_credentials(
         raise ConfigurationError(f"{NO_CREDENTIALS}: {e}") from None
 
 
+class ExecutorWindow:
+    """What the executors of one stream window's runs share: live, one SDK client (its HTTP
+    connection pool, its cached tick sizes, neg-risk flags and venue version), connected on
+    first use instead of once per run; paper executors have nothing to share.
+
+    Each live executor made with the window holds the client until it closes; ``close`` (the
+    window's end, or its cancellation) closes the client once the last executor using it has
+    closed, and no executor is made after it.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        live_armed: bool,
+        credentials: Credentials | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._keys = run_credentials(
+            settings, live_armed=live_armed, credentials=credentials, environ=environ
+        )
+        self._lock = threading.Lock()
+        self._client: TradingClient | None = None
+        self._users = 0
+        self.closed = False
+        self.connects = 0
+
+    def acquire(self) -> TradingClient | None:
+        """The shared client (connected on first use) for one more executor; None in paper."""
+        if self._keys is None:
+            return None
+        with self._lock:
+            if self.closed:
+                raise ConfigurationError("the stream window is closed: no new orders")
+            if self._client is None:
+                from pm_lib.venue.trading import TradingClient
+
+                self._client = TradingClient.connect(self.settings, self._keys)
+                self.connects += 1
+            self._users += 1
+            return self._client
+
+    def release(self) -> None:
+        """One executor done with the client (closes it if the window closed meanwhile)."""
+        with self._lock:
+            self._users = max(0, self._users - 1)
+            self._close_if_idle()
+
+    def close(self) -> None:
+        """End the window: the client closes now, or when its last executor closes. Idempotent."""
+        with self._lock:
+            self.closed = True
+            self._close_if_idle()
+
+    @property
+    def keys(self) -> Credentials | None:
+        """The window's credentials (None: paper)."""
+        return self._keys
+
+    @property
+    def client_open(self) -> bool:
+        return self._client is not None
+
+    def _close_if_idle(self) -> None:
+        if self.closed and self._users == 0 and self._client is not None:
+            client, self._client = self._client, None
+            client.close()
+
+
 def make_executor(
     settings: Settings,
     *,
@@ -80,16 +153,21 @@ def make_executor(
     credentials: Credentials | None = None,
     environ: Mapping[str, str] | None = None,
     clock: Callable[[], datetime] | None = None,
+    window: ExecutorWindow | None = None,
 ) -> Executor:
     """The executor for this run: ``PaperExecutor`` unless live is configured, armed and keyed.
 
     ``books`` are the books the run already fetched (paper simulates against them; live ignores
     them); ``book_source`` fetches books paper was not given. ``run_id`` scopes intent keys;
     ``flow_run_id`` (the Prefect flow run) is stored with every intent and fill it writes.
+    ``window``: a live executor shares the window's client instead of connecting its own.
     """
-    keys = run_credentials(
-        settings, live_armed=live_armed, credentials=credentials, environ=environ
-    )
+    if window is not None:  # validated once for the window
+        keys = window.keys
+    else:
+        keys = run_credentials(
+            settings, live_armed=live_armed, credentials=credentials, environ=environ
+        )
     if keys is None:
         from pm_lib.execution.paper import PaperExecutor
 
@@ -104,6 +182,18 @@ def make_executor(
         )
     from pm_lib.execution.live import LiveExecutor
 
+    shared = window.acquire() if window is not None else None
+    if shared is not None:
+        assert window is not None
+        return LiveExecutor(
+            settings,
+            engine,
+            shared,
+            run_id=run_id,
+            flow_run_id=flow_run_id,
+            clock=clock,
+            release_client=window.release,
+        )
     return LiveExecutor.connect(
         settings, engine, keys, run_id=run_id, flow_run_id=flow_run_id, clock=clock
     )

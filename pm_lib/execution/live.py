@@ -12,6 +12,10 @@ For each request, in this order (the DB write of each step commits before the ne
    dropped connection, 5xx, unreadable answer) is UNKNOWN and resolved by looking the hash up
    (``/data/order``, then trades), never by signing or posting again.
 
+A basket's legs may go together (``place_batch``, ``PM_BASKET_POSTING=batch``): the same steps,
+each leg's intent stored, signed once and its hash stored before the one ``POST /orders``; an
+ambiguous answer resolves each leg by looking its hash up, never by posting again.
+
 Answers in more than one step: ``matched`` for a GTC/GTD that filled in part leaves it LIVE
 (the remainder rests, its filled part stored); ``delayed`` (a taker delay; for a FOK/FAK the
 only way it can be "live") is awaited up to ``PM_DELAYED_ORDER_WAIT_SECONDS``, then UNKNOWN.
@@ -70,7 +74,9 @@ from pm_lib.store import (
     set_signed,
     update_intent,
 )
+from pm_lib.store.control import halted, is_unwind_key
 from pm_lib.venue.trading import (
+    MAX_BATCH_ORDERS,
     SignedOrder,
     TradingClient,
 )
@@ -114,8 +120,12 @@ class LiveExecutor:
         clock: Callable[[], datetime] | None = None,
         flow_run_id: str | None = None,
         unknown_grace: timedelta = UNKNOWN_GRACE,
+        release_client: Callable[[], None] | None = None,
     ) -> None:
+        """``release_client``: the client is shared (a stream window's, ``ExecutorWindow``):
+        ``close`` calls it instead of closing the client."""
         self._settings = settings
+        self._release_client = release_client
         self._engine = engine
         self._client = client
         self._run_id = run_id or "manual"
@@ -152,6 +162,119 @@ class LiveExecutor:
     def place(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
         """Place each request once, in order (see the module docstring for the lifecycle)."""
         return [self._place_one(request) for request in requests]
+
+    def place_batch(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
+        """Place up to 15 requests (a basket's legs) at once, in one ``POST /orders``.
+
+        The single-order lifecycle, leg by leg where it matters: every leg's intent is stored
+        (one commit), then the kill switch (one read for the batch) and the local rules are
+        checked, each leg is signed ONCE and every hash stored (one commit) BEFORE the post.
+        Nothing is sent unless every leg can be: a leg refused before sending (halt, local rule,
+        signing, an intent another run already holds) leaves the others REJECTED "not sent".
+        Then one post, never repeated: an ambiguous answer for the whole batch makes every leg
+        UNKNOWN and each is resolved by looking its hash up; so is a leg whose entry is missing
+        or unreadable; a leg the venue refused is REJECTED; the others are recorded as ``place``
+        records an ack.
+        """
+        if not requests:
+            return []
+        if len(requests) > MAX_BATCH_ORDERS:
+            raise ValueError(f"a batch holds at most {MAX_BATCH_ORDERS} orders")
+        now = self._clock()
+        specs = [
+            intent_spec(r, run_id=self._run_id, mode="live", now=now, flow_run_id=self._flow_run_id)
+            for r in requests
+        ]
+        try:
+            with session_scope(self._engine) as session:
+                for spec in specs:
+                    create_intent(session, spec)
+        except IntentAlreadyExists:
+            return self._place_batch_held(requests)
+        for request in requests:
+            self._fills.remember_fees(request.condition_id, request.fees)
+        halt = halted(self._engine)
+        refusals: dict[str, str] = {}
+        signed: list[SignedOrder] = []
+        for request in requests:
+            key = request.intent_key
+            held = None if halt is None or is_unwind_key(key) else f"trading halted: {halt}"
+            refusal = held or local_refusal(request)
+            if refusal is None:
+                try:
+                    signed.append(self._client.sign(request))
+                    continue
+                except VenueError as e:  # nothing was posted: only cached reads may have failed
+                    refusal = str(e)
+            refusals[key] = refusal
+        if refusals:
+            first = next(iter(refusals))
+            return [
+                self._settle(
+                    r.intent_key,
+                    OrderStatus.REJECTED,
+                    error=f"not sent: {refusals[r.intent_key]}"
+                    if r.intent_key in refusals
+                    else f"not sent: leg {first} of the batch was refused: {refusals[first]}",
+                )
+                for r in requests
+            ]
+        at = self._clock()
+        with session_scope(self._engine) as session:
+            for one in signed:
+                set_signed(session, one.request.intent_key, one.order_id, at=at)
+        return self._post_batch(signed)
+
+    def _place_batch_held(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
+        """A batch some of whose intents are already stored (a re-run, another worker): those
+        report their stored state, the new ones are stored and REJECTED, nothing is sent."""
+        out: list[OrderResult] = []
+        now = self._clock()
+        for request in requests:
+            key = request.intent_key
+            spec = intent_spec(
+                request, run_id=self._run_id, mode="live", now=now, flow_run_id=self._flow_run_id
+            )
+            try:
+                with session_scope(self._engine) as session:
+                    create_intent(session, spec)
+            except IntentAlreadyExists:
+                with session_scope(self._engine) as session:
+                    row = intent_by_key(session, key)
+                out.append(already_exists_result(row, key))
+                continue
+            error = "not sent: another leg of the batch is already stored"
+            out.append(self._settle(key, OrderStatus.REJECTED, error=error))
+        return out
+
+    def _post_batch(self, signed: Sequence[SignedOrder]) -> list[OrderResult]:
+        try:
+            outcomes = self._client.post_many(signed)
+        except OutcomeUnknown as e:
+            for one in signed:
+                self._settle(one.request.intent_key, OrderStatus.UNKNOWN, error=str(e))
+            return [self._resolve_after_post(one.request.intent_key) for one in signed]
+        except RejectedByVenue as e:
+            return [
+                self._settle(one.request.intent_key, OrderStatus.REJECTED, error=str(e))
+                for one in signed
+            ]
+        except RetryableError as e:  # 425/429: the venue took none of them
+            return [
+                self._settle(one.request.intent_key, OrderStatus.REJECTED, error=f"not taken: {e}")
+                for one in signed
+            ]
+        results: list[OrderResult] = []
+        for one, outcome in zip(signed, outcomes, strict=True):
+            key = one.request.intent_key
+            if isinstance(outcome, PostOrderAck):
+                results.append(self._record_ack(one, outcome))
+            elif isinstance(outcome, OutcomeUnknown):
+                self._settle(key, OrderStatus.UNKNOWN, error=str(outcome))
+                results.append(self._resolve_after_post(key))
+            else:
+                results.append(self._settle(key, OrderStatus.REJECTED, error=str(outcome)))
+        return results
 
     def _place_one(self, request: OrderRequest) -> OrderResult:
         now = self._clock()
@@ -448,4 +571,8 @@ class LiveExecutor:
                 )
         self._resting.clear()
         self.heartbeat.stop()
-        self._client.close()  # its pooled connections; a later call would open new ones
+        release, self._release_client = self._release_client, None
+        if release is not None:
+            release()  # a shared client: its window closes it
+        else:
+            self._client.close()  # its pooled connections; a later call would open new ones

@@ -1,8 +1,12 @@
 """Baskets: an opportunity's legs placed as FOK orders, and what to do when one leg fails.
 
 Legs go one at a time, in the opportunity's order; a leg that does not fill whole stops the
-basket (later legs are not sent). If a leg fails after another filled, the basket is lopsided:
-a ``leg_risk`` row records each filled leg and ``PM_UNWIND_POLICY`` applies:
+basket (later legs are not sent). With ``PM_BASKET_POSTING=batch`` they go together instead, up
+to ``MAX_BATCH`` a ``POST /orders`` (``Executor.place_batch``): nothing is sent unless every leg
+of the batch can be, but a leg the venue refuses no longer stops the others, so more baskets end
+lopsided and the policy below applies to them (a batch that does not fill whole stops the next).
+If a leg fails after another filled, the basket is lopsided: a ``leg_risk`` row records each
+filled leg and ``PM_UNWIND_POLICY`` applies:
 
 - ``sell_back``: close each filled leg with the opposite FAK order, limited to the price at which
   closing loses at most the ``PM_UNWIND_MAX_LOSS`` budget left (fees included); what cannot be
@@ -55,6 +59,9 @@ from pm_lib.store import (
 from pm_lib.store.leg_risk import leg_risks_to_review
 
 logger = logging.getLogger(__name__)
+
+MAX_BATCH = 15
+"""Legs one batch holds (the venue's ``POST /orders`` limit, docs/VENUE.md 3.3)."""
 
 __all__ = ["BasketOutcome", "execute_opportunity", "order_requests", "sell_back", "unwind_limit"]
 
@@ -155,11 +162,17 @@ def execute_opportunity(
         logger.warning("opportunity %s not placed: %s", opportunity.id, refusal)
         return BasketOutcome(opportunity.id, tuple(requests), (), refused=refusal)
     results: list[OrderResult] = []
-    for request in requests:
-        [result] = executor.place([request])
-        results.append(result)
-        if result.status is not OrderStatus.MATCHED and len(requests) > 1:
-            break
+    if len(requests) > 1 and settings.basket_posting == "batch":
+        for start in range(0, len(requests), MAX_BATCH):
+            results.extend(executor.place_batch(requests[start : start + MAX_BATCH]))
+            if any(r.status is not OrderStatus.MATCHED for r in results):
+                break
+    else:
+        for request in requests:
+            [result] = executor.place([request])
+            results.append(result)
+            if result.status is not OrderStatus.MATCHED and len(requests) > 1:
+                break
     pairs = list(enumerate(zip(requests, results, strict=False)))
     failed = [r for r in results if r.status is not OrderStatus.MATCHED]
     unknown = any(r.status is OrderStatus.UNKNOWN for r in results)

@@ -139,6 +139,11 @@ class PaperExecutor:
         self.match_resting()
         return [self._place_one(request) for request in requests]
 
+    def place_batch(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
+        """A basket's legs at once: simulated as ``place`` (against the same books, in order),
+        the venue matching a batch's orders one after another."""
+        return self.place(requests)
+
     def _place_one(self, request: OrderRequest) -> OrderResult:
         now = self._clock()
         spec = intent_spec(

@@ -12,7 +12,7 @@ from typing import Literal
 from sqlalchemy.engine import Engine
 
 from pm_lib.execution.base import Executor
-from pm_lib.execution.factory import make_executor
+from pm_lib.execution.factory import ExecutorWindow, make_executor
 from pm_lib.models import OrderBook
 from pm_lib.settings import Settings
 from pm_lib.store.control import HaltSwitch
@@ -48,6 +48,9 @@ class RunContext:
     halt_switch: HaltSwitch | None = None
     """The Prefect UI kill switch's reader (flows set it); ``halted`` honours it."""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    window: ExecutorWindow | None = None
+    """A stream window's shared executor resources (its SDK client); None: each executor
+    connects its own."""
 
     @property
     def mode(self) -> Literal["paper", "live"]:
@@ -64,6 +67,7 @@ class RunContext:
             run_id=self.run_id,
             flow_run_id=self.flow_run_id,
             books=books,
+            window=self.window,
         )
 
     def now(self) -> datetime:

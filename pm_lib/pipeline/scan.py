@@ -34,6 +34,7 @@ from pm_lib.venue.ratelimit import RateLimiter
 __all__ = [
     "STAGES",
     "BooksSource",
+    "PortfolioSource",
     "ScanHooks",
     "ScanOutcome",
     "ScanVenue",
@@ -47,6 +48,7 @@ __all__ = [
     "run_scan",
     "signals_stage",
     "source_books_stage",
+    "source_portfolio_stage",
 ]
 
 _R = TypeVar("_R")
@@ -92,6 +94,15 @@ class BooksSource(Protocol):
     def focus(self, catalogue: Catalogue) -> Catalogue: ...
 
     async def books(self, ctx: RunContext, catalogue: Catalogue) -> BookBatch: ...
+
+
+class PortfolioSource(Protocol):
+    """The account a scan takes instead of reading it (a stream window's kept read,
+    ``pm_lib.stream.account``); it must come from ``portfolio_state``."""
+
+    async def portfolio(
+        self, ctx: RunContext, books: BookBatch, catalogue: Catalogue
+    ) -> PortfolioState: ...
 
 
 class StageRunner(Protocol):
@@ -147,6 +158,13 @@ async def portfolio_stage(
     return await run_off_loop(lambda: portfolio_state(ctx, books.books, catalogue))
 
 
+async def source_portfolio_stage(
+    ctx: RunContext, source: PortfolioSource, books: BookBatch, catalogue: Catalogue
+) -> PortfolioState:
+    """The portfolio stage of an event-driven scan: the source's account."""
+    return await source.portfolio(ctx, books, catalogue)
+
+
 async def signals_stage(
     ctx: RunContext,
     catalogue: Catalogue,
@@ -195,17 +213,26 @@ async def run_scan(
     fair_values: dict[str, str] | None = None,
     hooks: ScanHooks | None = None,
     books_source: BooksSource | None = None,
+    portfolio_source: PortfolioSource | None = None,
 ) -> ScanOutcome:
     """One scan of ``ctx``'s run, up to its stored run row (module docstring).
 
     The catalogue it used is kept in ``venue`` for the next scan. Publishing artifacts is the
     caller's. ``books_source``: evaluate only the markets it focuses on, with its books (the
-    event-driven scan), instead of every market with books from POST /books.
+    event-driven scan), instead of every market with books from POST /books;
+    ``portfolio_source``: the account it gives instead of reading it.
     """
     clock = clock if clock is not None else StageClock()
     try:
         return await _run_stages(
-            ctx, venue, runner, clock, fair_values, hooks or ScanHooks(), books_source
+            ctx,
+            venue,
+            runner,
+            clock,
+            fair_values,
+            hooks or ScanHooks(),
+            books_source,
+            portfolio_source,
         )
     except Exception as error:
         await run_off_loop(partial(fail_run, ctx, error, clock))
@@ -220,6 +247,7 @@ async def _run_stages(
     fair_values: dict[str, str] | None,
     hooks: ScanHooks,
     books_source: BooksSource | None = None,
+    portfolio_source: PortfolioSource | None = None,
 ) -> ScanOutcome:
     t = time.perf_counter()
     loaded = await runner("catalogue", catalogue_stage, ctx, venue.client, venue.catalogue)
@@ -233,7 +261,12 @@ async def _run_stages(
         catalogue = books_source.focus(catalogue)
         books = await runner("books", source_books_stage, ctx, books_source, catalogue)
     t = _timed(clock, "books", t)
-    portfolio = await runner("portfolio", portfolio_stage, ctx, books, catalogue)
+    if portfolio_source is None:
+        portfolio = await runner("portfolio", portfolio_stage, ctx, books, catalogue)
+    else:
+        portfolio = await runner(
+            "portfolio", source_portfolio_stage, ctx, portfolio_source, books, catalogue
+        )
     signals = await runner("signals", signals_stage, ctx, catalogue, books, portfolio, fair_values)
     t = _timed(clock, "signals", t)
     decided = await runner("risk", risk_stage, ctx, catalogue, books, portfolio, signals)

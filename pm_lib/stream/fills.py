@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,6 +80,7 @@ class UserStream:
         )
         self.counters = UserCounters()
         self.connected = asyncio.Event()
+        self.on_change: Callable[[], None] | None = None  # e.g. the window's kept account
 
     async def run(self) -> None:
         failures = 0
@@ -148,7 +149,10 @@ class UserStream:
         found = trade_row_fills(
             event, self.client.owner, self.client.addresses, self.fills.fees_for
         )
-        self.counters.fills_stored += self.fills.store(found)
+        stored = self.fills.store(found)
+        self.counters.fills_stored += stored
+        if stored and self.on_change is not None:
+            self.on_change()
 
     def _order(self, event: Mapping[str, Any]) -> None:
         self.counters.orders += 1
@@ -163,3 +167,5 @@ class UserStream:
                 return
             update_intent(session, intent.intent_key, status=status, filled_size=matched)
         self.counters.intents_moved += 1
+        if self.on_change is not None:
+            self.on_change()

@@ -41,7 +41,7 @@ from __future__ import annotations
 import inspect
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
@@ -67,6 +67,7 @@ __all__ = [
     "install_sdk_transports",
     "open_secure_client",
     "post_order_raw",
+    "post_orders_raw",
     "refresh_market_metadata",
     "secure_client",
     "signed_for_neg_risk",
@@ -277,6 +278,15 @@ def post_order_raw(client: SecureClient, order: SignedOrder) -> Any:
     from polymarket._internal.actions.orders.post import build_post_order_request
 
     path, body = build_post_order_request(order, owner_api_key=client.credentials.key)
+    return authenticated_clob(client).post_json(path, json=body)
+
+
+def post_orders_raw(client: SecureClient, orders: Sequence[SignedOrder]) -> Any:
+    """POST /orders of ``orders`` (at most 15) exactly as ``SecureClient.post_orders`` sends
+    them (its private body builder), once; the venue's raw JSON answer, one entry per order."""
+    from polymarket._internal.actions.orders.post import build_post_orders_request
+
+    path, body = build_post_orders_request(orders, owner_api_key=client.credentials.key)
     return authenticated_clob(client).post_json(path, json=body)
 
 

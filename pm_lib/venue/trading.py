@@ -29,8 +29,9 @@ Each ``TradingClient`` owns its connection (``SdkHttp``: ``PM_HTTP_TIMEOUT_SECON
 ``PM_HEARTBEAT_TIMEOUT_SECONDS``, and for tests a transport); the SDK client is opened on it at
 the first call. Reads are retried under the one read policy (``pm_lib.venue.http.RetryPolicy``,
 ``PM_HTTP_MAX_RETRIES``); writes are sent once (the SDK retries nothing on the CLOB:
-``pm_lib.venue.sdk_client`` module docstring). Callers on an event loop run these methods in a
-thread (``execution.base.run_off_loop``).
+``pm_lib.venue.sdk_client`` module docstring); ``post_many`` sends up to 15 signed orders in
+one ``POST /orders``. Callers on an event loop run these methods in a thread
+(``execution.base.run_off_loop``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -86,6 +87,7 @@ from pm_lib.venue.sdk_client import (
     SdkHttp,
     authenticated_clob,
     post_order_raw,
+    post_orders_raw,
     refresh_market_metadata,
     secure_client,
     signed_for_neg_risk,
@@ -115,6 +117,7 @@ __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "HEARTBEAT_PATHS",
+    "MAX_BATCH_ORDERS",
     "SdkHttp",
     "SignedOrder",
     "TradingClient",
@@ -129,6 +132,9 @@ __all__ = [
 ]
 
 _FUNDS_MARKERS = ("not enough balance", "allowance", "insufficient")
+
+MAX_BATCH_ORDERS = 15
+"""Orders one ``POST /orders`` takes (docs/VENUE.md 3.3)."""
 
 T = TypeVar("T")
 
@@ -570,6 +576,45 @@ class TradingClient:
         if not ack.success:
             raise RejectedByVenue(f"post order: {ack.error_msg or 'success=false'}")
         return ack
+
+    def post_many(self, signed: Sequence[SignedOrder]) -> list[PostOrderAck | VenueError]:
+        """POST /orders once for up to ``MAX_BATCH_ORDERS`` orders, the body the SDK's
+        ``post_orders`` sends, never retried. One outcome per order, in order: its ack,
+        ``RejectedByVenue`` for an entry the venue refused, ``OutcomeUnknown`` for an entry that
+        is missing or cannot be read.
+
+        The request as a whole fails as ``post`` does: ``OutcomeUnknown`` when ambiguous (no
+        answer, 5xx, an unreadable body: any order may have been placed), ``RejectedByVenue``,
+        ``RateLimited`` or ``RetryableError`` when the venue took none of them.
+        """
+        if not 0 < len(signed) <= MAX_BATCH_ORDERS:
+            raise ValueError(f"POST /orders takes 1 to {MAX_BATCH_ORDERS} orders")
+        try:
+            answer = post_orders_raw(self._sdk, [s.sdk_order for s in signed])
+        except PmAgentError:
+            raise
+        except Exception as e:
+            raise map_sdk_error(e, action="post orders", write=True) from e
+        if not isinstance(answer, list):
+            raise OutcomeUnknown(f"post orders: unreadable answer {str(answer)[:40]!r}")
+        outcomes: list[PostOrderAck | VenueError] = []
+        for index, one in enumerate(signed):
+            if index >= len(answer):
+                outcomes.append(OutcomeUnknown("post orders: no answer for this order"))
+                continue
+            try:
+                ack = parse_post_order_response(answer[index])
+            except BadVenueData as e:
+                outcomes.append(OutcomeUnknown(f"post orders: unreadable answer ({e.reason})"))
+                continue
+            if ack.success:
+                outcomes.append(ack)
+                continue
+            text = ack.error_msg or "success=false"
+            if _VENUE_TICK_REFUSAL in text:
+                self._forget_tick(one.request.token_id)
+            outcomes.append(RejectedByVenue(f"post order: {text}"))
+        return outcomes
 
     def get_order(self, order_id: str) -> VenueOrder | None:
         """GET /data/order/{id}; None only on the venue's clear "not found" (404 or empty body).

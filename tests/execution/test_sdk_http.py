@@ -52,7 +52,10 @@ class Recording(httpx.BaseTransport):
 def test_the_private_seams_are_where_the_adapter_reaches_for_them() -> None:
     """Fails loudly if polymarket-client moves what ``pm_lib.venue.sdk_client`` uses."""
     from polymarket._internal.actions.orders.cache import SyncOrderMetadataCache
-    from polymarket._internal.actions.orders.post import build_post_order_request
+    from polymarket._internal.actions.orders.post import (
+        build_post_order_request,
+        build_post_orders_request,
+    )
     from polymarket._internal.context import SyncSecureClientContext
 
     installed = install_sdk_transports()
@@ -64,6 +67,7 @@ def test_the_private_seams_are_where_the_adapter_reaches_for_them() -> None:
     assert callable(SyncOrderMetadataCache.fetch_current_market)
     assert callable(SyncOrderMetadataCache.resolve_market)
     assert callable(build_post_order_request)
+    assert callable(build_post_orders_request)
     assert isinstance(inspect.getattr_static(SecureClient, "_ctx"), property)
 
 
