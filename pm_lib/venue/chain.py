@@ -1,0 +1,326 @@
+"""The chain side of the venue: merge, redeem, balances and lookups, through the unified SDK.
+
+This is the only module that calls the SDK's ``merge_positions``, ``redeem_positions`` and the
+balance reads of the wallet (``pm_lib.settlement.live`` journals around it). The SDK sends them
+the way the wallet needs: an EOA (signature type 0) signs and broadcasts an on-chain transaction
+through the JSON-RPC node (``eth_sendRawTransaction``); a proxy, Safe or deposit wallet (types
+1-3) signs a relayer payload and posts it to the relayer (``POST /submit``) with the relayer API
+key.
+
+Learning the handle before the bytes leave
+------------------------------------------
+The SDK's high-level calls return their handle (the transaction hash, the relayer transaction
+id) only once the venue answered: a lost answer would leave nothing to look up. pm-agent keeps
+the SDK's own calls (contract encoding, adapter choice for neg-risk markets, nonce, gas,
+signing, the per-wallet payloads are the SDK's, not a copy) and watches the two requests that
+commit an action, with an httpx request hook on the SDK's RPC and relayer connections:
+
+- ``eth_sendRawTransaction``: the signed raw transaction is in the request; its hash is
+  ``keccak(raw)`` and its nonce is in its RLP body. Both are handed to ``on_send`` (which
+  journals and commits them) before httpx writes the request. A lost answer is then resolved by
+  the receipt of that hash, else by the wallet's nonce (used by another transaction: ours can
+  never land; unknown to the node and unused: it never arrived, and the next attempt signs with
+  the same nonce, so at most one of the two can ever execute).
+- relayer ``POST /submit``: the payload's nonce (the wallet's relayer nonce) is handed to
+  ``on_send`` the same way. A lost answer is resolved by the relayer's nonce for the signer: moved
+  past ours, the relayer took it (its effect is then read from the wallet's balances); not moved,
+  it never arrived, and the next attempt signs with the same nonce again.
+
+If ``on_send`` raises (the journal could not be written) the request is not sent.
+
+The hook, the RPC and relayer connections and the call builders used for balance reads are
+private to polymarket-client 0.14.0 (as ``sdk_environment``'s hook is): they are reached here
+only, and ``tests/venue/test_chain_adapter.py`` fails loudly if an upgrade moves them.
+
+Neg-risk: ``merge_positions`` merges the YES and NO of one market (the SDK routes a neg-risk
+market through its collateral adapter). pm-agent merges complete binary sets only; it does not
+convert neg-risk NO positions (a basket of one YES per outcome is held to resolution and
+redeemed), see docs/OPERATIONS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+import rlp
+from eth_utils.crypto import keccak
+
+from pm_lib.auth import Credentials
+from pm_lib.settings import Settings
+from pm_lib.venue.sdk_client import open_secure_client
+
+if TYPE_CHECKING:
+    from polymarket import RelayerApiKey, SecureClient
+
+__all__ = [
+    "AMBIGUOUS",
+    "REFUSED",
+    "ChainClient",
+    "ChainOutcome",
+    "SendHandle",
+    "Submission",
+    "classify_error",
+    "open_chain_client",
+    "relayer_api_key",
+]
+
+MICRO_UNITS = 1_000_000
+AMBIGUOUS = "ambiguous"
+REFUSED = "refused"
+_PUSD_BALANCE_OF = "0x70a08231"  # balanceOf(address)
+
+
+@dataclass(frozen=True, slots=True)
+class SendHandle:
+    """What is known of an action as its bytes are about to leave: the nonce always, the
+    transaction hash for an EOA."""
+
+    nonce: str
+    tx_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """The venue's answer to a send: the transaction hash and/or relayer transaction id."""
+
+    tx_hash: str | None
+    relayer_tx_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainOutcome:
+    """A lookup's verdict: ``confirmed``, ``failed`` (with why) or ``pending``."""
+
+    state: Literal["confirmed", "failed", "pending"]
+    tx_hash: str | None = None
+    detail: str | None = None
+
+
+def _raw_transaction_handle(raw_hex: str) -> SendHandle:
+    raw = bytes.fromhex(raw_hex.removeprefix("0x"))
+    body = rlp.decode(raw[1:]) if raw and raw[0] < 0x7F else rlp.decode(raw)
+    # legacy: [nonce, ...]; typed (EIP-2718): [chainId, nonce, ...]
+    nonce_field = body[1] if raw and raw[0] < 0x7F else body[0]
+    return SendHandle(
+        nonce=str(int.from_bytes(nonce_field, "big")), tx_hash="0x" + keccak(raw).hex()
+    )
+
+
+def classify_error(error: BaseException) -> str:
+    """``refused`` when the venue answered no (a 4xx, a JSON-RPC error, a revert), else
+    ``ambiguous`` (a timeout, a lost or malformed answer, a 5xx): the action may have happened
+    and is looked up, never sent again."""
+    from polymarket.errors import (
+        RequestRejectedError,
+        SigningError,
+        TransactionFailedError,
+        UserInputError,
+    )
+
+    if isinstance(error, TransactionFailedError | UserInputError | SigningError):
+        return REFUSED
+    if isinstance(error, RequestRejectedError):
+        status = getattr(error, "status", 500)
+        return REFUSED if status < 500 else AMBIGUOUS
+    return AMBIGUOUS
+
+
+class ChainClient:
+    """One SDK client for the wallet's chain actions, with the send hook installed."""
+
+    def __init__(self, client: SecureClient) -> None:
+        self._client = client
+        self._ctx: Any = client._ctx  # private: see module docstring
+        self._on_send: Callable[[SendHandle], None] | None = None
+        self._lock = threading.Lock()
+        rpc_http: httpx.Client = self._ctx.rpc._transport._client
+        relayer_http: httpx.Client = self._ctx.relayer._client
+        rpc_http.event_hooks = {"request": [self._rpc_request]}
+        relayer_http.event_hooks = {"request": [self._relayer_request]}
+
+    # --- identity ---------------------------------------------------------------------------
+    @property
+    def wallet(self) -> str:
+        return str(self._ctx.wallet)
+
+    @property
+    def signer(self) -> str:
+        return str(self._ctx.signer.address)
+
+    @property
+    def wallet_type(self) -> str:
+        """``EOA``, ``POLY_PROXY``, ``GNOSIS_SAFE`` or ``DEPOSIT_WALLET`` (the SDK's names)."""
+        return str(self._ctx.wallet_type)
+
+    @property
+    def uses_relayer(self) -> bool:
+        return self.wallet_type != "EOA"
+
+    # --- the send hook ----------------------------------------------------------------------
+    def _rpc_request(self, request: httpx.Request) -> None:
+        if self._on_send is None or request.method != "POST":
+            return
+        body = json.loads(request.read() or b"null")
+        if isinstance(body, dict) and body.get("method") == "eth_sendRawTransaction":
+            self._on_send(_raw_transaction_handle(str(body["params"][0])))
+
+    def _relayer_request(self, request: httpx.Request) -> None:
+        if self._on_send is None or request.method != "POST":
+            return
+        if not request.url.path.endswith("/submit"):
+            return
+        body = json.loads(request.read() or b"null")
+        if isinstance(body, dict) and "nonce" in body:
+            self._on_send(SendHandle(nonce=str(body["nonce"])))
+
+    def _send(self, on_send: Callable[[SendHandle], None], call: Callable[[], Any]) -> Submission:
+        with self._lock:
+            self._on_send = on_send
+            try:
+                handle = call()
+            finally:
+                self._on_send = None
+        tx_hash = getattr(handle, "transaction_hash", None)
+        relayer_id = getattr(handle, "transaction_id", None)
+        return Submission(
+            tx_hash=str(tx_hash) if tx_hash else None,
+            relayer_tx_id=str(relayer_id) if relayer_id else None,
+        )
+
+    # --- actions ----------------------------------------------------------------------------
+    def merge(
+        self, condition_id: str, units: int, on_send: Callable[[SendHandle], None]
+    ) -> Submission:
+        """Merge ``units`` (micro-shares) complete sets of ``condition_id`` into pUSD."""
+        return self._send(
+            on_send,
+            lambda: self._client.merge_positions(condition_id=condition_id, amount=units),
+        )
+
+    def redeem(self, condition_id: str, on_send: Callable[[SendHandle], None]) -> Submission:
+        """Redeem every position the wallet holds in the resolved ``condition_id``."""
+        return self._send(on_send, lambda: self._client.redeem_positions(condition_id=condition_id))
+
+    # --- lookups ----------------------------------------------------------------------------
+    def chain_id(self) -> int:
+        return int(self._ctx.rpc.eth_chain_id())
+
+    def receipt(self, tx_hash: str) -> ChainOutcome:
+        """The receipt of ``tx_hash``: confirmed, reverted (failed) or none yet (pending)."""
+        found = self._ctx.rpc.eth_get_transaction_receipt(tx_hash)
+        if found is None:
+            return ChainOutcome("pending", tx_hash, "no receipt yet")
+        status = found.get("status")
+        if status in ("0x1", 1):
+            return ChainOutcome("confirmed", tx_hash)
+        return ChainOutcome("failed", tx_hash, f"reverted (receipt status {status})")
+
+    def eoa_nonces(self) -> tuple[int, int]:
+        """The EOA's transaction count (latest, pending)."""
+        rpc = self._ctx.rpc
+        return (
+            int(rpc.eth_get_transaction_count(self.signer, "latest")),
+            int(rpc.eth_get_transaction_count(self.signer, "pending")),
+        )
+
+    def relayer_nonce(self) -> int:
+        """The signer's current relayer nonce for the wallet's type (the next one to use)."""
+        from polymarket._internal.actions.relayer.nonce import (
+            fetch_execute_params_sync,
+            fetch_relay_payload_sync,
+        )
+        from polymarket.models.clob.relayer import RelayerTransactionType
+
+        kind = {
+            "POLY_PROXY": RelayerTransactionType.PROXY,
+            "GNOSIS_SAFE": RelayerTransactionType.SAFE,
+            "DEPOSIT_WALLET": RelayerTransactionType.WALLET,
+        }[self.wallet_type]
+        fetch = (
+            fetch_relay_payload_sync
+            if kind is RelayerTransactionType.PROXY
+            else (fetch_execute_params_sync)
+        )
+        return int(fetch(self._ctx.relayer, address=self.signer, type=kind).nonce)
+
+    def relayer_transaction(self, transaction_id: str) -> ChainOutcome:
+        """The relayer's state of one of its transactions."""
+        from polymarket._internal.actions.relayer.poll import fetch_gasless_transaction_sync
+        from polymarket.models.clob.relayer import RelayerTransactionState
+
+        tx = fetch_gasless_transaction_sync(self._ctx.relayer, transaction_id=transaction_id)
+        tx_hash = str(tx.transaction_hash) if tx.transaction_hash else None
+        if tx.state == RelayerTransactionState.CONFIRMED:
+            return ChainOutcome("confirmed", tx_hash)
+        if tx.state in (RelayerTransactionState.FAILED, RelayerTransactionState.INVALID):
+            return ChainOutcome("failed", tx_hash, f"relayer {tx.state.value}: {tx.error_msg}")
+        return ChainOutcome("pending", tx_hash, f"relayer {tx.state.value}")
+
+    def position_balances(self, token_ids: Iterable[str]) -> dict[str, int]:
+        """The wallet's ERC-1155 balances (micro-shares) of ``token_ids``, one balanceOfBatch."""
+        from polymarket._internal.actions.relayer.calls import (
+            decode_erc1155_balance_of_batch_result,
+            erc1155_balance_of_batch_call,
+        )
+
+        tokens = list(token_ids)
+        if not tokens:
+            return {}
+        call = erc1155_balance_of_batch_call(
+            token_address=self._ctx.environment_config.conditional_tokens,
+            owners=[self._ctx.wallet] * len(tokens),
+            token_ids=tokens,
+        )
+        found = decode_erc1155_balance_of_batch_result(
+            self._ctx.rpc.eth_call(to=str(call.to), data=call.data)
+        )
+        return dict(zip(tokens, (int(b) for b in found), strict=True))
+
+    def pusd_balance(self) -> int:
+        """The wallet's pUSD (micro-units), ERC-20 balanceOf on the collateral token."""
+        data = _PUSD_BALANCE_OF + self.wallet.lower().removeprefix("0x").rjust(64, "0")
+        raw = self._ctx.rpc.eth_call(
+            to=str(self._ctx.environment_config.collateral_token), data=data
+        )
+        return int(raw, 16) if raw not in ("0x", "") else 0
+
+    def approvals_ready(self) -> bool:
+        """Whether the SDK reports every trading approval of the wallet in place (the CTF
+        adapters' ERC-1155 approval is among them: merge and redeem need it)."""
+        state = self._client.get_trading_approvals_state(wallet=self.wallet)
+        return bool(state.is_fully_approved)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> ChainClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def relayer_api_key(credentials: Credentials) -> RelayerApiKey | None:
+    """The SDK's relayer API key from ``credentials`` (``POLYMARKET_RELAYER_API_KEY`` and
+    ``POLYMARKET_RELAYER_API_KEY_ADDRESS``), or ``None`` when not configured."""
+    if credentials.relayer_api_key is None or credentials.relayer_api_key_address is None:
+        return None
+    from polymarket import RelayerApiKey
+
+    return RelayerApiKey(
+        key=credentials.relayer_api_key.get_secret_value(),
+        address=credentials.relayer_api_key_address,
+    )
+
+
+def open_chain_client(settings: Settings, credentials: Credentials) -> ChainClient:
+    """The chain client of ``credentials``' wallet on ``settings``' venue (relayer key from the
+    environment for signature types 1-3)."""
+    return ChainClient(
+        open_secure_client(settings, credentials, relayer_api_key=relayer_api_key(credentials))
+    )
