@@ -103,6 +103,7 @@ SLOW_MODULES = frozenset(
         "tests/store/test_migrations.py",
         "tests/sim_data/test_cli_serve.py",
         "tests/pipeline/test_catalogue_refresh.py",
+        "tests/sim_chain/test_settle_sdk.py",
     }
 )
 

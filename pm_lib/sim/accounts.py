@@ -20,12 +20,15 @@ from decimal import Decimal
 
 __all__ = [
     "COLLATERAL",
+    "COLLATERAL_ADAPTER",
     "CONDITIONAL_TOKENS",
     "EXCHANGE_V2",
     "MAX_ALLOWANCE",
     "NEG_RISK_ADAPTER",
+    "NEG_RISK_COLLATERAL_ADAPTER",
     "NEG_RISK_EXCHANGE_V2",
     "PUSD",
+    "SETTLEMENT_SPENDERS",
     "SPENDERS",
     "Accounts",
     "ApiKey",
@@ -41,6 +44,11 @@ NEG_RISK_ADAPTER = "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296"
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 CONDITIONAL_TOKENS = "0x4D97DCd97eC945f40cF65F87097ACe5EA0476045"
 SPENDERS = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, NEG_RISK_ADAPTER)
+# The collateral adapters the SDK's split/merge/redeem go through (Polymarket's
+# "setup trading approvals" grants them pUSD allowance and CTF operator rights).
+COLLATERAL_ADAPTER = "0xAdA100Db00Ca00073811820692005400218FcE1f"
+NEG_RISK_COLLATERAL_ADAPTER = "0xadA2005600Dec949baf300f4C6120000bDB6eAab"
+SETTLEMENT_SPENDERS = (COLLATERAL_ADAPTER, NEG_RISK_COLLATERAL_ADAPTER)
 MAX_ALLOWANCE = 2**256 - 1  # what an "approve max" leaves on chain
 
 COLLATERAL = "COLLATERAL"  # the asset key of pUSD in ledgers; tokens use their token id
@@ -135,12 +143,13 @@ class Accounts:
         approve: bool = False,
         tokens: dict[str, int] | None = None,
     ) -> None:
-        """Credit pUSD and tokens; ``approve`` grants unlimited allowances to every spender."""
+        """Credit pUSD and tokens; ``approve`` grants unlimited allowances to every spender
+        (the exchanges, the neg-risk adapter and the collateral adapters)."""
         wallet.pusd += pusd
         for token, units in (tokens or {}).items():
             wallet.credit(token, units)
         if approve:
-            for spender in SPENDERS:
+            for spender in SPENDERS + SETTLEMENT_SPENDERS:
                 wallet.pusd_allowances[spender] = MAX_ALLOWANCE
                 wallet.token_allowances[spender] = MAX_ALLOWANCE
 

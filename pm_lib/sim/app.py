@@ -1,4 +1,5 @@
-"""The emulator's ASGI app: CLOB at the root, Gamma under ``/gamma``, control under ``/_sim``."""
+"""The emulator's ASGI app: CLOB at the root, Gamma under ``/gamma``, control under ``/_sim``,
+the chain's JSON-RPC at ``/rpc`` and the relayer under ``/relayer``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.routing import BaseRoute, Mount
 
 from pm_lib.sim.faults import FaultMiddleware
 from pm_lib.sim.limits import TrafficMiddleware
+from pm_lib.sim.routes_chain import chain_control_routes, chain_routes
 from pm_lib.sim.routes_control import control_routes
 from pm_lib.sim.routes_exchange_control import exchange_control_routes
 from pm_lib.sim.routes_gamma import gamma_routes
@@ -29,8 +31,10 @@ def create_app(venue: SimVenue) -> Starlette:
                 *control_routes(venue),
                 *exchange_control_routes(venue),
                 *ws_control_routes(venue),
+                *chain_control_routes(venue),
             ],
         ),
+        *chain_routes(venue),
         *ws_routes(venue),
         *public_routes(venue),
         *private_routes(venue),

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pm_lib.book_math import taker_fee
 from pm_lib.models import FeeSchedule
 from pm_lib.sim.accounts import COLLATERAL, Accounts, ApiKey
+from pm_lib.sim.chain_wallets import wallet_of
 from pm_lib.sim.lifecycle import (
     ORDER_CANCELED,
     ORDER_CANCELED_RESOLVED,
@@ -154,7 +155,7 @@ class Exchange:
         for eoa, wallet in self.config.funder_wallets.items():
             if eoa.lower() == address.lower():
                 return wallet
-        return address
+        return wallet_of(address, signature_type) or address
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -16,6 +16,11 @@ order, same faults). Kinds, as a client sees them:
   raises ``httpx.RemoteProtocolError`` ("peer closed connection without sending complete
   message body"): the write happened, the answer did not arrive.
 
+A rule may also name a JSON-RPC method (``rpc_method``, e.g. ``eth_sendRawTransaction``): it
+then fires only for ``POST /rpc`` requests calling that method (alone or in a batch), so a
+lost answer can hit the transaction submission and not the receipt polls. An ``error`` fault
+may answer 429 (a provider's rate limit) as well as 404, 425 and 5xx.
+
 ``/_sim`` control routes are never faulted, so a test can always clear what it injected.
 """
 
@@ -63,6 +68,7 @@ class FaultRule:
     count: int | None = None  # firings left; None = unlimited
     delay_seconds: float = 0.0
     status: int = 500
+    rpc_method: str | None = None  # only POST /rpc requests calling this JSON-RPC method
     fired: int = 0
 
     def __post_init__(self) -> None:
@@ -70,8 +76,10 @@ class FaultRule:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {FAULT_KINDS}")
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError("probability must be within [0, 1]")
-        if self.kind == "error" and not (self.status in (404, 425) or 500 <= self.status <= 599):
-            raise ValueError("an error fault's status must be 404, 425 or 5xx")
+        if self.kind == "error" and not (
+            self.status in (404, 425, 429) or 500 <= self.status <= 599
+        ):
+            raise ValueError("an error fault's status must be 404, 425, 429 or 5xx")
         if self.kind == "timeout" and self.delay_seconds <= 0:
             self.delay_seconds = 30.0
         re.compile(self.path)
@@ -111,11 +119,19 @@ class FaultPlan:
         with self._lock:
             self.rules.clear()
 
-    def pick(self, method: str, path: str) -> FaultRule | None:
+    def wants_rpc_methods(self, path: str) -> bool:
+        """Whether a rule needs the JSON-RPC method names of a request to ``path``."""
+        return path == "/rpc" and any(r.rpc_method is not None for r in self.rules)
+
+    def pick(
+        self, method: str, path: str, rpc_methods: frozenset[str] = frozenset()
+    ) -> FaultRule | None:
         """The rule that fires for this request, if any (spends one of its count)."""
         with self._lock:
             for rule in self.rules:
                 if rule.method is not None and rule.method != method:
+                    continue
+                if rule.rpc_method is not None and rule.rpc_method not in rpc_methods:
                     continue
                 if rule.count is not None and rule.count <= 0:
                     continue
@@ -151,10 +167,48 @@ async def _until_disconnect(receive: Receive) -> None:
             return
 
 
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # then only a disconnect would come; never here
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _rpc_methods(body: bytes) -> frozenset[str]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return frozenset()
+    items = data if isinstance(data, list) else [data]
+    return frozenset(
+        str(i["method"]) for i in items if isinstance(i, dict) and isinstance(i.get("method"), str)
+    )
+
+
 def _error_body(status: int) -> bytes:
     text = {
         404: "Not found",
         425: "Too Early: the matching engine is restarting",
+        429: "Too Many Requests",
         500: "Internal Server Error",
         502: "Bad Gateway",
         503: "Service Unavailable",
@@ -174,7 +228,12 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/_sim"):
             await self.app(scope, receive, send)
             return
-        rule = self.plan.pick(scope["method"], scope["path"])
+        rpc_methods: frozenset[str] = frozenset()
+        if self.plan.wants_rpc_methods(scope["path"]):
+            body = await _read_body(receive)
+            rpc_methods = _rpc_methods(body)
+            receive = _replay(body)
+        rule = self.plan.pick(scope["method"], scope["path"], rpc_methods)
         if rule is None:
             await self.app(scope, receive, send)
         elif rule.kind == "latency":

@@ -101,6 +101,8 @@ class _Control:
             reset_exchange = getattr(self.venue.exchange, "reset", None)
             if callable(reset_exchange):
                 reset_exchange()
+            self.venue.chain.reset()
+            self.venue.relayer.reset()
         return _json(self._universe())
 
     async def universe(self, request: Request) -> Response:

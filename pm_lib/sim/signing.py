@@ -12,10 +12,11 @@ The order hash (= the venue's ``orderID``) is the EIP-712 digest, as the SDK's
 ``build_order_hash`` computes it. ``expiration`` travels in the JSON but is not signed.
 
 Signature types follow the V2 exchange's rules (docs/VENUE.md 3.4): EOA (0) needs
-``signer == maker``; POLY_PROXY (1) and POLY_GNOSIS_SAFE (2) need the signer's wallet to be the
-maker, which the emulator reads from a configured EOA -> wallet map instead of deriving
-CREATE2 addresses; POLY_1271 (3) carries an ERC-7739 wrapped signature whose inner ECDSA we
-check against the EOA that the map says owns the deposit wallet (instead of calling ERC-1271).
+``signer == maker``; POLY_PROXY (1) and POLY_GNOSIS_SAFE (2) need the maker to be the signer's
+wallet: its CREATE2 proxy or Safe address (``pm_lib.sim.chain_wallets``, as the exchange
+derives it), or the wallet a configured EOA -> wallet map names; POLY_1271 (3) carries an
+ERC-7739 wrapped signature whose inner ECDSA we check against the EOA that the map says owns
+the deposit wallet (instead of calling ERC-1271).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from eth_keys.exceptions import BadSignature
 from eth_utils.crypto import keccak
 
 from pm_lib.sim.accounts import EXCHANGE_V2, NEG_RISK_EXCHANGE_V2
+from pm_lib.sim.chain_wallets import wallet_of
 
 __all__ = [
     "INVALID_SIGNATURE",
@@ -295,5 +297,7 @@ def verify_order_signature(
     if order.signature_type == 0 and maker != signer:
         raise OrderRejected(INVALID_SIGNATURE)
     if order.signature_type in (1, 2) and wallets.get(signer) != maker:
-        raise OrderRejected(INVALID_SIGNATURE)
+        derived = wallet_of(signer, order.signature_type)
+        if derived is None or derived.lower() != maker:
+            raise OrderRejected(INVALID_SIGNATURE)
     return recovered

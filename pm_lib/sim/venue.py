@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pm_lib.sim.chain_tx import Chain
 from pm_lib.sim.exchange import Exchange
 from pm_lib.sim.faults import FaultPlan
 from pm_lib.sim.limits import RateLimiter, RequestStats
 from pm_lib.sim.market_admin import modify_market
 from pm_lib.sim.market_data import MarketData
+from pm_lib.sim.relayer import Relayer
 from pm_lib.sim.state import SimMarket, VenueState
 
 __all__ = ["SimConfig", "SimVenue"]
@@ -47,6 +49,9 @@ class SimConfig:
     gtd_security_threshold_seconds: float = 60.0  # GTD orders expire this long before expiration
     marketable_min_notional: Decimal = Decimal(1)  # $ floor of FOK/FAK executions
     data_page_limit: int = 100  # rows per /data/orders and /data/trades page
+    # Chain side (pm_lib.sim.chain_tx, relayer): see docs/EMULATOR.md "Chain side".
+    chain_mine_after_seconds: float = 0.0  # venue-clock seconds from admission to a block
+    relayer_confirm_after_seconds: float = 0.0  # from STATE_MINED to STATE_CONFIRMED
     # Market-data side (pm_lib.sim.market_data, evolution, limits, faults): see docs/EMULATOR.md.
     universe_anchor: float | None = None  # unix s the universe's dates are relative to
     book_epoch_seconds: float = 30.0  # background books move once per epoch; 0 = never
@@ -79,6 +84,15 @@ class SimVenue:
         self.faults = FaultPlan(self.config.seed)
         self.exchange = Exchange(self.state, self.config)
         self.exchange.change_tick = self._change_tick
+        self.chain = Chain(
+            self.state,
+            self.exchange.accounts,
+            self.config.chain_id,
+            lambda: self.config.chain_mine_after_seconds,
+        )
+        self.relayer = Relayer(
+            self.chain, lambda: self.config.seed, lambda: self.config.relayer_confirm_after_seconds
+        )
 
     def _change_tick(self, market: SimMarket, tick: Decimal) -> None:
         """Change a market's tick as ``PATCH /_sim/markets`` does (Gamma, books, caches)."""
