@@ -104,6 +104,7 @@ SLOW_MODULES = frozenset(
         "tests/sim_data/test_cli_serve.py",
         "tests/pipeline/test_catalogue_refresh.py",
         "tests/sim_chain/test_settle_sdk.py",
+        "tests/settlement/test_live_settle.py",
     }
 )
 

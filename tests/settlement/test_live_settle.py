@@ -1,0 +1,263 @@
+"""Live settlement on the emulator, end to end, through the real SDK over HTTP and a real DB.
+
+Per signature type (0 EOA: on-chain transactions through the emulator's JSON-RPC; 1 proxy and
+2 Safe: gasless through its relayer with a relayer API key):
+
+- a neg-risk basket (one YES of each of the three outcomes, 10 shares at asks 0.30, 0.31, 0.32)
+  is bought LIVE through pm-agent's live executor; the event resolves (outcome 1 "Yes");
+  ``pm-agent settle --live --json`` redeems the three markets: the wallet's pUSD on chain grows
+  by exactly the payout (10), the positions are gone on chain and in the DB, and the realised
+  P&L equals payout - cost - fees to the micro-unit (10 - 9.30 - 0.2566 = 0.4434);
+- 10 YES (ask 0.55) and 10 NO (ask 0.50) of the binary market are bought live; settle merges
+  the 10 complete pairs: the wallet gains exactly 10 pUSD, both positions are gone;
+- a second settle does nothing (the journal finds every action applied).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from pm_lib.auth import Credentials, credentials_from_mapping
+from pm_lib.cli import app
+from pm_lib.execution.live import LiveExecutor
+from pm_lib.execution.multileg import execute_opportunity
+from pm_lib.models import OrderStatus
+from pm_lib.portfolio.ledger import replay
+from pm_lib.settings import Settings
+from pm_lib.sim.chain_wallets import wallet_of
+from pm_lib.sim.server import RunningVenue, running_venue
+from pm_lib.store import make_engine, session_scope, upgrade
+from pm_lib.store.settlement_actions import APPLIED, action_events, actions
+from pm_lib.store.trades import fills
+from tests.execution.builders import basket
+from tests.execution.emulator import COND, KEY, MARKETS, NEG_RISK, NO, YES, control, make_venue
+
+pytestmark = pytest.mark.timeout(120)
+D = Decimal
+runner = CliRunner()
+KINDS = {0: "eoa", 1: "proxy", 2: "safe"}
+SIGNATURE_TYPES = [0, 1, 2]
+BASKET_COST, BASKET_FEES, BASKET_PAYOUT = D("9.30"), D("0.2566"), D("10")
+MICRO = D("0.000001")
+
+
+@dataclass
+class Wallet:
+    signature_type: int
+    address: str
+    env: dict[str, str]
+    credentials: Credentials
+
+
+@pytest.fixture
+def running() -> Iterator[RunningVenue]:
+    with running_venue(make_venue()) as r:
+        yield r
+
+
+@pytest.fixture
+def live_settings(tmp_path: Path, running: RunningVenue) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        mode="live",
+        clob_url=running.clob_url,
+        gamma_url=running.gamma_url,
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'pm_agent.db'}",
+        http_timeout_seconds=5.0,
+        http_max_retries=1,
+    )
+
+
+@pytest.fixture
+def engine(live_settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(live_settings.resolved_database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def open_wallet(running: RunningVenue, signature_type: int) -> Wallet:
+    """Fund the wallet of ``KEY`` for ``signature_type`` (10,000 pUSD, approvals granted) and
+    the POLYMARKET_* environment pm-agent reads for it."""
+    signer = str(Account.from_key(KEY).address)
+    env = {"POLYMARKET_PRIVATE_KEY": KEY, "POLYMARKET_SIGNATURE_TYPE": str(signature_type)}
+    if signature_type == 0:
+        control(running, "POST", f"/wallets/{signer}/fund", {"approve": True})
+        address = signer
+    else:
+        body = {"signer": signer, "type": KINDS[signature_type], "pusd": "10000", "approve": True}
+        address = control(running, "POST", "/chain/wallets", body)["wallet"]
+        assert address == wallet_of(signer, signature_type)
+        key = control(running, "GET", f"/relayer/api-key?address={signer}")["key"]
+        env |= {
+            "POLYMARKET_FUNDER": address,
+            "POLYMARKET_RELAYER_API_KEY": key,
+            "POLYMARKET_RELAYER_API_KEY_ADDRESS": signer,
+        }
+    return Wallet(signature_type, address, env, credentials_from_mapping(env))
+
+
+def chain_units(running: RunningVenue, address: str, token: str | None = None) -> int:
+    wallet = control(running, "GET", f"/chain/wallets/{address}")
+    if token is None:
+        return int(wallet["pusd"])
+    return int(wallet["positions"].get(token, "0"))
+
+
+def buy_live(
+    settings: Settings, engine: Engine, wallet: Wallet, legs: list[tuple[str, str, str, str]]
+) -> None:
+    """Buy ``legs`` (token, condition, size, limit) through pm-agent's live executor."""
+    executor = LiveExecutor.connect(settings, engine, wallet.credentials, run_id="buy")
+    try:
+        outcome = execute_opportunity(
+            executor,
+            basket("opp", *legs),
+            MARKETS,
+            {},
+            settings=settings,
+            engine=engine,
+            run_id="buy",
+        )
+    finally:
+        executor.close()
+    assert [r.status for r in outcome.results] == [OrderStatus.MATCHED] * len(legs)
+
+
+def settle_cli(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, wallet: Wallet
+) -> tuple[int, dict[str, object]]:
+    env = {
+        "PM_MODE": "live",
+        "PM_CLOB_URL": settings.clob_url,
+        "PM_GAMMA_URL": settings.gamma_url,
+        "PM_DATABASE_URL": settings.database_url or "",
+        "PM_DATA_DIR": str(settings.data_dir),
+        "PM_HTTP_TIMEOUT_SECONDS": "5",
+    } | wallet.env
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = runner.invoke(app, ["settle", "--live", "--json"])
+    assert result.stdout, result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def ledger_of(engine: Engine):  # type: ignore[no-untyped-def]
+    with session_scope(engine, read_only=True) as session:
+        return replay(fills(session, "live"))
+
+
+@pytest.mark.parametrize("signature_type", SIGNATURE_TYPES, ids=KINDS.get)
+def test_a_live_basket_resolves_and_settles_at_exactly_its_payout(
+    running: RunningVenue,
+    live_settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    signature_type: int,
+) -> None:
+    wallet = open_wallet(running, signature_type)
+    legs = [
+        (yes, cond, "10", ask)
+        for (cond, yes, _), ask in zip(NEG_RISK, ("0.30", "0.31", "0.32"), strict=True)
+    ]
+    buy_live(live_settings, engine, wallet, legs)
+    bought = ledger_of(engine)
+    assert bought.cash_delta == -(BASKET_COST + BASKET_FEES)
+    for _, yes, _ in NEG_RISK:
+        assert chain_units(running, wallet.address, yes) == 10_000_000
+
+    control(running, "POST", f"/markets/{NEG_RISK[0][0]}/resolve", {"outcome": "Yes"})
+    pusd_before = chain_units(running, wallet.address)
+    code, body = settle_cli(monkeypatch, live_settings, wallet)
+
+    assert code == 0, body
+    applied = body["applied"]
+    assert isinstance(applied, list) and len(applied) == 3
+    assert {a["kind"] for a in applied} == {"redeem"}
+    assert (body["proceeds"], body["realised"]) == ("10", "0.4434")
+    assert chain_units(running, wallet.address) - pusd_before == 10_000_000  # exactly the payout
+    for _, yes, no in NEG_RISK:
+        assert chain_units(running, wallet.address, yes) == 0
+        assert chain_units(running, wallet.address, no) == 0
+    after = ledger_of(engine)
+    assert all(p.size == 0 for p in after.positions.values())  # gone in the DB
+    assert after.cash_delta - bought.cash_delta == BASKET_PAYOUT
+    realised = sum((p.realised_pnl - p.fees_paid for p in after.positions.values()), D(0))
+    assert realised == BASKET_PAYOUT - BASKET_COST - BASKET_FEES == D("0.4434")
+    reconcile = body["reconcile"]
+    assert isinstance(reconcile, dict) and reconcile["differences"] == []
+    assert D(reconcile["pusd"]) == D(pusd_before + 10_000_000) * MICRO
+    with session_scope(engine, read_only=True) as session:
+        journal = actions(session, "live")
+        assert [a.status for a in journal] == [APPLIED] * 3
+        handles = [a.tx_hash if signature_type == 0 else a.relayer_tx_id for a in journal]
+        assert all(handles)
+        events = [s for s, _, _ in action_events(session, journal[0].id or 0)]
+    assert events == ["intended", "submitting", "submitted", "confirmed", "applied"]
+
+    code, again = settle_cli(monkeypatch, live_settings, wallet)
+    assert code == 0 and again["applied"] == [] and again["open"] == [] and again["failed"] == []
+    assert chain_units(running, wallet.address) - pusd_before == 10_000_000
+
+
+@pytest.mark.parametrize("signature_type", SIGNATURE_TYPES, ids=KINDS.get)
+def test_a_merge_of_n_complete_pairs_returns_n_pusd(
+    running: RunningVenue,
+    live_settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    signature_type: int,
+) -> None:
+    wallet = open_wallet(running, signature_type)
+    buy_live(live_settings, engine, wallet, [(YES, COND, "10", "0.55"), (NO, COND, "10", "0.50")])
+    bought = ledger_of(engine)
+    cost = D("10") * (D("0.55") + D("0.50"))
+    fees = -bought.cash_delta - cost
+    pusd_before = chain_units(running, wallet.address)
+
+    code, body = settle_cli(monkeypatch, live_settings, wallet)
+
+    assert code == 0, body
+    [merge] = body["applied"]  # type: ignore[misc]
+    assert merge["kind"] == "merge" and merge["proceeds"] == "10"
+    assert D(merge["realised"]) == D(10) - cost - fees
+    assert chain_units(running, wallet.address) - pusd_before == 10_000_000  # N pUSD
+    assert chain_units(running, wallet.address, YES) == 0
+    assert chain_units(running, wallet.address, NO) == 0
+    after = ledger_of(engine)
+    assert all(p.size == 0 for p in after.positions.values())
+    assert after.cash_delta - bought.cash_delta == D(10)
+    realised = sum((p.realised_pnl - p.fees_paid for p in after.positions.values()), D(0))
+    assert realised == D(10) - cost - fees
+
+
+def test_settle_reports_a_wallet_that_differs_from_the_ledger(
+    running: RunningVenue,
+    live_settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wallet = open_wallet(running, 0)
+    buy_live(live_settings, engine, wallet, [(YES, COND, "10", "0.55"), (NO, COND, "10", "0.50")])
+    control(running, "POST", f"/wallets/{wallet.address}/fund", {"tokens": {YES: "1"}})
+
+    code, body = settle_cli(monkeypatch, live_settings, wallet)
+
+    assert code == 1
+    assert body["applied"] == []
+    assert body["reconcile"]["differences"] == [  # type: ignore[index]
+        {"token_id": YES, "condition_id": COND, "ledger": "10", "chain": "11"}
+    ]
+    assert any("differs from the ledger" in n for n in body["notes"])  # type: ignore[union-attr]
+    with session_scope(engine, read_only=True) as session:
+        assert actions(session, "live") == []
