@@ -105,6 +105,7 @@ SLOW_MODULES = frozenset(
         "tests/pipeline/test_catalogue_refresh.py",
         "tests/sim_chain/test_settle_sdk.py",
         "tests/settlement/test_live_settle.py",
+        "tests/settlement/test_live_settle_faults.py",
     }
 )
 

@@ -15,146 +15,32 @@ Per signature type (0 EOA: on-chain transactions through the emulator's JSON-RPC
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from eth_account import Account
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
-from pm_lib.auth import Credentials, credentials_from_mapping
-from pm_lib.cli import app
-from pm_lib.execution.live import LiveExecutor
-from pm_lib.execution.multileg import execute_opportunity
-from pm_lib.models import OrderStatus
-from pm_lib.portfolio.ledger import replay
 from pm_lib.settings import Settings
-from pm_lib.sim.chain_wallets import wallet_of
-from pm_lib.sim.server import RunningVenue, running_venue
-from pm_lib.store import make_engine, session_scope, upgrade
+from pm_lib.sim.server import RunningVenue
+from pm_lib.store import session_scope
 from pm_lib.store.settlement_actions import APPLIED, action_events, actions
-from pm_lib.store.trades import fills
-from tests.execution.builders import basket
-from tests.execution.emulator import COND, KEY, MARKETS, NEG_RISK, NO, YES, control, make_venue
+from tests.execution.emulator import COND, NEG_RISK, NO, YES, control
+from tests.settlement.live_helpers import (
+    BASKET_COST,
+    BASKET_FEES,
+    BASKET_PAYOUT,
+    KINDS,
+    MICRO,
+    SIGNATURE_TYPES,
+    buy_live,
+    chain_units,
+    ledger_of,
+    open_wallet,
+    settle_cli,
+)
 
-pytestmark = pytest.mark.timeout(120)
 D = Decimal
-runner = CliRunner()
-KINDS = {0: "eoa", 1: "proxy", 2: "safe"}
-SIGNATURE_TYPES = [0, 1, 2]
-BASKET_COST, BASKET_FEES, BASKET_PAYOUT = D("9.30"), D("0.2566"), D("10")
-MICRO = D("0.000001")
-
-
-@dataclass
-class Wallet:
-    signature_type: int
-    address: str
-    env: dict[str, str]
-    credentials: Credentials
-
-
-@pytest.fixture
-def running() -> Iterator[RunningVenue]:
-    with running_venue(make_venue()) as r:
-        yield r
-
-
-@pytest.fixture
-def live_settings(tmp_path: Path, running: RunningVenue) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        mode="live",
-        clob_url=running.clob_url,
-        gamma_url=running.gamma_url,
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'pm_agent.db'}",
-        http_timeout_seconds=5.0,
-        http_max_retries=1,
-    )
-
-
-@pytest.fixture
-def engine(live_settings: Settings) -> Iterator[Engine]:
-    engine = make_engine(live_settings.resolved_database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-def open_wallet(running: RunningVenue, signature_type: int) -> Wallet:
-    """Fund the wallet of ``KEY`` for ``signature_type`` (10,000 pUSD, approvals granted) and
-    the POLYMARKET_* environment pm-agent reads for it."""
-    signer = str(Account.from_key(KEY).address)
-    env = {"POLYMARKET_PRIVATE_KEY": KEY, "POLYMARKET_SIGNATURE_TYPE": str(signature_type)}
-    if signature_type == 0:
-        control(running, "POST", f"/wallets/{signer}/fund", {"approve": True})
-        address = signer
-    else:
-        body = {"signer": signer, "type": KINDS[signature_type], "pusd": "10000", "approve": True}
-        address = control(running, "POST", "/chain/wallets", body)["wallet"]
-        assert address == wallet_of(signer, signature_type)
-        key = control(running, "GET", f"/relayer/api-key?address={signer}")["key"]
-        env |= {
-            "POLYMARKET_FUNDER": address,
-            "POLYMARKET_RELAYER_API_KEY": key,
-            "POLYMARKET_RELAYER_API_KEY_ADDRESS": signer,
-        }
-    return Wallet(signature_type, address, env, credentials_from_mapping(env))
-
-
-def chain_units(running: RunningVenue, address: str, token: str | None = None) -> int:
-    wallet = control(running, "GET", f"/chain/wallets/{address}")
-    if token is None:
-        return int(wallet["pusd"])
-    return int(wallet["positions"].get(token, "0"))
-
-
-def buy_live(
-    settings: Settings, engine: Engine, wallet: Wallet, legs: list[tuple[str, str, str, str]]
-) -> None:
-    """Buy ``legs`` (token, condition, size, limit) through pm-agent's live executor."""
-    executor = LiveExecutor.connect(settings, engine, wallet.credentials, run_id="buy")
-    try:
-        outcome = execute_opportunity(
-            executor,
-            basket("opp", *legs),
-            MARKETS,
-            {},
-            settings=settings,
-            engine=engine,
-            run_id="buy",
-        )
-    finally:
-        executor.close()
-    assert [r.status for r in outcome.results] == [OrderStatus.MATCHED] * len(legs)
-
-
-def settle_cli(
-    monkeypatch: pytest.MonkeyPatch, settings: Settings, wallet: Wallet
-) -> tuple[int, dict[str, object]]:
-    env = {
-        "PM_MODE": "live",
-        "PM_CLOB_URL": settings.clob_url,
-        "PM_GAMMA_URL": settings.gamma_url,
-        "PM_DATABASE_URL": settings.database_url or "",
-        "PM_DATA_DIR": str(settings.data_dir),
-        "PM_HTTP_TIMEOUT_SECONDS": "5",
-    } | wallet.env
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    result = runner.invoke(app, ["settle", "--live", "--json"])
-    assert result.stdout, result.output
-    return result.exit_code, json.loads(result.stdout)
-
-
-def ledger_of(engine: Engine):  # type: ignore[no-untyped-def]
-    with session_scope(engine, read_only=True) as session:
-        return replay(fills(session, "live"))
+pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.mark.parametrize("signature_type", SIGNATURE_TYPES, ids=KINDS.get)
