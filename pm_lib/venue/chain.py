@@ -59,14 +59,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AMBIGUOUS",
+    "EXPECTED_WALLET_TYPES",
     "REFUSED",
     "ChainClient",
     "ChainOutcome",
     "SendHandle",
     "Submission",
     "classify_error",
+    "derived_wallet_type",
     "open_chain_client",
     "relayer_api_key",
+    "relayer_deployed",
+    "rpc_chain_id",
 ]
 
 MICRO_UNITS = 1_000_000
@@ -289,11 +293,29 @@ class ChainClient:
         )
         return int(raw, 16) if raw not in ("0x", "") else 0
 
-    def approvals_ready(self) -> bool:
-        """Whether the SDK reports every trading approval of the wallet in place (the CTF
-        adapters' ERC-1155 approval is among them: merge and redeem need it)."""
-        state = self._client.get_trading_approvals_state(wallet=self.wallet)
-        return bool(state.is_fully_approved)
+    def settlement_approvals(self) -> dict[str, bool]:
+        """Whether the wallet approved each collateral adapter the SDK merges and redeems
+        through as an ERC-1155 operator of its positions (``isApprovedForAll``, on chain)."""
+        from polymarket._internal.actions.relayer.calls import (
+            decode_erc1155_is_approved_for_all_result,
+            erc1155_is_approved_for_all_call,
+        )
+
+        config = self._ctx.environment_config
+        found = {}
+        for name, operator in (
+            ("collateral adapter", config.collateral_adapter),
+            ("neg-risk collateral adapter", config.neg_risk_collateral_adapter),
+        ):
+            call = erc1155_is_approved_for_all_call(
+                token_address=config.conditional_tokens, owner=self._ctx.wallet, operator=operator
+            )
+            found[name] = bool(
+                decode_erc1155_is_approved_for_all_result(
+                    self._ctx.rpc.eth_call(to=str(call.to), data=call.data)
+                )
+            )
+        return found
 
     def close(self) -> None:
         self._client.close()
@@ -318,9 +340,69 @@ def relayer_api_key(credentials: Credentials) -> RelayerApiKey | None:
     )
 
 
+EXPECTED_WALLET_TYPES = {0: "EOA", 1: "POLY_PROXY", 2: "GNOSIS_SAFE", 3: "DEPOSIT_WALLET"}
+
+
+def derived_wallet_type(settings: Settings, credentials: Credentials) -> str | None:
+    """The SDK's wallet type for the signer and the funds address, derived from the signer
+    (``None`` when the address is none of the signer's wallets: the SDK would then silently
+    treat the signer as a session key of a deposit wallet)."""
+    from polymarket._internal.environment import get_environment_config
+    from polymarket._internal.wallet import try_classify_wallet_type
+
+    from pm_lib.venue.sdk_environment import sdk_environment, venue_endpoints
+
+    config = get_environment_config(sdk_environment(venue_endpoints(settings)))
+    return try_classify_wallet_type(
+        signer=credentials.address,
+        wallet=credentials.funds_address,
+        config=config.wallet_derivation,
+    )
+
+
+def rpc_chain_id(settings: Settings) -> int:
+    """The chain id the venue's JSON-RPC node answers (``eth_chainId``)."""
+    from pm_lib.venue.sdk_environment import venue_endpoints
+
+    url = venue_endpoints(settings).rpc_url
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    answer = httpx.post(url, json=body, timeout=settings.http_timeout_seconds)
+    answer.raise_for_status()
+    return int(str(answer.json()["result"]), 16)
+
+
+def relayer_deployed(settings: Settings, credentials: Credentials) -> bool:
+    """Whether the relayer answers and knows the funds wallet as deployed (types 1-3)."""
+    from pm_lib.venue.sdk_environment import venue_endpoints
+
+    kind = {1: "PROXY", 2: "SAFE", 3: "WALLET"}[credentials.signature_type]
+    answer = httpx.get(
+        venue_endpoints(settings).relayer_url + "/deployed",
+        params={"address": credentials.funds_address, "type": kind},
+        timeout=settings.http_timeout_seconds,
+    )
+    answer.raise_for_status()
+    return bool(answer.json().get("deployed"))
+
+
 def open_chain_client(settings: Settings, credentials: Credentials) -> ChainClient:
     """The chain client of ``credentials``' wallet on ``settings``' venue (relayer key from the
-    environment for signature types 1-3)."""
-    return ChainClient(
-        open_secure_client(settings, credentials, relayer_api_key=relayer_api_key(credentials))
-    )
+    credentials for signature types 1-3). Refuses (``ConfigurationError``) a funds address the
+    SDK does not derive from the signer as the configured signature type's wallet, and a relayer
+    wallet without a relayer API key."""
+    from pm_lib.errors import ConfigurationError
+
+    expected = EXPECTED_WALLET_TYPES[credentials.signature_type]
+    derived = derived_wallet_type(settings, credentials)
+    if derived != expected:
+        raise ConfigurationError(
+            f"POLYMARKET_FUNDER {credentials.funds_address} is not the {expected} wallet of the "
+            f"signer {credentials.address} (the SDK derives {derived or 'none of its wallets'})"
+        )
+    key = relayer_api_key(credentials)
+    if expected != "EOA" and key is None:
+        raise ConfigurationError(
+            "POLYMARKET_RELAYER_API_KEY and POLYMARKET_RELAYER_API_KEY_ADDRESS are required to "
+            f"merge and redeem from a {expected} wallet (through the relayer)"
+        )
+    return ChainClient(open_secure_client(settings, credentials, relayer_api_key=key))
