@@ -50,8 +50,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy import Engine
 
+from pm_lib.auth import Credentials
 from pm_lib.models import ZERO, Fill, Side, TradeStatus
 from pm_lib.portfolio.ledger import replay
+from pm_lib.settings import Settings
 from pm_lib.store.engine import session_scope
 from pm_lib.store.rows import Mode
 from pm_lib.store.settlement import market_resolutions
@@ -86,6 +88,7 @@ __all__ = [
     "LiveSettleResult",
     "action_fills",
     "chain_differences",
+    "chain_reconcile",
     "plan_actions",
     "settle_live",
 ]
@@ -519,3 +522,15 @@ async def settle_live(
         polls=polls,
         poll_delay=poll_delay,
     )
+
+
+def chain_reconcile(
+    engine: Engine, settings: Settings, credentials: Credentials
+) -> tuple[int, list[ChainDifference]]:
+    """The wallet's pUSD on chain (micro-units) and the tokens whose on-chain balance differs
+    from the live ledger (``pm-agent reconcile --live``). A trade matched at the CLOB but not
+    yet mined shows as a difference until it is."""
+    from pm_lib.venue.chain import open_chain_client
+
+    with open_chain_client(settings, credentials) as chain:
+        return chain.pusd_balance(), chain_differences(engine, chain)
