@@ -28,10 +28,10 @@ Each action, in order, every change committed with its ``settlement_action_event
    action, signed with that same nonce, so at most one of them can execute;
 5. ``applied``: in one transaction with the status change, the ledger gets one synthetic SELL
    fill per token (fee 0, CONFIRMED, trade id ``chain-<action>-<token>``) at the payout for a
-   redeem, and for a merge at prices summing to 1 pUSD a pair (the YES at its average price, the
-   NO at the rest). The position closes, the cash grows by exactly the proceeds, and the
-   action's ``realised`` = proceeds - cost - fees (to the micro-unit; a merge takes its pro-rata
-   share of the fees paid) is what the portfolio realises.
+   redeem, and for a merge at prices summing to 1 pUSD a pair (the first token by id at its
+   average price, the other at the rest). The position closes, the cash grows by exactly the
+   proceeds, and the action's ``realised`` = proceeds - cost - fees (to the micro-unit; a
+   merge takes its pro-rata share of the fees paid) is what the portfolio realises.
 
 A re-run finds the journal: open actions are looked up first, an applied one is never planned
 again (the ledger no longer holds its shares).
@@ -42,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -165,16 +165,27 @@ def plan_actions(
     run_id: str | None = None,
     flow_run_id: str | None = None,
 ) -> tuple[list[ChainAction], list[str]]:
-    """The merges and redeems the live ledger allows now, and notes on what was left alone."""
+    """The merges and redeems the live ledger allows now, and notes on what was left alone.
+
+    Each planned action's key is ``<kind>:<condition>:<n + 1>`` with ``n`` the actions of that
+    kind and market journalled when the plan began, read *before* the ledger: a run that plans
+    from a ledger another run is about to change collides with that run's key and stores
+    nothing (``journal_action``), so two runs never send the same action."""
+    with session_scope(engine) as session:
+        journal = actions(session, MODE)
+    seen = Counter((a.kind, a.condition_id) for a in journal)
+    busy = {a.condition_id for a in journal if a.status in OPEN_STATUSES}
     held = _held(engine)
     by_condition: dict[str, dict[str, tuple[Decimal, Decimal, Decimal]]] = defaultdict(dict)
     for token, (condition, size, avg, fees) in held.items():
         by_condition[condition][token] = (size, avg, fees)
     with session_scope(engine) as session:
         resolutions = market_resolutions(session, set(by_condition))
-        busy = {a.condition_id for a in actions(session, MODE, OPEN_STATUSES)}
     notes: list[str] = []
-    balances = chain.position_balances(sorted(held))
+    every_token = set(held) | {
+        t for c in by_condition if c in resolutions for t in resolutions[c].payouts
+    }
+    balances = chain.position_balances(sorted(every_token))
     plan: list[ChainAction] = []
     for condition, tokens in sorted(by_condition.items()):
         if condition in busy:
@@ -182,8 +193,13 @@ def plan_actions(
         if any(size < ZERO for size, _, _ in tokens.values()):
             notes.append(f"market {condition}: a short position, not settled")
             continue
-        mismatch = [t for t, (size, _, _) in tokens.items() if balances.get(t, 0) != _units(size)]
         resolution = resolutions.get(condition)
+        market_tokens = set(tokens) | set(resolution.payouts if resolution else ())
+        mismatch = [
+            t
+            for t in market_tokens
+            if balances.get(t, 0) != (_units(tokens[t][0]) if t in tokens else 0)
+        ]
         if resolution is None and len(tokens) < 2:
             continue  # nothing to merge, not resolved
         if mismatch:
@@ -197,7 +213,7 @@ def plan_actions(
             "condition_id": condition,
             "wallet": chain.wallet,
             "wallet_type": chain.wallet_type,
-            "chain_before": {t: balances.get(t, 0) for t in tokens},
+            "chain_before": {t: balances.get(t, 0) for t in market_tokens},
             "created_at": now,
             "updated_at": now,
             "run_id": run_id,
@@ -216,6 +232,7 @@ def plan_actions(
             plan.append(
                 ChainAction(
                     kind=REDEEM,
+                    action_key=f"{REDEEM}:{condition}:{seen[(REDEEM, condition)] + 1}",
                     sizes=sizes,
                     prices=prices,
                     proceeds=proceeds,
@@ -236,6 +253,7 @@ def plan_actions(
         plan.append(
             ChainAction(
                 kind=MERGE,
+                action_key=f"{MERGE}:{condition}:{seen[(MERGE, condition)] + 1}",
                 sizes={yes: pairs, no: pairs},
                 prices={yes: yes_price, no: _ONE - yes_price},
                 proceeds=_micro(pairs),
@@ -399,15 +417,12 @@ def _resolve(
         except Exception as error:  # a lookup that fails leaves the action as it was
             logger.warning("settlement action %s: lookup failed: %s", item.id, error)
             verdict = ChainOutcome("pending", None, f"lookup failed: {type(error).__name__}")
+        # only from the status the lookup saw: a run that moved it meanwhile (its send hook
+        # firing) wins, and this verdict is dropped
         if verdict.state == "confirmed":
-            journal.move(
-                CONFIRMED,
-                (INTENDED, SUBMITTING, SUBMITTED),
-                verdict.detail,
-                tx_hash=verdict.tx_hash,
-            )
+            journal.move(CONFIRMED, (item.status,), verdict.detail, tx_hash=verdict.tx_hash)
         elif verdict.state == "failed":
-            journal.move(FAILED, (INTENDED, SUBMITTING, SUBMITTED), verdict.detail)
+            journal.move(FAILED, (item.status,), verdict.detail)
         item = journal.current()
         if item.status in (SUBMITTING, SUBMITTED) and attempt + 1 < polls:
             time.sleep(poll_delay)

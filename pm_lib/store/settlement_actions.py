@@ -108,14 +108,16 @@ def _event(session: Session, action_id: int, status: str, detail: str | None, at
 
 
 def journal_action(session: Session, action: ChainAction) -> ChainAction | None:
-    """Store ``action`` as ``intended`` under the next key of its (kind, condition); ``None``
-    when another run stored that key first."""
-    count = session.execute(
-        select(func.count())
-        .select_from(_ACTION)
-        .where(_ACTION.c.kind == action.kind, _ACTION.c.condition_id == action.condition_id)
-    ).scalar_one()
-    key = f"{action.kind}:{action.condition_id}:{int(count) + 1}"
+    """Store ``action`` as ``intended`` under its key (the planner's; else the next one of its
+    kind and market); ``None`` when another run stored that key first."""
+    key = action.action_key
+    if not key:
+        count = session.execute(
+            select(func.count())
+            .select_from(_ACTION)
+            .where(_ACTION.c.kind == action.kind, _ACTION.c.condition_id == action.condition_id)
+        ).scalar_one()
+        key = f"{action.kind}:{action.condition_id}:{int(count) + 1}"
     values = action.model_dump(exclude={"id"}) | {
         "action_key": key,
         "status": INTENDED,

@@ -178,3 +178,33 @@ def test_a_pending_merge_stays_open_and_is_applied_once_it_is_mined(
 
     assert code == 0 and len(body["applied"]) == 1, body
     _settled_once(running, engine, wallet, pusd)
+
+
+def test_two_runs_planning_the_same_merge_store_and_send_it_once(
+    running: RunningVenue, live_settings: Settings, engine: Engine
+) -> None:
+    from datetime import UTC, datetime
+
+    from pm_lib.settlement.live import plan_actions, settle_live_sync
+    from pm_lib.store.settlement_actions import journal_action
+    from pm_lib.venue.chain import open_chain_client
+
+    wallet = _bought(running, live_settings, engine, 0)
+    pusd = chain_units(running, wallet.address)
+    now = datetime.now(UTC)
+    with open_chain_client(live_settings, wallet.credentials) as chain:
+        [first], _ = plan_actions(engine, chain, now)
+        [second], _ = plan_actions(engine, chain, now)  # planned before the first is stored
+        with session_scope(engine) as session:
+            assert journal_action(session, first) is not None
+        with session_scope(engine) as session:
+            assert journal_action(session, second) is None  # its key is taken: nothing stored
+        # the first was stored but never sent (its run "died"): the next run fails it (no
+        # signed request left) and merges under a new key, once
+        result = settle_live_sync(engine, chain, lambda: datetime.now(UTC), poll_delay=0.1)
+        with session_scope(engine) as session:
+            assert journal_action(session, second) is None  # a stale plan never gets in
+
+    assert [a.status for a in result.failed] == [FAILED]
+    assert [a.status for a in result.applied] == [APPLIED]
+    _settled_once(running, engine, wallet, pusd)
