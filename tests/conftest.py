@@ -103,6 +103,8 @@ SLOW_MODULES = frozenset(
         "tests/store/test_migrations.py",
         "tests/sim_data/test_cli_serve.py",
         "tests/pipeline/test_catalogue_refresh.py",
+        "tests/sim_chain/test_admission.py",
+        "tests/sim_chain/test_chain_faults.py",
         "tests/sim_chain/test_settle_sdk.py",
         "tests/settlement/test_live_settle.py",
         "tests/settlement/test_live_settle_faults.py",

@@ -9,6 +9,8 @@ or a redemption moves. Emulated contracts (Polygon addresses, ``pm_lib.sim.chain
   ``isApprovedForAll``, ``setApprovalForAll``, ``payoutNumerators``, ``payoutDenominator``,
   ``getOutcomeSlotCount``; the **NegRiskAdapter** answers the same ERC-1155 reads for neg-risk
   positions (the SDK reads neg-risk balances there);
+- the V2 **position manager** (ERC-1155): reads and ``setApprovalForAll`` only, so the SDK's
+  ``setup_trading_approvals`` can grant every approval it checks;
 - the two **collateral adapters** (standard and neg-risk markets): ``splitPosition``,
   ``mergePositions`` and ``redeemPositions`` with the CTF signature and pUSD as collateral,
   as Polymarket's SDK calls them: split takes N pUSD and gives N of each outcome, merge burns
@@ -17,8 +19,11 @@ or a redemption moves. Emulated contracts (Polygon addresses, ``pm_lib.sim.chain
 
 What is checked, as the contracts would: pUSD balance and allowance (split, transfer), ERC-1155
 operator approval of the adapter on the CTF (merge, redeem), both outcome balances (merge),
-resolution (redeem: ``result for condition not received yet``), the adapter matching the
-market (standard vs neg-risk), collateral, parent collection and partition. A call the emulator
+resolution (redeem: ``result for condition not received yet``), collateral, parent collection
+and partition. The adapter must match the market (standard vs neg-risk): through the other one
+a merge reverts (no balance of its position ids) and a redemption succeeds and pays nothing
+(the CTF redeems empty positions without complaint), the silent no-op a settlement must catch
+by checking balances. A call the emulator
 does not know reverts ("pm-sim: ... not emulated") rather than pretending to succeed.
 Outcome token ids are the market's CLOB token ids (the emulator does not recompute CTF
 position ids from collection ids).
@@ -34,6 +39,7 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_abi.exceptions import DecodingError
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from pm_lib.sim.accounts import COLLATERAL, MAX_ALLOWANCE, Accounts, Wallet
@@ -44,6 +50,7 @@ from pm_lib.sim.chain_wallets import (
     DEPOSIT_WALLET_FACTORY,
     NEG_RISK_ADAPTER,
     NEG_RISK_COLLATERAL_ADAPTER,
+    POSITION_MANAGER,
     PUSD,
 )
 from pm_lib.sim.state import SimMarket, VenueState
@@ -134,6 +141,7 @@ _ADAPTER = dict(
     ]
 )
 _FACTORY = dict([_spec("beacon()", ("address",))])
+_APPROVALS_ONLY = {**_ERC1155_READS, **dict([_spec("setApprovalForAll(address,bool)")])}
 
 _CONTRACTS: dict[str, dict[bytes, CallSpec]] = {
     PUSD.lower(): _ERC20,
@@ -142,6 +150,10 @@ _CONTRACTS: dict[str, dict[bytes, CallSpec]] = {
     COLLATERAL_ADAPTER.lower(): _ADAPTER,
     NEG_RISK_COLLATERAL_ADAPTER.lower(): _ADAPTER,
     DEPOSIT_WALLET_FACTORY.lower(): _FACTORY,
+    POSITION_MANAGER.lower(): {
+        **_ERC1155_READS,
+        **dict([_spec("setApprovalForAll(address,bool)")]),
+    },
 }
 _BINARY = [1, 2]
 _ZERO32 = bytes(32)
@@ -150,6 +162,15 @@ NOT_APPROVED = "ERC1155: need operator approval for 3rd party transfers."
 LOW_BALANCE_1155 = "ERC1155: insufficient balance for transfer"
 LOW_BALANCE_20 = "ERC20: transfer amount exceeds balance"
 LOW_ALLOWANCE_20 = "ERC20: insufficient allowance"
+
+
+def _checksummed(abi_type: str, value: Any) -> Any:
+    """Addresses as checksummed strings: allowance books are keyed that way."""
+    if abi_type == "address":
+        return str(to_checksum_address(value))
+    if abi_type == "address[]":
+        return [str(to_checksum_address(v)) for v in value]
+    return value
 
 
 def is_contract(address: str) -> bool:
@@ -219,26 +240,29 @@ class ChainWorld:
             args = tuple(abi_decode(list(spec.args), bytes(data[4:]))) if spec.args else ()
         except (DecodingError, ValueError, OverflowError) as e:
             raise Revert("") from e
-        return spec, args
+        return spec, tuple(_checksummed(t, a) for t, a in zip(spec.args, args, strict=True))
 
-    def read(self, to: str, data: bytes) -> bytes:
-        """``eth_call``: the ABI-encoded return data of a view (or of a simulated write)."""
+    def read(self, to: str, data: bytes, sender: str = "0x" + "00" * 20) -> bytes:
+        """``eth_call``: the ABI-encoded return data of a view (or of a write simulated as
+        ``sender``)."""
+        to = str(to_checksum_address(to))
         if not is_contract(to):
             return b""  # no code at the address: an empty result, as on chain
         spec, args = self._decode(to, data)
-        if not spec.returns and spec.name in _WRITES:
+        if spec.name in _WRITES:  # simulated, as eth_call runs a write without keeping it
             try:
-                self.execute(to, data, sender="0x" + "00" * 20)
+                self.execute(to, data, sender=sender)
             finally:
                 self.rollback()
-            return b""
+            return abi_encode(list(spec.returns), [True]) if spec.returns else b""
         view = _VIEWS.get(spec.name)
-        if view is None or not spec.returns:
-            raise Revert(f"pm-sim: {spec.name} is not a view")
+        if view is None:
+            raise Revert(f"pm-sim: {spec.name} not emulated")
         return abi_encode(list(spec.returns), [view(self, to, args)])
 
     def execute(self, to: str, data: bytes, *, sender: str, value: int = 0) -> None:
         """Run one call from ``sender``; raises ``Revert``. Call ``commit``/``rollback`` after."""
+        to = str(to_checksum_address(to))
         if value:
             raise Revert("pm-sim: POL value transfers are not emulated")
         if not is_contract(to):
@@ -346,17 +370,20 @@ def _adapter_market(
         raise Revert("pm-sim: nested positions (a parent collection) are not emulated")
     if list(partition) != _BINARY:
         raise Revert("pm-sim: only the binary partition [1, 2] is emulated")
-    market = world.market(condition_id)
-    neg_risk_adapter = adapter.lower() == NEG_RISK_COLLATERAL_ADAPTER.lower()
-    if market.neg_risk != neg_risk_adapter:
-        # The other adapter computes other position ids: the wallet holds none of them.
-        raise Revert(LOW_BALANCE_1155)
-    return market
+    return world.market(condition_id)
+
+
+def _right_adapter(adapter: str, market: SimMarket) -> bool:
+    """Whether ``adapter`` is the one for ``market`` (standard vs neg-risk). The other one
+    computes other position ids (other collateral): the wallet holds none of those."""
+    return market.neg_risk == (adapter.lower() == NEG_RISK_COLLATERAL_ADAPTER.lower())
 
 
 def _split(world: ChainWorld, to: str, sender: str, args: tuple[Any, ...]) -> None:
     market = _adapter_market(world, to, args, args[3])
     amount = int(args[4])
+    if not _right_adapter(to, market):
+        raise Revert("pm-sim: a split through the other adapter is not emulated")
     wallet = world.touch(sender)
     if wallet.pusd < amount:
         raise Revert(LOW_BALANCE_20)
@@ -374,6 +401,8 @@ def _merge(world: ChainWorld, to: str, sender: str, args: tuple[Any, ...]) -> No
     wallet = world.touch(sender)
     if not _is_operator(wallet, to):
         raise Revert(NOT_APPROVED)
+    if not _right_adapter(to, market):
+        raise Revert(LOW_BALANCE_1155)
     if any(wallet.balance_of(token) < amount for token in market.token_ids):
         raise Revert(LOW_BALANCE_1155)
     for token in market.token_ids:
@@ -389,6 +418,8 @@ def _redeem(world: ChainWorld, to: str, sender: str, args: tuple[Any, ...]) -> N
     wallet = world.touch(sender)
     if not _is_operator(wallet, to):
         raise Revert(NOT_APPROVED)
+    if not _right_adapter(to, market):
+        return  # the CTF redeems positions the wallet does not hold: succeeds, pays nothing
     payout = 0
     for index_set, token, outcome in zip(_BINARY, market.token_ids, market.outcomes, strict=True):
         if index_set not in index_sets:

@@ -121,7 +121,7 @@ class _Methods:
         with self.chain.lock:
             self.chain.advance()
             try:
-                return "0x" + self.chain.world.read(call.to, call.data).hex()
+                return "0x" + self.chain.world.read(call.to, call.data, call.sender).hex()
             except Revert as e:
                 raise _reverted(e) from None
 

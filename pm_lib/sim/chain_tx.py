@@ -59,6 +59,7 @@ CALL_GAS = 200_000  # what eth_estimateGas answers for an emulated contract call
 TRANSFER_GAS = 21_000
 CHAIN_FAULT_KINDS = ("revert", "pending")
 RELAY_ADDRESS = to_checksum_address(keccak(text="pm-sim relay")[-20:])
+OPERATOR_ADDRESS = to_checksum_address(keccak(text="pm-sim exchange operator")[-20:])
 
 
 class RpcError(Exception):
@@ -104,6 +105,7 @@ class ChainTx:
     mine_at: float | None = None  # None: queued (nonce gap) or held by a fault
     held: bool = False
     queued: bool = False
+    relayed: bool = False  # sent by the relayer: its many relay accounts keep no common order
     forced_revert: str | None = None
     block_number: int | None = None
     mined_at: float | None = None
@@ -193,8 +195,17 @@ def _decode_raw(raw: bytes) -> dict[str, Any]:
         raise RpcError(-32000, f"rlp: {e}") from None
 
 
+TradeLookup = Callable[[str], "tuple[int, str] | None"]
+
+
 class Chain:
-    """The emulated Polygon: nonces, pool, blocks. Callers need not hold the venue lock."""
+    """The emulated Polygon: nonces, pool, blocks. Callers need not hold the venue lock.
+
+    ``trade_lookup`` (set by the venue) answers for a CLOB trade's ``transaction_hash``:
+    ``(status, exchange)`` once the trade is mined (status 1) or failed (0), None before, so
+    the settlement transactions the exchange reports have receipts too."""
+
+    trade_lookup: TradeLookup | None = None
 
     def __init__(
         self,
@@ -221,6 +232,7 @@ class Chain:
             self.block_number = 1
             self.genesis_time = self.now()
             self.faults: list[ChainFault] = []
+            self.trade_blocks: dict[str, int] = {}  # trade transaction hash -> its block
 
     def now(self) -> float:
         return self.state.clock.now()
@@ -317,7 +329,7 @@ class Chain:
     ) -> ChainTx:
         """Admit a transaction the relayer sends from its relay address for a smart wallet."""
         with self.lock:
-            nonce = self.pending_nonce(RELAY_ADDRESS)
+            nonce = sum(1 for t in self.txs.values() if t.relayed)
             tx = ChainTx(
                 tx_hash="0x" + keccak(text=f"pm-sim-relayed:{tag}:{nonce}").hex(),
                 sender=RELAY_ADDRESS,
@@ -331,6 +343,7 @@ class Chain:
                 tx_type=0,
                 calls=list(calls),
                 submitted_at=self.now(),
+                relayed=True,
                 on_mined=on_mined,
             )
             self._admit(tx, signer=signer, queued=False)
@@ -376,7 +389,7 @@ class Chain:
                         tx.mine_at = now + self.mine_after_seconds()
                     if tx.mine_at is None or tx.mine_at > now:
                         continue
-                    if tx.nonce != self.latest_nonce(tx.sender):
+                    if not tx.relayed and tx.nonce != self.latest_nonce(tx.sender):
                         continue  # an earlier nonce of this sender is still held
                     self._mine(tx, now)
                     mined.append(tx_hash)
@@ -388,7 +401,8 @@ class Chain:
         self.block_number += 1
         tx.block_number = self.block_number
         tx.mined_at = now
-        self.nonces[tx.sender.lower()] = tx.nonce + 1
+        if not tx.relayed:
+            self.nonces[tx.sender.lower()] = tx.nonce + 1
         try:
             if tx.forced_revert is not None:
                 raise Revert(tx.forced_revert)
@@ -451,7 +465,9 @@ class Chain:
         with self.lock:
             self.advance()
             tx = self.txs.get(tx_hash.lower())
-            if tx is None or tx.block_number is None:
+            if tx is None:
+                return self._trade_receipt(tx_hash.lower())
+            if tx.block_number is None:
                 return None
             gas_used = min(tx.gas, self.estimate(tx.calls))
             return {
@@ -470,6 +486,34 @@ class Chain:
                 "status": hex(tx.status or 0),
                 "type": hex(tx.tx_type),
             }
+
+    def _trade_receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        """The receipt of a CLOB trade's settlement transaction (the exchange's operator
+        calling the exchange), once the trade is mined or failed."""
+        found = self.trade_lookup(tx_hash) if self.trade_lookup is not None else None
+        if found is None:
+            return None
+        status, exchange = found
+        number = self.trade_blocks.get(tx_hash)
+        if number is None:
+            self.block_number += 1
+            number = self.trade_blocks[tx_hash] = self.block_number
+        return {
+            "transactionHash": tx_hash,
+            "transactionIndex": "0x0",
+            "blockHash": self.block_hash(number),
+            "blockNumber": hex(number),
+            "from": OPERATOR_ADDRESS.lower(),
+            "to": exchange.lower(),
+            "cumulativeGasUsed": hex(CALL_GAS),
+            "gasUsed": hex(CALL_GAS),
+            "effectiveGasPrice": hex(MIN_GAS_PRICE),
+            "contractAddress": None,
+            "logs": [],
+            "logsBloom": "0x" + "00" * 256,
+            "status": hex(status),
+            "type": "0x2",
+        }
 
     def transaction(self, tx_hash: str) -> dict[str, Any] | None:
         """``eth_getTransactionByHash``: pending ones have a null block."""
@@ -526,6 +570,7 @@ class Chain:
         """The control view of a transaction."""
         return {
             "hash": tx.tx_hash,
+            "raw": tx.raw,
             "from": tx.sender,
             "to": tx.to,
             "nonce": tx.nonce,

@@ -12,7 +12,10 @@ Derivation (EIP-1014: ``address = keccak256(0xff ++ deployer ++ salt ++ keccak25
   fixed clone creation code with the factory and the proxy implementation spliced in;
 - POLY_GNOSIS_SAFE (type 2): the deployer is Polymarket's Safe proxy factory, the salt is
   ``keccak256(abi.encode(signer))`` (the address left-padded to 32 bytes) and the init-code hash
-  is the factory's published constant.
+  is the factory's published constant;
+- deposit wallet (POLY_1271, type 3): the deployer is the deposit-wallet factory; the wallet is
+  an ERC-1967 beacon proxy (Solady's ``LibClone`` layout) whose immutable arguments are
+  ``abi.encode(factory, bytes32(signer))``; the salt is ``keccak256`` of those arguments.
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ __all__ = [
     "DEPOSIT_WALLET_FACTORY",
     "NEG_RISK_ADAPTER",
     "NEG_RISK_COLLATERAL_ADAPTER",
+    "POSITION_MANAGER",
     "PROXY_FACTORY",
     "PUSD",
     "RELAY_HUB",
     "SAFE_FACTORY",
     "SAFE_MULTISEND",
+    "derive_deposit_wallet",
     "derive_proxy_wallet",
     "derive_safe_wallet",
     "same_address",
@@ -54,6 +59,8 @@ SAFE_INIT_CODE_HASH = "2bce2127ff07fb632d16c8347c4ebf501f4841168bed00d9e6ef715dd
 SAFE_MULTISEND = "0xA238CBeb142c10Ef7Ad8442C6D1f9E89e07e7761"
 DEPOSIT_WALLET_FACTORY = "0x00000000000Fb5C9ADea0298D729A0CB3823Cc07"
 DEPOSIT_WALLET_BEACON = "0x7A18EDfe055488A3128f01F563e5B479D92ffc3a"
+# Polymarket V2's ERC-1155 position manager: approvals only (its positions are not emulated).
+POSITION_MANAGER = "0x006F54F7f9A22e0000CC2AB60031000000ae9fEF"
 
 # The proxy factory's clone creation code, in three pieces around the two addresses it embeds
 # (the factory, then the implementation), followed by two ABI words (offset 0x20, length 0).
@@ -92,12 +99,39 @@ def derive_safe_wallet(signer: str) -> str:
     return _create2(SAFE_FACTORY, salt, bytes.fromhex(SAFE_INIT_CODE_HASH))
 
 
+# Solady's ERC-1967 beacon proxy with immutable args: a PUSH2 of the runtime length (0x52 +
+# the argument bytes), the deploy stub, the beacon address, then the runtime code.
+_BEACON_DEPLOY_STUB = "3d8160233d3973"
+_BEACON_RUNTIME = (
+    "60195155f3363d3d373d3d363d602036600436635c60da"
+    "1b60e01b36527fa3f0ad74e5423aebfd80d3ef4346578335a9a72aeaee59ff6c"
+    "b3582b35133d50545afa5036515af43d6000803e604d573d6000fd5b3d6000f3"
+)
+
+
+def derive_deposit_wallet(signer: str) -> str:
+    """The deposit wallet (beacon proxy) of ``signer`` (checksummed)."""
+    args = bytes(12) + _raw(DEPOSIT_WALLET_FACTORY) + _raw(signer).rjust(32, b"\x00")
+    code = (
+        b"\x61"
+        + (0x52 + len(args)).to_bytes(2, "big")
+        + bytes.fromhex(_BEACON_DEPLOY_STUB)
+        + _raw(DEPOSIT_WALLET_BEACON)
+        + bytes.fromhex(_BEACON_RUNTIME)
+        + args
+    )
+    return _create2(DEPOSIT_WALLET_FACTORY, keccak(args), keccak(code))
+
+
 def wallet_of(signer: str, signature_type: int) -> str | None:
-    """The smart wallet ``signer`` controls with ``signature_type`` (1 proxy, 2 Safe)."""
+    """The smart wallet ``signer`` controls with ``signature_type`` (1 proxy, 2 Safe,
+    3 deposit wallet); None for an EOA (0)."""
     if signature_type == 1:
         return derive_proxy_wallet(signer)
     if signature_type == 2:
         return derive_safe_wallet(signer)
+    if signature_type == 3:
+        return derive_deposit_wallet(signer)
     return None
 
 

@@ -14,7 +14,10 @@ order, same faults). Kinds, as a client sees them:
 - ``response_lost``: the route runs (an order rests or fills), then the response starts with
   the full ``Content-Length``, half the body is sent and the connection is closed. httpx
   raises ``httpx.RemoteProtocolError`` ("peer closed connection without sending complete
-  message body"): the write happened, the answer did not arrive.
+  message body"): the write happened, the answer did not arrive;
+- ``error_after_apply``: the route runs (a transaction is admitted, a relayed batch applied),
+  then the client gets the error ``status`` (5xx) instead of its answer, as when
+  a gateway loses the upstream's reply.
 
 A rule may also name a JSON-RPC method (``rpc_method``, e.g. ``eth_sendRawTransaction``): it
 then fires only for ``POST /rpc`` requests calling that method (alone or in a batch), so a
@@ -40,7 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["FAULT_KINDS", "FaultMiddleware", "FaultPlan", "FaultRule"]
 
-FAULT_KINDS = ("latency", "error", "timeout", "malformed", "response_lost")
+FAULT_KINDS = ("latency", "error", "timeout", "malformed", "response_lost", "error_after_apply")
 _LOST_RESPONSE_LOG = "ASGI callable returned without completing response."
 
 
@@ -80,6 +83,8 @@ class FaultRule:
             self.status in (404, 425, 429) or 500 <= self.status <= 599
         ):
             raise ValueError("an error fault's status must be 404, 425, 429 or 5xx")
+        if self.kind == "error_after_apply" and not 500 <= self.status <= 599:
+            raise ValueError("an error_after_apply fault's status must be 5xx")
         if self.kind == "timeout" and self.delay_seconds <= 0:
             self.delay_seconds = 30.0
         re.compile(self.path)
@@ -266,6 +271,9 @@ class FaultMiddleware:
         if start is None:
             return
         body = b"".join(chunks)
+        if rule.kind == "error_after_apply":
+            await _respond(send, rule.status, _error_body(rule.status))
+            return
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         if rule.kind == "malformed":
             spoiled = body[: len(body) // 2] + b"\x00<garbled"

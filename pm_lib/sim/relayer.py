@@ -1,4 +1,4 @@
-"""Polymarket's relayer, emulated: gasless transactions for proxy and Safe wallets.
+"""Polymarket's relayer, emulated: gasless transactions for proxy, Safe and deposit wallets.
 
 What the SDK (polymarket-client 0.14.0, ``_internal/actions/relayer``) calls, and so what is
 served under ``/relayer``:
@@ -7,23 +7,30 @@ served under ``/relayer``:
   the emulator has seen it (funded, traded, or registered through ``POST /_sim/chain/wallets``);
 - ``GET /relay-payload?address=<signer>&type=PROXY``: the relay address and the signer's
   proxy nonce, ``{"address": "0x...", "nonce": "N"}``;
-- ``GET /v1/account/transactions/params?address=<signer>&type=SAFE``: the Safe's nonce;
-- ``POST /submit``: a signed ``PROXY`` or ``SAFE`` transaction; answered
-  ``{"transactionID", "transactionHash", "state": "STATE_NEW"}``;
-- ``GET /v1/account/transactions/{id}``: ``{"transaction_id", "transaction_hash", "state",
-  "error_msg", ...}``; states go ``STATE_NEW`` -> ``STATE_EXECUTED`` (sent, not mined) ->
-  ``STATE_MINED`` -> ``STATE_CONFIRMED``, or ``STATE_FAILED`` when the transaction reverts;
+- ``GET /v1/account/transactions/params?address=<signer>&type=SAFE|WALLET``: the Safe's or
+  the deposit wallet's nonce;
+- ``POST /submit``: a signed ``PROXY``, ``SAFE`` or ``WALLET`` (deposit-wallet batch)
+  transaction, or a ``WALLET-CREATE`` (deploy the signer's deposit wallet); answered
+  ``{"transactionID", "state": "STATE_NEW"}`` (no hash, as documented);
+- ``GET /v1/account/transactions/{id}`` (what the SDK polls): ``{"transaction_id",
+  "transaction_hash", "state", "error_msg", ...}``; ``GET /transaction?id=`` and
+  ``GET /transactions`` list the documented camelCase rows; states go ``STATE_NEW`` ->
+  ``STATE_EXECUTED`` (sent, not mined) -> ``STATE_MINED`` -> ``STATE_CONFIRMED``, or
+  ``STATE_FAILED`` when the transaction reverts;
 - ``GET /transactions`` (with the relayer API key): the key owner's transactions, newest
-  first, for finding a submission whose answer was lost; ``GET /transaction?id=`` (list form)
-  and ``GET /nonce?address=&type=``.
+  first, for finding a submission whose answer was lost; ``GET /nonce?address=&type=``.
 
 Checked on submit: the relayer API key headers (``RELAYER_API_KEY`` and
 ``RELAYER_API_KEY_ADDRESS``, the key bound to the signer or its wallet; or the four
 ``POLY_BUILDER_*`` headers of a builder key, present), the wallet is the signer's CREATE2
 wallet, the nonce is the current one (else ``batch nonce N does not match on-chain nonce M``),
 the signature recovers the signer (proxy: ``personal_sign`` of the ``rlx:`` relay hash; Safe:
-the EIP-712 ``SafeTx`` digest, eth_sign-packed with v + 4 or plain), the relay hub and relay
-address, and the Safe operation (a delegatecall only to MultiSend). The calls then run as the
+the EIP-712 ``SafeTx`` digest, eth_sign-packed with v + 4 or plain; deposit wallet: the EIP-712
+``Batch`` of domain "DepositWallet" v1, owner signatures only, deadline not past, wallet
+deployed), the relay hub and relay address, and the Safe operation (a delegatecall only to
+MultiSend). Safe and deposit-wallet nonces are spent when the transaction succeeds on chain,
+and a wallet with a transaction in flight refuses another (``wallet has in-flight action``);
+the proxy nonce is spent at submission (the relay hub counts it). The calls then run as the
 wallet on the emulated chain (``pm_lib.sim.chain_tx``), all or nothing.
 """
 
@@ -33,24 +40,36 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
 from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_utils.address import is_hex_address, to_checksum_address
+from eth_account.messages import encode_typed_data
+from eth_utils.address import is_hex_address
 from eth_utils.crypto import keccak
 
-from pm_lib.sim.chain_calls import selector
 from pm_lib.sim.chain_tx import RELAY_ADDRESS, Chain, ChainTx, WalletCall
 from pm_lib.sim.chain_wallets import (
+    DEPOSIT_WALLET_FACTORY,
     PROXY_FACTORY,
     RELAY_HUB,
     SAFE_MULTISEND,
+    derive_deposit_wallet,
     derive_proxy_wallet,
     derive_safe_wallet,
     same_address,
+)
+from pm_lib.sim.relayer_payloads import (
+    RelayerError,
+    deposit_wallet_batch,
+    field_address,
+    field_bytes,
+    field_uint,
+    multisend_calls,
+    proxy_calls,
+    recover_personal,
+    recover_safe_signer,
+    safe_tx_digest,
 )
 
 __all__ = [
@@ -69,14 +88,6 @@ STATE_EXECUTED = "STATE_EXECUTED"
 STATE_MINED = "STATE_MINED"
 STATE_CONFIRMED = "STATE_CONFIRMED"
 STATE_FAILED = "STATE_FAILED"
-_PROXY_CALL = selector("proxy((uint8,address,uint256,bytes)[])")
-_MULTISEND = selector("multiSend(bytes)")
-_SAFE_TX_TYPEHASH = keccak(
-    text="SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,"
-    "uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,uint256 nonce)"
-)
-_SAFE_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(uint256 chainId,address verifyingContract)")
-_ZERO_ADDRESS = "0x" + "00" * 20
 _BUILDER_HEADERS = (
     "poly_builder_api_key",
     "poly_builder_passphrase",
@@ -85,13 +96,8 @@ _BUILDER_HEADERS = (
 )
 
 
-class RelayerError(Exception):
-    """A refused relayer request: HTTP ``status`` and the ``{"error": message}`` body."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+def _iso(unix: float) -> str:
+    return datetime.fromtimestamp(unix, UTC).isoformat().replace("+00:00", "Z")
 
 
 def relayer_api_key(seed: int, address: str) -> str:
@@ -118,143 +124,6 @@ class RelayedTx:
     created_at: float
 
 
-def _address(body: Mapping[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not is_hex_address(value):
-        raise RelayerError(f"invalid {name}")
-    return str(to_checksum_address(value))
-
-
-def _uint(value: Any, name: str) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise RelayerError(f"invalid {name}") from None
-    if number < 0:
-        raise RelayerError(f"invalid {name}")
-    return number
-
-
-def _bytes(value: Any, name: str) -> bytes:
-    if not isinstance(value, str):
-        raise RelayerError(f"invalid {name}")
-    try:
-        return bytes.fromhex(value.removeprefix("0x"))
-    except ValueError:
-        raise RelayerError(f"invalid {name}") from None
-
-
-def _recover(digest: bytes, signature: bytes) -> str:
-    try:
-        return str(Account._recover_hash(digest, signature=signature))
-    except Exception:
-        raise RelayerError("invalid signature") from None
-
-
-def _recover_personal(message_hash: bytes, signature: bytes) -> str:
-    try:
-        signable = encode_defunct(primitive=message_hash)
-        return str(Account.recover_message(signable, signature=signature))
-    except Exception:
-        raise RelayerError("invalid signature") from None
-
-
-def proxy_calls(wallet: str, data: bytes) -> list[WalletCall]:
-    """The calls a proxy-factory ``proxy(...)`` payload makes, run as ``wallet``."""
-    if data[:4] != _PROXY_CALL:
-        raise RelayerError("invalid data: not a proxy((uint8,address,uint256,bytes)[]) call")
-    try:
-        (entries,) = abi_decode(["(uint8,address,uint256,bytes)[]"], data[4:])
-    except Exception:
-        raise RelayerError("invalid data") from None
-    calls = []
-    for type_code, to, value, inner in entries:
-        if type_code != 1:
-            raise RelayerError(f"pm-sim: proxy call type {type_code} is not emulated (only CALL)")
-        calls.append(WalletCall(wallet, str(to), bytes(inner), int(value)))
-    if not calls:
-        raise RelayerError("invalid data: no calls")
-    return calls
-
-
-def multisend_calls(wallet: str, data: bytes) -> list[WalletCall]:
-    """The calls a Safe MultiSend ``multiSend(bytes)`` payload makes, run as ``wallet``."""
-    if data[:4] != _MULTISEND:
-        raise RelayerError("invalid data: a delegatecall must be multiSend(bytes)")
-    try:
-        (packed,) = abi_decode(["bytes"], data[4:])
-    except Exception:
-        raise RelayerError("invalid data") from None
-    calls, at = [], 0
-    while at < len(packed):
-        if len(packed) - at < 85:
-            raise RelayerError("invalid data: truncated multiSend entry")
-        operation = packed[at]
-        to = to_checksum_address(packed[at + 1 : at + 21])
-        value = int.from_bytes(packed[at + 21 : at + 53], "big")
-        length = int.from_bytes(packed[at + 53 : at + 85], "big")
-        inner = bytes(packed[at + 85 : at + 85 + length])
-        if operation != 0 or len(inner) != length:
-            raise RelayerError("invalid data: multiSend entries must be plain calls")
-        calls.append(WalletCall(wallet, str(to), inner, value))
-        at += 85 + length
-    if not calls:
-        raise RelayerError("invalid data: no calls")
-    return calls
-
-
-def safe_tx_digest(
-    safe: str, chain_id: int, to: str, value: int, data: bytes, operation: int, nonce: int
-) -> bytes:
-    """The EIP-712 digest a Safe owner signs (zero gas parameters, no refund)."""
-    domain = keccak(
-        abi_encode(["bytes32", "uint256", "address"], [_SAFE_DOMAIN_TYPEHASH, chain_id, safe])
-    )
-    struct = keccak(
-        abi_encode(
-            [
-                "bytes32",
-                "address",
-                "uint256",
-                "bytes32",
-                "uint8",
-                "uint256",
-                "uint256",
-                "uint256",
-                "address",
-                "address",
-                "uint256",
-            ],
-            [
-                _SAFE_TX_TYPEHASH,
-                to,
-                value,
-                keccak(data),
-                operation,
-                0,
-                0,
-                0,
-                _ZERO_ADDRESS,
-                _ZERO_ADDRESS,
-                nonce,
-            ],
-        )
-    )
-    return keccak(b"\x19\x01" + domain + struct)
-
-
-def recover_safe_signer(digest: bytes, signature: bytes) -> str:
-    """The owner behind a Safe signature: v 31/32 is eth_sign of the digest, 27/28 plain."""
-    if len(signature) != 65:
-        raise RelayerError("invalid signature")
-    v = signature[64]
-    if v in (31, 32):
-        return _recover_personal(digest, signature[:64] + bytes([v - 4]))
-    if v in (27, 28):
-        return _recover(digest, signature)
-    raise RelayerError("invalid signature")
-
-
 class Relayer:
     """The emulated relayer on top of ``chain``. Every method takes the venue lock."""
 
@@ -273,7 +142,7 @@ class Relayer:
     def reset(self) -> None:
         with self.lock:
             self.proxy_nonces: dict[str, int] = {}  # signer -> relay-hub nonce
-            self.safe_nonces: dict[str, int] = {}  # Safe -> nonce
+            self.safe_nonces: dict[str, int] = {}  # Safe or deposit wallet -> nonce
             self.records: dict[str, RelayedTx] = {}
             self.deployed: set[str] = set()
 
@@ -297,16 +166,21 @@ class Relayer:
             return {"address": RELAY_ADDRESS, "nonce": str(self.proxy_nonce(signer))}
 
     def execute_params(self, signer: str, tx_type: str) -> dict[str, str]:
-        if tx_type != "SAFE":
+        if tx_type == "SAFE":
+            wallet = derive_safe_wallet(signer)
+        elif tx_type == "WALLET":
+            wallet = derive_deposit_wallet(signer)
+        else:
             raise RelayerError(f"pm-sim: transaction params for type {tx_type} are not emulated")
-        safe = derive_safe_wallet(signer)
         with self.lock:
-            return {"address": safe, "nonce": str(self.safe_nonce(safe))}
+            return {"address": wallet, "nonce": str(self.safe_nonce(wallet))}
 
     def nonce(self, signer: str, tx_type: str) -> dict[str, str]:
         with self.lock:
             if tx_type == "SAFE":
                 return {"nonce": str(self.safe_nonce(derive_safe_wallet(signer)))}
+            if tx_type == "WALLET":
+                return {"nonce": str(self.safe_nonce(derive_deposit_wallet(signer)))}
             return {"nonce": str(self.proxy_nonce(signer))}
 
     def state(self, record: RelayedTx) -> tuple[str, str | None]:
@@ -321,34 +195,58 @@ class Relayer:
         return STATE_MINED, None
 
     def as_json(self, record: RelayedTx) -> dict[str, Any]:
+        """A transaction as ``GET /transaction`` and ``GET /transactions`` list it (camelCase,
+        Polymarket's relayer API reference)."""
         state, error = self.state(record)
         tx = record.chain_tx
-        return {
-            "transaction_id": record.transaction_id,
-            "transaction_hash": tx.tx_hash,
-            "from": record.signer,
-            "to": record.to,
-            "proxy_address": record.wallet,
+        updated = tx.mined_at if tx.mined_at is not None else record.created_at
+        row: dict[str, Any] = {
+            "transactionID": record.transaction_id,
+            "transactionHash": tx.tx_hash,
+            "from": record.signer.lower(),
+            "to": record.to.lower(),
+            "proxyAddress": record.wallet.lower(),
             "data": record.data,
             "nonce": str(record.nonce),
             "value": record.value,
             "signature": record.signature,
             "state": state,
             "type": record.tx_type,
-            "owner": record.signer,
+            "owner": record.signer.lower(),
             "metadata": record.metadata,
+            "createdAt": _iso(record.created_at),
+            "updatedAt": _iso(updated),
+        }
+        if error is not None:
+            row["errorMsg"] = error
+        return row
+
+    def as_account_json(self, record: RelayedTx) -> dict[str, Any]:
+        """A transaction as ``GET /v1/account/transactions/{id}`` answers (the snake_case
+        fields polymarket-client 0.14.0 parses: ``transaction_id``, ``transaction_hash``,
+        ``state``, ``error_msg``)."""
+        state, error = self.state(record)
+        return {
+            "transaction_id": record.transaction_id,
+            "transaction_hash": record.chain_tx.tx_hash,
+            "state": state,
             "error_msg": error,
-            "block_number": tx.block_number,
-            "created_at": record.created_at,
+            "type": record.tx_type,
+            "from": record.signer.lower(),
+            "proxy_address": record.wallet.lower(),
+            "nonce": str(record.nonce),
+            "metadata": record.metadata,
+            "created_at": _iso(record.created_at),
         }
 
-    def lookup(self, transaction_id: str) -> dict[str, Any]:
+    def find(self, transaction_id: str) -> RelayedTx:
+        """The record of ``transaction_id`` with its chain transaction brought up to date."""
         with self.lock:
             self.chain.advance()
             record = self.records.get(transaction_id)
             if record is None:
                 raise RelayerError("transaction not found", 404)
-            return self.as_json(record)
+            return record
 
     def list_for(self, address: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -393,8 +291,10 @@ class Relayer:
 
     def submit(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
         tx_type = str(body.get("type", ""))
-        signer = _address(body, "from")
+        signer = field_address(body, "from")
         wallet = body.get("proxyWallet")
+        if tx_type in ("WALLET", "WALLET-CREATE"):
+            wallet = derive_deposit_wallet(signer)
         self.authenticate(headers, signer, wallet if isinstance(wallet, str) else None)
         with self.lock:
             self.chain.advance()
@@ -402,15 +302,16 @@ class Relayer:
                 record = self._submit_proxy(body, signer)
             elif tx_type == "SAFE":
                 record = self._submit_safe(body, signer)
+            elif tx_type == "WALLET":
+                record = self._submit_deposit_wallet(body, signer)
+            elif tx_type == "WALLET-CREATE":
+                record = self._create_deposit_wallet(body, signer)
             else:
                 raise RelayerError(f"pm-sim: relayer transaction type {tx_type!r} is not emulated")
             self.records[record.transaction_id] = record
             self.deployed.add(record.wallet.lower())
-            return {
-                "transactionID": record.transaction_id,
-                "transactionHash": record.chain_tx.tx_hash,
-                "state": STATE_NEW,
-            }
+            # As documented: the id and STATE_NEW, no hash (poll for it).
+            return {"transactionID": record.transaction_id, "state": STATE_NEW}
 
     def _check_nonce(self, submitted: int, expected: int) -> None:
         if submitted != expected:
@@ -423,24 +324,24 @@ class Relayer:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, material))
 
     def _submit_proxy(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
-        wallet = _address(body, "proxyWallet")
+        wallet = field_address(body, "proxyWallet")
         if not same_address(wallet, derive_proxy_wallet(signer)):
             raise RelayerError("proxyWallet is not the proxy wallet of from")
-        to = _address(body, "to")
+        to = field_address(body, "to")
         if not same_address(to, PROXY_FACTORY):
             raise RelayerError("to must be the proxy wallet factory")
         params = body.get("signatureParams")
         if not isinstance(params, Mapping):
             raise RelayerError("invalid signatureParams")
-        relay = _address(params, "relay")
-        hub = _address(params, "relayHub")
+        relay = field_address(params, "relay")
+        hub = field_address(params, "relayHub")
         if not same_address(hub, RELAY_HUB) or not same_address(relay, RELAY_ADDRESS):
             raise RelayerError("invalid relay or relayHub")
-        fee = _uint(params.get("relayerFee"), "relayerFee")
-        gas_price = _uint(params.get("gasPrice"), "gasPrice")
-        gas_limit = _uint(params.get("gasLimit"), "gasLimit")
-        nonce = _uint(body.get("nonce"), "nonce")
-        data = _bytes(body.get("data"), "data")
+        fee = field_uint(params.get("relayerFee"), "relayerFee")
+        gas_price = field_uint(params.get("gasPrice"), "gasPrice")
+        gas_limit = field_uint(params.get("gasLimit"), "gasLimit")
+        nonce = field_uint(body.get("nonce"), "nonce")
+        data = field_bytes(body.get("data"), "data")
         self._check_nonce(nonce, self.proxy_nonce(signer))
         message = (
             b"rlx:"
@@ -454,8 +355,8 @@ class Relayer:
             + bytes.fromhex(hub[2:])
             + bytes.fromhex(relay[2:])
         )
-        signature = _bytes(body.get("signature"), "signature")
-        if not same_address(_recover_personal(keccak(message), signature), signer):
+        signature = field_bytes(body.get("signature"), "signature")
+        if not same_address(recover_personal(keccak(message), signature), signer):
             raise RelayerError("invalid signature")
         calls = proxy_calls(wallet, data)
         self.proxy_nonces[signer.lower()] = nonce + 1  # the relay hub counts it at once
@@ -477,25 +378,23 @@ class Relayer:
         )
 
     def _submit_safe(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
-        safe = _address(body, "proxyWallet")
+        safe = field_address(body, "proxyWallet")
         if not same_address(safe, derive_safe_wallet(signer)):
             raise RelayerError("proxyWallet is not the Safe of from")
-        to = _address(body, "to")
+        to = field_address(body, "to")
         params = body.get("signatureParams")
         if not isinstance(params, Mapping):
             raise RelayerError("invalid signatureParams")
-        operation = _uint(params.get("operation"), "operation")
+        operation = field_uint(params.get("operation"), "operation")
         for name in ("safeTxnGas", "baseGas", "gasPrice"):
-            if _uint(params.get(name, "0"), name) != 0:
+            if field_uint(params.get(name, "0"), name) != 0:
                 raise RelayerError(f"pm-sim: non-zero {name} is not emulated")
-        value = _uint(body.get("value", "0"), "value")
-        nonce = _uint(body.get("nonce"), "nonce")
-        data = _bytes(body.get("data"), "data")
-        if any(r.chain_tx.pending and same_address(r.wallet, safe) for r in self.records.values()):
-            raise RelayerError("wallet has in-flight action")
-        self._check_nonce(nonce, self.safe_nonce(safe))
+        value = field_uint(body.get("value", "0"), "value")
+        nonce = field_uint(body.get("nonce"), "nonce")
+        data = field_bytes(body.get("data"), "data")
+        self._wallet_nonce_check(safe, nonce)
         digest = safe_tx_digest(safe, self.chain.chain_id, to, value, data, operation, nonce)
-        signature = _bytes(body.get("signature"), "signature")
+        signature = field_bytes(body.get("signature"), "signature")
         if not same_address(recover_safe_signer(digest, signature), signer):
             raise RelayerError("invalid signature")
         if operation == 0:
@@ -505,13 +404,14 @@ class Relayer:
         else:
             raise RelayerError("invalid operation: delegatecall only to MultiSend")
 
-        def consume_nonce(mined: ChainTx) -> None:
-            if mined.status == 1:  # a reverted execTransaction does not spend the Safe nonce
-                self.safe_nonces[safe.lower()] = nonce + 1
-
         transaction_id = self._new_id(signer, nonce, "safe")
         tx = self.chain.submit_relayed(
-            calls, to=safe, data=data, signer=signer, tag=transaction_id, on_mined=consume_nonce
+            calls,
+            to=safe,
+            data=data,
+            signer=signer,
+            tag=transaction_id,
+            on_mined=self._consume_on_success(safe, nonce),  # GS013: a revert keeps the nonce
         )
         return RelayedTx(
             transaction_id=transaction_id,
@@ -524,6 +424,119 @@ class Relayer:
             signature="0x" + signature.hex(),
             metadata=str(body.get("metadata", "")),
             value=str(value),
+            chain_tx=tx,
+            created_at=self.chain.now(),
+        )
+
+    def _wallet_nonce_check(self, wallet: str, nonce: int) -> None:
+        """Safe and deposit-wallet rules: one action in flight, the current nonce."""
+        if any(
+            r.chain_tx.pending and same_address(r.wallet, wallet) for r in self.records.values()
+        ):
+            raise RelayerError("wallet has in-flight action")
+        self._check_nonce(nonce, self.safe_nonce(wallet))
+
+    def _consume_on_success(self, wallet: str, nonce: int) -> Callable[[ChainTx], None]:
+        def consume(mined: ChainTx) -> None:
+            if mined.status == 1:  # a reverted batch does not spend the wallet's nonce
+                self.safe_nonces[wallet.lower()] = nonce + 1
+
+        return consume
+
+    def _submit_deposit_wallet(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
+        params = body.get("depositWalletParams")
+        if not isinstance(params, Mapping):
+            raise RelayerError("invalid depositWalletParams")
+        wallet = field_address(params, "depositWallet")
+        if not same_address(wallet, derive_deposit_wallet(signer)):
+            raise RelayerError("depositWallet is not the deposit wallet of from")
+        if not same_address(field_address(body, "to"), DEPOSIT_WALLET_FACTORY):
+            raise RelayerError("to must be the deposit wallet factory")
+        if not self.is_deployed(wallet):
+            raise RelayerError("deposit wallet is not deployed")
+        nonce = field_uint(body.get("nonce"), "nonce")
+        deadline = field_uint(params.get("deadline"), "deadline")
+        if deadline < int(self.chain.now()):
+            raise RelayerError("deadline expired")
+        raw_calls = params.get("calls")
+        if not isinstance(raw_calls, list) or not raw_calls:
+            raise RelayerError("invalid calls")
+        calls = []
+        for raw in raw_calls:
+            if not isinstance(raw, Mapping):
+                raise RelayerError("invalid calls")
+            calls.append(
+                WalletCall(
+                    wallet,
+                    field_address(raw, "target"),
+                    field_bytes(raw.get("data"), "data"),
+                    field_uint(raw.get("value", "0"), "value"),
+                )
+            )
+        self._wallet_nonce_check(wallet, nonce)
+        signature = field_bytes(body.get("signature"), "signature")
+        digest_message = encode_typed_data(
+            full_message=deposit_wallet_batch(wallet, self.chain.chain_id, nonce, deadline, calls)
+        )
+        try:
+            recovered = str(Account.recover_message(digest_message, signature=signature))
+        except Exception:
+            raise RelayerError("invalid signature") from None
+        if not same_address(recovered, signer):
+            raise RelayerError("invalid signature")
+        transaction_id = self._new_id(signer, nonce, "wallet")
+        tx = self.chain.submit_relayed(
+            calls,
+            to=wallet,
+            data=b"",
+            signer=signer,
+            tag=transaction_id,
+            on_mined=self._consume_on_success(wallet, nonce),
+        )
+        return RelayedTx(
+            transaction_id=transaction_id,
+            tx_type="WALLET",
+            signer=signer,
+            wallet=wallet,
+            to=DEPOSIT_WALLET_FACTORY,
+            data="0x",
+            nonce=nonce,
+            signature="0x" + signature.hex(),
+            metadata=str(body.get("metadata", "")),
+            value="0",
+            chain_tx=tx,
+            created_at=self.chain.now(),
+        )
+
+    def _create_deposit_wallet(self, body: Mapping[str, Any], signer: str) -> RelayedTx:
+        if not same_address(field_address(body, "to"), DEPOSIT_WALLET_FACTORY):
+            raise RelayerError("to must be the deposit wallet factory")
+        wallet = derive_deposit_wallet(signer)
+        transaction_id = self._new_id(signer, 0, "wallet-create")
+
+        def deployed(mined: ChainTx) -> None:
+            if mined.status == 1:
+                self.deployed.add(wallet.lower())
+
+        tx = self.chain.submit_relayed(
+            [],
+            to=DEPOSIT_WALLET_FACTORY,
+            data=b"",
+            signer=signer,
+            tag=transaction_id,
+            on_mined=deployed,
+        )
+        return RelayedTx(
+            transaction_id=transaction_id,
+            tx_type="WALLET-CREATE",
+            signer=signer,
+            wallet=wallet,
+            to=DEPOSIT_WALLET_FACTORY,
+            data="0x",
+            nonce=0,
+            signature="",
+            metadata=str(body.get("metadata", "")),
+            value="0",
             chain_tx=tx,
             created_at=self.chain.now(),
         )

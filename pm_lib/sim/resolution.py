@@ -10,8 +10,9 @@ What the live venue shows once UMA resolved a market, and so what the emulator s
 - in a neg-risk event exactly one outcome wins: resolving one market "Yes" resolves every
   sibling "No" (a sibling may not already have resolved "Yes").
 
-Wallet positions are not touched: the tokens stay in the wallet until redeemed on chain, which
-the emulator does not serve yet (docs/EMULATOR.md).
+Wallet positions are not touched: the tokens stay in the wallet until redeemed on chain, through
+the emulator's chain side (``pm_lib.sim.chain_calls``: ``redeemPositions`` on a collateral
+adapter, by JSON-RPC or the relayer; docs/EMULATOR.md "Chain side").
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Control routes (under ``/_sim``, never faulted):
 
 GET    /chain/wallets/{address}   pUSD, allowances, operators and ERC-1155 positions (units)
-POST   /chain/wallets             {"signer": "0x..", "type": "proxy"|"safe", "pusd": "100",
-                                  "tokens": {...}, "approve": true}: derive the signer's wallet,
-                                  mark it deployed, map it for CLOB orders, fund it
+POST   /chain/wallets             {"signer": "0x..", "type": "proxy"|"safe"|"deposit", "pusd": "1",
+                                  "tokens": {...}, "approve": true}: derive the signer's wallet
+                                  (the one its CLOB orders use), mark it deployed, fund it
 GET    /chain/transactions        every transaction (pending and mined)
 POST   /chain/mine                mine what is due; {"release": true} also held ones
 GET|POST|DELETE /chain/faults     list, add ({"kind": "revert"|"pending", "count", "to",
@@ -91,11 +91,11 @@ def chain_routes(venue: SimVenue) -> list[BaseRoute]:
         return relayer.submit(body, dict(request.headers))
 
     async def transaction(request: Request) -> Any:
-        return relayer.lookup(request.path_params["transaction_id"])
+        return relayer.as_account_json(relayer.find(request.path_params["transaction_id"]))
 
     async def transaction_list(request: Request) -> Any:
         try:
-            return [relayer.lookup(query(request, "id"))]
+            return [relayer.as_json(relayer.find(query(request, "id")))]
         except RelayerError as e:
             if e.status == 404:
                 return []
@@ -155,10 +155,10 @@ def chain_control_routes(venue: SimVenue) -> list[BaseRoute]:
         body = await _body(request)
         if not isinstance(body, dict):
             return _json({"error": "body must be a JSON object"}, 400)
-        kind = {"proxy": 1, "safe": 2}.get(str(body.get("type", "")).lower())
+        kind = {"proxy": 1, "safe": 2, "deposit": 3}.get(str(body.get("type", "")).lower())
         signer = str(body.get("signer", ""))
         if kind is None:
-            return _json({"error": "type must be proxy or safe"}, 400)
+            return _json({"error": "type must be proxy, safe or deposit"}, 400)
         try:
             wallet = wallet_of(signer, kind)
             pusd = to_units(Decimal(str(body.get("pusd", "0"))))
@@ -167,7 +167,6 @@ def chain_control_routes(venue: SimVenue) -> list[BaseRoute]:
             return _json({"error": "signer must be an address; pusd/tokens decimal strings"}, 400)
         assert wallet is not None
         with venue.state.lock:
-            venue.config.funder_wallets[signer] = wallet
             relayer.deployed.add(wallet.lower())
             accounts = venue.exchange.accounts
             accounts.fund(

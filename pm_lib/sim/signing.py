@@ -15,8 +15,8 @@ Signature types follow the V2 exchange's rules (docs/VENUE.md 3.4): EOA (0) need
 ``signer == maker``; POLY_PROXY (1) and POLY_GNOSIS_SAFE (2) need the maker to be the signer's
 wallet: its CREATE2 proxy or Safe address (``pm_lib.sim.chain_wallets``, as the exchange
 derives it), or the wallet a configured EOA -> wallet map names; POLY_1271 (3) carries an
-ERC-7739 wrapped signature whose inner ECDSA we check against the EOA that the map says owns
-the deposit wallet (instead of calling ERC-1271).
+ERC-7739 wrapped signature whose inner ECDSA we check against the EOA that owns the deposit
+wallet (its CREATE2 beacon-proxy address, or the map's) instead of calling ERC-1271.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from eth_keys.exceptions import BadSignature
 from eth_utils.crypto import keccak
 
 from pm_lib.sim.accounts import EXCHANGE_V2, NEG_RISK_EXCHANGE_V2
-from pm_lib.sim.chain_wallets import wallet_of
+from pm_lib.sim.chain_wallets import derive_deposit_wallet, wallet_of
 
 __all__ = [
     "INVALID_SIGNATURE",
@@ -285,7 +285,7 @@ def verify_order_signature(
         if signer != maker:
             raise OrderRejected(INVALID_SIGNATURE)
         owner = _recover_1271_owner(order, exchange, chain_id, sig)
-        if wallets.get(owner.lower()) != maker:
+        if wallets.get(owner.lower()) != maker and derive_deposit_wallet(owner).lower() != maker:
             raise OrderRejected(INVALID_SIGNATURE)
         return owner
     if order.signature_type not in (0, 1, 2):

@@ -13,10 +13,12 @@ from decimal import Decimal
 from pm_lib.sim.chain_tx import Chain
 from pm_lib.sim.exchange import Exchange
 from pm_lib.sim.faults import FaultPlan
+from pm_lib.sim.lifecycle import TRADE_CONFIRMED, TRADE_FAILED, TRADE_MINED
 from pm_lib.sim.limits import RateLimiter, RequestStats
 from pm_lib.sim.market_admin import modify_market
 from pm_lib.sim.market_data import MarketData
 from pm_lib.sim.relayer import Relayer
+from pm_lib.sim.signing import exchange_for
 from pm_lib.sim.state import SimMarket, VenueState
 
 __all__ = ["SimConfig", "SimVenue"]
@@ -90,9 +92,26 @@ class SimVenue:
             self.config.chain_id,
             lambda: self.config.chain_mine_after_seconds,
         )
+        self.chain.trade_lookup = self._trade_on_chain
         self.relayer = Relayer(
             self.chain, lambda: self.config.seed, lambda: self.config.relayer_confirm_after_seconds
         )
+
+    def _trade_on_chain(self, tx_hash: str) -> tuple[int, str] | None:
+        """(receipt status, exchange) of the CLOB trade settled by ``tx_hash``, once mined."""
+        self.exchange.advance()
+        for trade in self.exchange.trades.values():
+            if trade.transaction_hash.lower() != tx_hash:
+                continue
+            if trade.status in (TRADE_MINED, TRADE_CONFIRMED):
+                status = 1
+            elif trade.status == TRADE_FAILED:
+                status = 0
+            else:
+                return None
+            market = self.state.markets.get(trade.market)
+            return status, exchange_for(bool(market and market.neg_risk))
+        return None
 
     def _change_tick(self, market: SimMarket, tick: Decimal) -> None:
         """Change a market's tick as ``PATCH /_sim/markets`` does (Gamma, books, caches)."""

@@ -13,7 +13,7 @@ from pm_lib.sim.chain_wallets import wallet_of
 from pm_lib.sim.server import RunningVenue
 from pm_lib.venue.sdk_environment import sdk_environment, venue_endpoints
 
-KINDS = {0: "eoa", 1: "proxy", 2: "safe"}
+KINDS = {0: "eoa", 1: "proxy", 2: "safe", 3: "deposit"}
 
 
 def environment(running: RunningVenue) -> Any:
@@ -76,3 +76,22 @@ def resolve(running: RunningVenue, condition_id: str, outcome: str) -> None:
         f"{running.clob_url}/_sim/markets/{condition_id}/resolve", json={"outcome": outcome}
     )
     answer.raise_for_status()
+
+
+def rpc(running: RunningVenue, method: str, *params: Any) -> dict[str, Any]:
+    """One raw JSON-RPC call; the whole response object (``result`` or ``error``)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    answer = httpx.post(f"{running.clob_url}/rpc", json=body)
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def transactions(running: RunningVenue) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{running.clob_url}/_sim/chain/transactions")
+    answer.raise_for_status()
+    return list(answer.json())
+
+
+def inject(running: RunningVenue, control: str, **rule: Any) -> None:
+    """Add an HTTP fault (``/_sim/faults``) or a chain fault (``/_sim/chain/faults``)."""
+    httpx.post(f"{running.clob_url}/_sim{control}", json=rule).raise_for_status()
