@@ -3,9 +3,10 @@
 Each round, on a fresh emulator and a fresh database (SQLite, or a throw-away PostgreSQL
 schema is not needed: the rounds never share a wallet), with a fresh throw-away key:
 
-1. draws a signature type (0 EOA, 1 proxy, 2 Safe) and a scenario: ``merge`` (10 YES + 10 NO of
-   a binary market bought live, merged into 10 pUSD) or ``redeem`` (a neg-risk basket of one YES
-   per outcome, 10 shares each, bought live; the event resolves; the three markets redeemed);
+1. draws a signature type (0 EOA, 1 proxy, 2 Safe, 3 deposit wallet) and a scenario:
+   ``merge`` (10 YES + 10 NO of a binary market bought live, merged into 10 pUSD) or ``redeem``
+   (a neg-risk basket of one YES per outcome, 10 shares each, bought live; the event resolves;
+   the three markets redeemed);
 2. draws 0-2 settlement faults and injects them on the submission of the first action:
    ``lost_rpc`` (the answer to ``eth_sendRawTransaction`` cut off after the transaction was
    taken), ``lost_relayer`` (the answer to the relayer's ``POST /submit`` cut off likewise),
@@ -69,7 +70,7 @@ BINARY = ("0x" + "c1" * 32, "9001", "9002")
 EVENT, GROUP = "ev-settle", "0x" + "e7" * 32
 NEG_RISK = [("0x" + f"d{i}" * 32, f"91{i}1", f"91{i}2") for i in (1, 2, 3)]
 ASKS = ("0.30", "0.31", "0.32")
-KINDS = {0: "eoa", 1: "proxy", 2: "safe"}
+KINDS = {0: "eoa", 1: "proxy", 2: "safe", 3: "deposit"}
 
 
 @dataclass
@@ -259,7 +260,7 @@ def settle_round(
 ) -> SettleRound:
     """One round (module docstring). ``sabotage`` books the applied actions' fills a second
     time before the checks (a double settlement in the ledger), to prove the checks see it."""
-    signature_type = rng.choice([0, 1, 2])
+    signature_type = rng.choice([0, 1, 2, 3])
     scenario = rng.choice(["merge", "redeem"])
     submit_lost = "lost_relayer" if signature_type else "lost_rpc"
     pool = [submit_lost, "submit_502", "revert", "pending", "lost_receipt"]

@@ -1,7 +1,7 @@
-"""Helpers and fixtures of the live settlement tests: the emulator of tests/execution/emulator.py,
-live settings and a real SQLite DB, a wallet per signature type (0 EOA, 1 proxy, 2 Safe) funded
-on the emulator's chain with the POLYMARKET_* environment pm-agent reads for it, buying through
-pm-agent's live executor, and ``pm-agent settle --live --json`` in-process."""
+"""Helpers of the live settlement tests: a wallet per signature type (0 EOA, 1 proxy, 2 Safe,
+3 deposit wallet) funded on the emulator's chain with the POLYMARKET_* environment pm-agent reads
+for it, buying through pm-agent's live executor, and ``pm-agent settle --live --json``
+in-process (fixtures: tests/settlement/conftest.py)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ from tests.execution.emulator import KEY, MARKETS, control
 
 D = Decimal
 runner = CliRunner()
-KINDS = {0: "eoa", 1: "proxy", 2: "safe"}
-SIGNATURE_TYPES = [0, 1, 2]
+KINDS = {0: "eoa", 1: "proxy", 2: "safe", 3: "deposit"}
+SIGNATURE_TYPES = [0, 1, 2, 3]
 BASKET_COST, BASKET_FEES, BASKET_PAYOUT = D("9.30"), D("0.2566"), D("10")
 MICRO = D("0.000001")
 

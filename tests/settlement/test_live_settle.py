@@ -1,7 +1,7 @@
 """Live settlement on the emulator, end to end, through the real SDK over HTTP and a real DB.
 
-Per signature type (0 EOA: on-chain transactions through the emulator's JSON-RPC; 1 proxy and
-2 Safe: gasless through its relayer with a relayer API key):
+Per signature type (0 EOA: on-chain transactions through the emulator's JSON-RPC; 1 proxy,
+2 Safe and 3 deposit wallet: gasless through its relayer with a relayer API key):
 
 - a neg-risk basket (one YES of each of the three outcomes, 10 shares at asks 0.30, 0.31, 0.32)
   is bought LIVE through pm-agent's live executor; the event resolves (outcome 1 "Yes");

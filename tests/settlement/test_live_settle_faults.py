@@ -4,9 +4,9 @@ Each test buys 10 YES + 10 NO of the binary market live, so settle merges 10 pai
 with one fault injected into the emulator on the action's submission:
 
 - lost answer (``response_lost``: the submission ran, its answer was cut off) on the RPC's
-  ``eth_sendRawTransaction`` (EOA) or the relayer's ``POST /submit`` (proxy, Safe): the action is
-  resolved by lookup (receipt of the hash journalled before the send; the relayer nonce and the
-  wallet's balances) and applied in the same run; one transaction on chain;
+  ``eth_sendRawTransaction`` (EOA) or the relayer's ``POST /submit`` (proxy, Safe, deposit): the
+  action is resolved by lookup (receipt of the hash journalled before the send; the relayer nonce
+  and the wallet's balances) and applied in the same run; one transaction on chain;
 - a 502 before the submission ran: looked up, proven never executed (nonce unused), failed; the
   next run merges once;
 - a revert: failed by its receipt / relayer state; the next run merges once;
