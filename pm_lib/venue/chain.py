@@ -26,7 +26,10 @@ commit an action, with an httpx request hook on the SDK's RPC and relayer connec
   past ours, the relayer took it (its effect is then read from the wallet's balances); not moved,
   it never arrived, and the next attempt signs with the same nonce again.
 
-If ``on_send`` raises (the journal could not be written) the request is not sent.
+If ``on_send`` raises (the journal could not be written) the request is not sent. An action the
+SDK sends as several EOA transactions (Protocol V2 positions: one redeem per outcome) would
+journal only the last; pm-agent trades Protocol V1 markets only (the risk gate's
+``market_tradable``), whose merge and redeem are one call each.
 
 The hook, the RPC and relayer connections and the call builders used for balance reads are
 private to polymarket-client 0.14.0 (as ``sdk_environment``'s hook is): they are reached here
