@@ -20,8 +20,10 @@ Each action, in order, every change committed with its ``settlement_action_event
 2. ``submitting``: the SDK signed it; its nonce (and an EOA's transaction hash) are stored by the
    send hook of ``pm_lib.venue.chain`` *before* the request leaves;
 3. ``submitted``: the answer's transaction hash / relayer transaction id stored at once;
-4. ``confirmed`` or ``failed``: by lookup only: the receipt of the hash, the relayer's state of
-   its transaction, else the nonce (used or not) and the wallet's balances. An ambiguous answer
+4. ``confirmed`` or ``failed``: by lookup only: an EOA's by the receipt of the hash, else the
+   nonce (used by another transaction, pending in the pool, or unknown to the node); a relayer
+   wallet's by the relayer's state of its transaction, found by id, else in the key owner's
+   transaction list by the payload's signature (absent: it never arrived). An ambiguous answer
    (a timeout, a lost response, a 5xx) leaves the action ``submitting``/``submitted`` and is
    looked up, now and on every later run, never sent again. An action proven never to have
    executed (never sent, or its nonce still unused) is ``failed``; the next attempt is a new
@@ -319,6 +321,7 @@ class _Journal:
             "signed, sending",
             nonce=handle.nonce,
             tx_hash=handle.tx_hash,
+            signature=handle.signature,
         )
         if not moved:
             raise RuntimeError(f"settlement action {self.action_id} is no longer intended")
@@ -328,18 +331,6 @@ class _Journal:
             return action(session, self.action_id)
 
 
-def _balances_show(chain: ChainClient, item: ChainAction) -> bool | None:
-    """True when the wallet's balances show the action done, False when untouched, None when
-    in between (something else moved them)."""
-    now = chain.position_balances(sorted(item.chain_before))
-    after = {t: item.chain_before[t] - _units(item.sizes.get(t, ZERO)) for t in item.chain_before}
-    if now == after:
-        return True
-    if now == item.chain_before:
-        return False
-    return None
-
-
 def look_up(chain: ChainClient, item: ChainAction) -> ChainOutcome:
     """Where an open action stands, from the chain and the relayer only (never a send)."""
     if item.status == INTENDED or item.nonce is None:
@@ -347,9 +338,9 @@ def look_up(chain: ChainClient, item: ChainAction) -> ChainOutcome:
     nonce = int(item.nonce)
     if item.wallet_type == "EOA":
         if item.tx_hash:
-            found = chain.receipt(item.tx_hash)
-            if found.state != "pending":
-                return found
+            receipt = chain.receipt(item.tx_hash)
+            if receipt.state != "pending":
+                return receipt
         latest, pending = chain.eoa_nonces()
         if latest > nonce:
             return ChainOutcome(
@@ -361,21 +352,13 @@ def look_up(chain: ChainClient, item: ChainAction) -> ChainOutcome:
             "failed", item.tx_hash, f"never reached the node (nonce {nonce} unused)"
         )
     if item.relayer_tx_id:
-        found = chain.relayer_transaction(item.relayer_tx_id)
-        if found.state != "pending":
-            return found
+        return chain.relayer_transaction(item.relayer_tx_id)
+    found = chain.relayer_find(item.signature, item.nonce)
+    if found is not None:
         return found
-    current = chain.relayer_nonce()
-    if current <= nonce:
-        return ChainOutcome("failed", None, f"the relayer never took it (nonce {nonce} unused)")
-    shown = _balances_show(chain, item)
-    if shown:
-        return ChainOutcome("confirmed", None, f"relayer nonce {nonce} used; balances moved")
-    if shown is None:
-        return ChainOutcome(
-            "pending", None, "relayer nonce used; balances moved by something else: reconcile"
-        )
-    return ChainOutcome("pending", None, f"relayer nonce {nonce} used; balances not moved yet")
+    return ChainOutcome(
+        "failed", None, f"the relayer has no such transaction (nonce {nonce}): it never arrived"
+    )
 
 
 def _apply(engine: Engine, item: ChainAction, at: datetime) -> ChainAction | None:
@@ -419,10 +402,13 @@ def _resolve(
             verdict = ChainOutcome("pending", None, f"lookup failed: {type(error).__name__}")
         # only from the status the lookup saw: a run that moved it meanwhile (its send hook
         # firing) wins, and this verdict is dropped
+        found = {"tx_hash": verdict.tx_hash, "relayer_tx_id": verdict.relayer_tx_id}
         if verdict.state == "confirmed":
-            journal.move(CONFIRMED, (item.status,), verdict.detail, tx_hash=verdict.tx_hash)
+            journal.move(CONFIRMED, (item.status,), verdict.detail, **found)
         elif verdict.state == "failed":
-            journal.move(FAILED, (item.status,), verdict.detail)
+            journal.move(FAILED, (item.status,), verdict.detail, **found)
+        elif verdict.relayer_tx_id and not item.relayer_tx_id:  # found at the relayer
+            journal.move(SUBMITTED, (item.status,), verdict.detail, **found)
         item = journal.current()
         if item.status in (SUBMITTING, SUBMITTED) and attempt + 1 < polls:
             time.sleep(poll_delay)

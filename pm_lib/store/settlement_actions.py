@@ -6,8 +6,9 @@ action at once store one row and the other finds it. Its life, each step an
 ``settlement_action_event`` row written in the same transaction as the change:
 
 ``intended``    stored (and committed) before anything is signed
-``submitting``  signed; its nonce (and, for an EOA, the transaction hash) stored before the
-                bytes leave the process; the answer is not known yet
+``submitting``  signed; its nonce (an EOA: and the transaction hash; a relayer wallet: and the
+                payload's signature) stored before the bytes leave the process; the answer is
+                not known yet
 ``submitted``   the venue answered: the transaction hash or relayer transaction id is stored
 ``confirmed``   the chain (receipt, relayer state, or the wallet's balances) shows it done
 ``applied``     booked in the ledger (synthetic fills), in the same transaction as the change
@@ -88,6 +89,7 @@ class ChainAction(BaseModel):
     nonce: str | None = None
     tx_hash: str | None = None
     relayer_tx_id: str | None = None
+    signature: str | None = None
     detail: str | None = None
     created_at: datetime
     updated_at: datetime
@@ -147,10 +149,11 @@ def transition(
     detail: str | None = None,
     **handle: str | None,
 ) -> bool:
-    """Move the action to ``to`` (storing any of ``nonce``/``tx_hash``/``relayer_tx_id`` given)
+    """Move the action to ``to`` (storing any of ``nonce``/``tx_hash``/``relayer_tx_id``/
+    ``signature`` given)
     if it is in one of ``from_statuses``; the change and its event in one transaction. False
     when it was elsewhere (another run moved it)."""
-    allowed = set(handle) - {"nonce", "tx_hash", "relayer_tx_id"}
+    allowed = set(handle) - {"nonce", "tx_hash", "relayer_tx_id", "signature"}
     if allowed:
         raise ValueError(f"unknown handle fields {sorted(allowed)}")
     values: dict[str, Any] = {"status": to, "updated_at": at}
@@ -164,7 +167,7 @@ def transition(
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         return False
-    note = ", ".join(f"{k}={v}" for k, v in handle.items() if v is not None)
+    note = ", ".join(f"{k}={v}" for k, v in handle.items() if v is not None and k != "signature")
     _event(session, action_id, to, "; ".join(x for x in (note, detail) if x) or None, at)
     return True
 

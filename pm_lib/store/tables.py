@@ -513,6 +513,7 @@ class SettlementActionRecord(SQLModel, table=True):
     nonce: str | None = None
     tx_hash: str | None = None
     relayer_tx_id: str | None = None
+    signature: str | None = None  # a relayer payload's signature (finds a lost submission)
     detail: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

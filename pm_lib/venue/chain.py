@@ -21,10 +21,13 @@ commit an action, with an httpx request hook on the SDK's RPC and relayer connec
   the receipt of that hash, else by the wallet's nonce (used by another transaction: ours can
   never land; unknown to the node and unused: it never arrived, and the next attempt signs with
   the same nonce, so at most one of the two can ever execute).
-- relayer ``POST /submit``: the payload's nonce (the wallet's relayer nonce) is handed to
-  ``on_send`` the same way. A lost answer is resolved by the relayer's nonce for the signer: moved
-  past ours, the relayer took it (its effect is then read from the wallet's balances); not moved,
-  it never arrived, and the next attempt signs with the same nonce again.
+- relayer ``POST /submit``: the payload's nonce and signature are handed to ``on_send`` the same
+  way. A lost answer is resolved by the relayer's list of the key owner's transactions
+  (``GET /transactions``, the relayer API key's own read): the one carrying our signature (else
+  our nonce) gives the relayer transaction id and its state; none means it never arrived, and
+  the next attempt signs with the same nonce again. (The relayer nonce alone cannot tell: a
+  deposit wallet's nonce is its on-chain one and does not move while a transaction is pending,
+  and a transaction the relayer took may revert without moving the wallet's balances.)
 
 If ``on_send`` raises (the journal could not be written) the request is not sent. An action the
 SDK sends as several EOA transactions (Protocol V2 positions: one redeem per outcome) would
@@ -85,10 +88,11 @@ _PUSD_BALANCE_OF = "0x70a08231"  # balanceOf(address)
 @dataclass(frozen=True, slots=True)
 class SendHandle:
     """What is known of an action as its bytes are about to leave: the nonce always, the
-    transaction hash for an EOA."""
+    transaction hash for an EOA, the payload's signature for a relayer wallet."""
 
     nonce: str
     tx_hash: str | None = None
+    signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,7 @@ class ChainOutcome:
     state: Literal["confirmed", "failed", "pending"]
     tx_hash: str | None = None
     detail: str | None = None
+    relayer_tx_id: str | None = None
 
 
 def _raw_transaction_handle(raw_hex: str) -> SendHandle:
@@ -183,7 +188,8 @@ class ChainClient:
             return
         body = json.loads(request.read() or b"null")
         if isinstance(body, dict) and "nonce" in body:
-            self._on_send(SendHandle(nonce=str(body["nonce"])))
+            signed = str(body.get("signature") or "") or None
+            self._on_send(SendHandle(nonce=str(body["nonce"]), signature=signed))
 
     def _send(self, on_send: Callable[[SendHandle], None], call: Callable[[], Any]) -> Submission:
         with self._lock:
@@ -235,25 +241,42 @@ class ChainClient:
             int(rpc.eth_get_transaction_count(self.signer, "pending")),
         )
 
-    def relayer_nonce(self) -> int:
-        """The signer's current relayer nonce for the wallet's type (the next one to use)."""
-        from polymarket._internal.actions.relayer.nonce import (
-            fetch_execute_params_sync,
-            fetch_relay_payload_sync,
+    def relayer_find(self, signature: str | None, nonce: str) -> ChainOutcome | None:
+        """The relayer's transaction of the wallet carrying ``signature`` (else the newest with
+        ``nonce``), from the key owner's list; ``None`` when the relayer has none."""
+        rows = self._ctx.relayer.get_json("/transactions")
+        wallet, signer = self.wallet.lower(), self.signer.lower()
+        mine = [
+            r
+            for r in (rows if isinstance(rows, list) else [])
+            if isinstance(r, dict)
+            and (
+                str(r.get("proxyAddress", "")).lower() == wallet
+                or str(r.get("from", "")).lower() == signer
+            )
+        ]
+        found = [r for r in mine if signature and r.get("signature") == signature]
+        if not found and not signature:
+            found = [r for r in mine if str(r.get("nonce")) == nonce]
+        if not found:
+            return None
+        row = found[0]  # newest first
+        return self._relayer_state(
+            str(row.get("state", "")),
+            str(row.get("transactionHash") or "") or None,
+            str(row.get("transactionID")),
+            row.get("errorMsg"),
         )
-        from polymarket.models.clob.relayer import RelayerTransactionType
 
-        kind = {
-            "POLY_PROXY": RelayerTransactionType.PROXY,
-            "GNOSIS_SAFE": RelayerTransactionType.SAFE,
-            "DEPOSIT_WALLET": RelayerTransactionType.WALLET,
-        }[self.wallet_type]
-        fetch = (
-            fetch_relay_payload_sync
-            if kind is RelayerTransactionType.PROXY
-            else (fetch_execute_params_sync)
-        )
-        return int(fetch(self._ctx.relayer, address=self.signer, type=kind).nonce)
+    @staticmethod
+    def _relayer_state(
+        state: str, tx_hash: str | None, transaction_id: str, error: object
+    ) -> ChainOutcome:
+        if state == "STATE_CONFIRMED":
+            return ChainOutcome("confirmed", tx_hash, None, transaction_id)
+        if state in ("STATE_FAILED", "STATE_INVALID"):
+            return ChainOutcome("failed", tx_hash, f"relayer {state}: {error}", transaction_id)
+        return ChainOutcome("pending", tx_hash, f"relayer {state}", transaction_id)
 
     def relayer_transaction(self, transaction_id: str) -> ChainOutcome:
         """The relayer's state of one of its transactions."""

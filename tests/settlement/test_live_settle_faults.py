@@ -121,7 +121,7 @@ def test_a_submission_that_never_arrived_fails_and_the_next_run_settles_once(
 
     assert code == 1 and body["applied"] == []
     [failed] = body["failed"]
-    assert "unused" in failed["detail"]
+    assert "never" in failed["detail"]
     assert chain_units(running, wallet.address) == pusd
     code, body = settle_cli(monkeypatch, live_settings, wallet)
     assert code == 0 and len(body["applied"]) == 1, body

@@ -28,10 +28,6 @@ PRIVATE = {
         "erc1155_is_approved_for_all_call",
         "decode_erc1155_is_approved_for_all_result",
     ),
-    "polymarket._internal.actions.relayer.nonce": (
-        "fetch_execute_params_sync",
-        "fetch_relay_payload_sync",
-    ),
     "polymarket._internal.actions.relayer.poll": ("fetch_gasless_transaction_sync",),
     "polymarket._internal.environment": ("get_environment_config",),
     "polymarket._internal.wallet": ("try_classify_wallet_type",),

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("nonce", sa.String(), nullable=True),
         sa.Column("tx_hash", sa.String(), nullable=True),
         sa.Column("relayer_tx_id", sa.String(), nullable=True),
+        sa.Column("signature", sa.String(), nullable=True),
         sa.Column("detail", sa.String(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
