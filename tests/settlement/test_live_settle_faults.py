@@ -208,3 +208,55 @@ def test_two_runs_planning_the_same_merge_store_and_send_it_once(
     assert [a.status for a in result.failed] == [FAILED]
     assert [a.status for a in result.applied] == [APPLIED]
     _settled_once(running, engine, wallet, pusd)
+
+
+@pytest.mark.parametrize("sig", [1, 2, 3], ids=KINDS.get)
+def test_a_lost_answer_to_a_pending_relayed_merge_is_found_and_applied_once(
+    running: RunningVenue,
+    live_settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    sig: int,
+) -> None:
+    """Found by the chaos rounds (deposit wallet, seed 21, round 42): a held transaction does
+    not move a deposit wallet's nonce, so "nonce unused" wrongly meant "never arrived"; the
+    merge then ran unbooked. The lookup now finds the submission in the relayer's list."""
+    wallet = _bought(running, live_settings, engine, sig)
+    pusd = chain_units(running, wallet.address)
+    control(running, "POST", "/chain/faults", {"kind": "pending", "count": 1})
+    control(running, "POST", "/faults", _submit_fault(sig, "response_lost"))
+
+    code, body = settle_cli(monkeypatch, live_settings, wallet, PM_SETTLE_CONFIRM_SECONDS="2")
+
+    assert code == 0 and body["failed"] == [], body
+    [still] = body["open"]
+    assert still["relayer_tx_id"]  # found in the relayer's list by its signature
+    control(running, "POST", "/chain/mine", {"release": True})
+    code, body = settle_cli(monkeypatch, live_settings, wallet)
+    assert code == 0 and len(body["applied"]) == 1, body
+    _settled_once(running, engine, wallet, pusd)
+
+
+@pytest.mark.parametrize("sig", [1, 2, 3], ids=KINDS.get)
+def test_a_lost_answer_to_a_relayed_merge_that_reverted_fails_it(
+    running: RunningVenue,
+    live_settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    sig: int,
+) -> None:
+    """Found by the chaos rounds (proxy, seed 21, round 23): taken by the relayer, answer lost,
+    reverted: the wallet's balances never moved and the action stayed open for ever."""
+    wallet = _bought(running, live_settings, engine, sig)
+    pusd = chain_units(running, wallet.address)
+    control(running, "POST", "/chain/faults", {"kind": "revert", "count": 1})
+    control(running, "POST", "/faults", _submit_fault(sig, "response_lost"))
+
+    code, body = settle_cli(monkeypatch, live_settings, wallet)
+
+    assert code == 1 and body["applied"] == [], body
+    [failed] = body["failed"]
+    assert "STATE_FAILED" in failed["detail"]
+    code, body = settle_cli(monkeypatch, live_settings, wallet)
+    assert code == 0 and len(body["applied"]) == 1, body
+    _settled_once(running, engine, wallet, pusd)
