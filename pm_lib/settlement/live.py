@@ -49,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -506,23 +507,10 @@ async def settle_live(
     engine: Engine,
     chain: ChainClient,
     clock: Callable[[], datetime],
-    *,
-    run_id: str | None = None,
-    flow_run_id: str | None = None,
-    polls: int = 30,
-    poll_delay: float = 1.0,
+    **options: Any,
 ) -> LiveSettleResult:
-    """``settle_live_sync`` off the event loop (the SDK's chain calls are blocking)."""
-    return await asyncio.to_thread(
-        settle_live_sync,
-        engine,
-        chain,
-        clock,
-        run_id=run_id,
-        flow_run_id=flow_run_id,
-        polls=polls,
-        poll_delay=poll_delay,
-    )
+    """``settle_live_sync`` (same options) off the event loop: the SDK's chain calls block."""
+    return await asyncio.to_thread(settle_live_sync, engine, chain, clock, **options)
 
 
 def chain_reconcile(
