@@ -147,3 +147,28 @@ def test_settle_reports_a_wallet_that_differs_from_the_ledger(
     assert any("differs from the ledger" in n for n in body["notes"])  # type: ignore[union-attr]
     with session_scope(engine, read_only=True) as session:
         assert actions(session, "live") == []
+
+
+@pytest.mark.parametrize("signature_type", [0, 3], ids=KINDS.get)
+def test_a_complete_set_of_a_neg_risk_market_merges_through_its_adapter(
+    running: RunningVenue,
+    live_settings: Settings,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    signature_type: int,
+) -> None:
+    wallet = open_wallet(running, signature_type)
+    cond, yes, no = NEG_RISK[0]  # YES ask 0.30; NO ask 1 - 0.28 (the YES bid) = 0.72
+    buy_live(live_settings, engine, wallet, [(yes, cond, "10", "0.30"), (no, cond, "10", "0.72")])
+    pusd_before = chain_units(running, wallet.address)
+
+    code, body = settle_cli(monkeypatch, live_settings, wallet)
+
+    assert code == 0, body
+    [merge] = body["applied"]
+    assert (merge["kind"], merge["condition_id"], merge["proceeds"]) == ("merge", cond, "10")
+    assert chain_units(running, wallet.address) - pusd_before == 10_000_000
+    assert (
+        chain_units(running, wallet.address, yes) == chain_units(running, wallet.address, no) == 0
+    )
+    assert all(p.size == 0 for p in ledger_of(engine).positions.values())
