@@ -25,7 +25,14 @@ with randomised risk limits, some low enough that the daily-loss breaker trips. 
 decide on the same freshly planted basket and are released into their execute stages at the
 same moment; more than one of them trading it is a ``double_trade`` violation.
 
-Prints one line per cycle with ``-v``, the figures, and last ``cycles=N faults=F violations=V``.
+``--settle N`` then runs N settlement rounds (``_chaos_settle``): a wallet of a random signature
+type buys a binary pair or a neg-risk basket live, the basket's event resolves, and ``settle``
+merges or redeems on chain through the real SDK while the RPC or relayer answer is lost, a
+submission never arrives, a transaction reverts or hangs pending; the wallet must be paid
+exactly once and the ledger, the journal and the chain must agree.
+
+Prints one line per cycle with ``-v``, the figures, ``settle_rounds=N ...`` when asked, and last
+``cycles=N faults=F violations=V`` (violations of every phase).
 ``--json FILE`` writes the figures (faults and violations by kind) for docs/RELIABILITY.md.
 """
 
@@ -49,6 +56,7 @@ from _chaos_faults import FAULT_KINDS, FaultPlan, VenueControl, draw_plan
 from _chaos_invariants import Violation, check_halt, check_refusal, check_secrets, intents
 from _chaos_sabotage import sabotage_steps
 from _chaos_session import Session, open_session
+from _chaos_settle import SETTLE_FAULTS, SETTLE_VIOLATIONS, settle_round
 from _chaos_workers import (
     EngineRestart,
     concurrent_scans,
@@ -83,6 +91,7 @@ class Campaign:
         self.violations: Counter[str] = Counter()
         self.examples: list[str] = []
         self.figures: Counter[str] = Counter()
+        self.settle_faults: Counter[str] = Counter()
 
     def advance(self, seconds: float) -> None:
         """Move the venue clock and the campaign clock together."""
@@ -323,6 +332,24 @@ class Campaign:
             if self.args.verbose:
                 print(f"race {number}: {outcome} violations {[v.kind for v in found]}", flush=True)
 
+    def settle_rounds(self, count: int) -> None:
+        """``count`` settlement rounds under settlement faults (``_chaos_settle``)."""
+        for number in range(count):
+            found = settle_round(self.rng, self.workdir, number)
+            self.figures["settle_rounds"] += 1
+            self.figures["settle_runs"] += found.runs
+            self.figures[f"settle_{found.scenario}_{found.signature_type}"] += 1
+            self.settle_faults.update(found.faults)
+            self.figures["settle_rounds_with_faults_fired"] += found.fired["any"]
+            self.violations.update(kind for kind, _ in found.violations)
+            self.examples += [f"settle {number}: {k}: {d}" for k, d in found.violations][:5]
+            if self.args.verbose:
+                print(
+                    f"settle {number}: type {found.signature_type} {found.scenario} "
+                    f"faults {found.faults} runs {found.runs} violations {found.violations}",
+                    flush=True,
+                )
+
     def run(self) -> None:
         """Every cycle, opening a new session every ``--session-cycles``."""
         session: Session | None = None
@@ -353,6 +380,7 @@ class Campaign:
             "faults": {k: self.faults[k] for k in FAULT_KINDS},
             "fired": {k: self.fired[k] for k in FAULT_KINDS},
             "faults_total": sum(self.faults.values()),
+            "settle_faults": {k: self.settle_faults[k] for k in SETTLE_FAULTS},
             "violations": dict(self.violations),
             "violations_total": sum(self.violations.values()),
             "figures": dict(self.figures),
@@ -371,6 +399,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument(
         "--races", type=int, default=0, help="then race two scan workers on one DB this often"
+    )
+    parser.add_argument(
+        "--settle", type=int, default=0, help="then run this many settlement rounds under faults"
     )
     parser.add_argument(
         "--sabotage", action="store_true", help="end by checking that a broken DB is detected"
@@ -403,19 +434,36 @@ def main() -> None:
         campaign = Campaign(running, args, Path(tmp))
         campaign.run()
         campaign.races(args.races)
+        campaign.settle_rounds(args.settle)
         report = campaign.report()
-        if args.sabotage:
+        if args.sabotage and args.cycles:
             report["sabotage_detected"], report["sabotage_missed"] = campaign.sabotage()
+        if args.sabotage and args.settle:
+            caught = settle_round(campaign.rng, Path(tmp), 9999, sabotage=True).violations
+            report["settle_sabotage_caught"] = sorted({kind for kind, _ in caught})
     report["seconds"] = round(time.monotonic() - started, 1)
     for line in report["examples"]:
         print(line)
-    if args.sabotage:
+    if args.sabotage and args.cycles:
         print(f"sabotage detected: {' '.join(report['sabotage_detected'])}")
         for missed in report["sabotage_missed"]:
             print(f"sabotage missed: {missed}")
+    if args.sabotage and args.settle:
+        print(f"settle sabotage caught: {' '.join(report['settle_sabotage_caught']) or 'NOTHING'}")
     print(json.dumps({k: v for k, v in report.items() if k != "examples"}))
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
+    if args.settle:
+        figures = report["figures"]
+        settle_violations = sum(
+            n for k, n in report["violations"].items() if k in SETTLE_VIOLATIONS
+        )
+        print(
+            f"settle_rounds={figures.get('settle_rounds', 0)} "
+            f"settle_runs={figures.get('settle_runs', 0)} "
+            f"settle_faults={sum(report['settle_faults'].values())} "
+            f"settle_violations={settle_violations}"
+        )
     print(
         f"cycles={report['cycles']} faults={report['faults_total']} "
         f"violations={report['violations_total']}"

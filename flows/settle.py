@@ -1,10 +1,13 @@
-"""settle: redeem the positions of resolved markets at their payout (``pm_lib.settlement``).
+"""settle: collect resolved positions and merge complete sets (``pm_lib.settlement``).
 
-Paper only for now (deployment ``settle-paper``, every 15 minutes): it reads how the held
-markets resolved (Gamma), journals one settlement per held token of a resolved market and
-applies it once (a synthetic SELL fill at the payout in the ledger). A live run reports what
-would be redeemed and fails with the refusal: pm-agent does not redeem on chain yet. It never
-places an order. An artifact lists what was resolved, settled and realised.
+Paper (deployment ``settle-paper``, every 15 minutes): it reads how the held markets resolved
+(Gamma), journals one settlement per held token of a resolved market and applies it once (a
+synthetic SELL fill at the payout in the ledger). Live (``settle-live``, commented out in
+prefect.yaml until armed; ``live: true`` with ``PM_MODE=live`` and the wallet's credentials,
+exactly as the trading deployments): complete YES+NO sets are merged and resolved positions
+redeemed on chain through the SDK, journalled like orders, then the wallet's on-chain balances
+are reconciled with the ledger; a failed action or a difference fails the run. It never places
+an order. A markdown artifact names what was merged, redeemed and realised.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from flows.runtime import (  # noqa: E402
     starting_name,
 )
 from pm_lib.errors import PmAgentError  # noqa: E402
+from pm_lib.execution.factory import run_credentials  # noqa: E402
 from pm_lib.pipeline.records import fail_run  # noqa: E402
+from pm_lib.reporting.labels import MarketLabels, read_labels  # noqa: E402
 from pm_lib.settlement import SettleReport, report_json  # noqa: E402
 from pm_lib.settlement import settle as settle_account  # noqa: E402
 from pm_lib.store.engine import session_scope  # noqa: E402
@@ -34,33 +39,49 @@ from pm_lib.store.runs import finish_run  # noqa: E402
 __all__ = ["settle"]
 
 
-class SettlementRefused(PmAgentError):
-    """A live settle found positions to redeem and cannot redeem them (no chain side yet)."""
+class SettlementIncomplete(PmAgentError):
+    """A live settle left an action failed, or the wallet differs from the ledger."""
 
 
-def _markdown(report: SettleReport) -> str:
+def _markdown(report: SettleReport, labels: MarketLabels) -> str:
     body = report_json(report)
     lines = [
         f"# pm-agent settle ({report.mode})",
         "",
         f"- markets newly resolved: {len(body['resolved'])}",
-        f"- settled: {len(body['settled'])}, proceeds {body['proceeds']} pUSD, "
-        f"realised {body['realised']} pUSD",
+        f"- settled: {len(body['settled']) + len(body['applied'])}, proceeds "
+        f"{body['proceeds']} pUSD, realised {body['realised']} pUSD",
     ]
     for r in body["resolved"]:
-        lines.append(f"- resolved {r['condition_id']}: {r['winning_outcome'] or 'no winner'}")
+        name = labels.market(r["condition_id"]).text
+        lines.append(f"- resolved {name}: {r['winning_outcome'] or 'no winner'}")
     if body["settled"]:
-        lines += ["", "| token | shares | payout | proceeds | cost | fees | realised |"]
+        lines += ["", "| market | shares | payout | proceeds | cost | fees | realised |"]
         lines += ["|---|---:|---:|---:|---:|---:|---:|"]
         lines += [
-            f"| {s['token_id']} | {s['size']} | {s['payout']} | {s['proceeds']} | {s['cost']} "
-            f"| {s['fees']} | {s['realised']} |"
+            f"| {labels.token(s['token_id'], s['condition_id']).text} | {s['size']} "
+            f"| {s['payout']} | {s['proceeds']} | {s['cost']} | {s['fees']} | {s['realised']} |"
             for s in body["settled"]
         ]
-    lines += [f"- would redeem {s['size']} x {s['token_id']}" for s in body["unsettled"]]
+    chain = body["applied"] + body["open"] + body["failed"]
+    if chain:
+        lines += ["", "| action | market | status | proceeds | cost | fees | realised | tx |"]
+        lines += ["|---|---|---|---:|---:|---:|---:|---|"]
+        lines += [
+            f"| {a['kind']} | {labels.market(a['condition_id']).text} | {a['status']} "
+            f"| {a['proceeds']} | {a['cost']} | {a['fees']} | {a['realised']} "
+            f"| {a['tx_hash'] or a['relayer_tx_id'] or ''} |"
+            for a in chain
+        ]
+    reconcile = body["reconcile"]
+    if reconcile["pusd"] is not None:
+        lines.append(f"- wallet pUSD on chain: {reconcile['pusd']}")
+    lines += [
+        f"- DIFFERENCE {labels.token(d['token_id'], d['condition_id']).text}: ledger "
+        f"{d['ledger']}, chain {d['chain']}"
+        for d in reconcile["differences"]
+    ]
     lines += [f"- {line}" for line in body["skipped"] + body["notes"]]
-    if report.refused:
-        lines.append(f"- REFUSED: {report.refused}")
     return "\n".join(lines)
 
 
@@ -72,7 +93,7 @@ def _markdown(report: SettleReport) -> str:
     on_crashed=[name_failed_run],
 )
 async def settle(live: bool = False) -> dict[str, Any]:
-    """Settle the paper account's resolved positions (live: report and refuse)."""
+    """Settle the account's resolved positions and merge complete sets (live: on chain)."""
     ctx = open_run("settle", live=live)
     try:
         report = await settle_account(
@@ -80,25 +101,37 @@ async def settle(live: bool = False) -> dict[str, Any]:
             ctx.settings,
             ctx.mode,
             ctx.now(),
+            credentials=run_credentials(ctx.settings, live_armed=ctx.live_armed),
             run_id=ctx.run_id,
             flow_run_id=ctx.flow_run_id,
         )
-        await acreate_markdown_artifact(_markdown(report), key="settle", description="Settle")
-        if report.refused:
-            raise SettlementRefused(report.refused)
+        conditions = {r.condition_id for r in report.resolved}
+        conditions |= {a.condition_id for a in report.applied + report.open + report.failed}
+        conditions |= {s.condition_id for s in report.settled}
+        with session_scope(ctx.engine) as session:
+            labels = read_labels(session, condition_ids=conditions)
+        await acreate_markdown_artifact(
+            _markdown(report, labels), key="settle", description="Settle"
+        )
+        if report.failed or report.differences:
+            raise SettlementIncomplete(
+                f"{len(report.failed)} action(s) failed, {len(report.differences)} "
+                "difference(s) between the wallet and the ledger"
+            )
     except Exception as error:
         fail_run(ctx, error)
         raise
     with session_scope(ctx.engine) as session:
         finish_run(session, ctx.run_id, status="completed", finished_at=ctx.now())
     await rename_flow_run(
-        f"{report.mode} settle: {len(report.settled)} settled, realised {report.realised} pUSD"
+        f"{report.mode} settle: {len(report.settled) + len(report.applied)} settled, "
+        f"realised {report.realised} pUSD"
     )
     get_run_logger().info(
         "settle %s: %d resolved, %d settled, proceeds %s, realised %s",
         report.mode,
         len(report.resolved),
-        len(report.settled),
+        len(report.settled) + len(report.applied),
         report.proceeds,
         report.realised,
     )

@@ -8,6 +8,9 @@ Sources, in the order ``load_credentials`` tries them:
    ``pm_lib.venue.trading.derive_api_credentials``), ``POLYMARKET_FUNDER`` (the address holding
    the funds; required for signature types 1-3) and ``POLYMARKET_SIGNATURE_TYPE`` (0 EOA,
    1 POLY_PROXY, 2 POLY_GNOSIS_SAFE, 3 POLY_1271 deposit wallet; default 0);
+   ``POLYMARKET_RELAYER_API_KEY`` and ``POLYMARKET_RELAYER_API_KEY_ADDRESS`` (both or none:
+   the relayer API key and the address it was issued to; live merge/redeem from a proxy, Safe
+   or deposit wallet goes through the relayer and needs it, ``pm_lib.venue.chain``);
 2. a Prefect ``Secret`` block holding the same names as one JSON object
    (``credentials_from_secret_block``).
 
@@ -38,6 +41,7 @@ from pm_lib.redaction import has_control_character, remember
 __all__ = [
     "API_CREDENTIAL_VARIABLES",
     "CREDENTIAL_VARIABLES",
+    "RELAYER_VARIABLES",
     "SIGNATURE_TYPE_NAMES",
     "ApiCredentials",
     "Credentials",
@@ -52,9 +56,18 @@ SECRET = "POLYMARKET_SECRET"
 PASSPHRASE = "POLYMARKET_PASSPHRASE"
 FUNDER = "POLYMARKET_FUNDER"
 SIGNATURE_TYPE = "POLYMARKET_SIGNATURE_TYPE"
+RELAYER_API_KEY = "POLYMARKET_RELAYER_API_KEY"
+RELAYER_API_KEY_ADDRESS = "POLYMARKET_RELAYER_API_KEY_ADDRESS"
 
 API_CREDENTIAL_VARIABLES = (API_KEY, SECRET, PASSPHRASE)
-CREDENTIAL_VARIABLES = (PRIVATE_KEY, *API_CREDENTIAL_VARIABLES, FUNDER, SIGNATURE_TYPE)
+RELAYER_VARIABLES = (RELAYER_API_KEY, RELAYER_API_KEY_ADDRESS)
+CREDENTIAL_VARIABLES = (
+    PRIVATE_KEY,
+    *API_CREDENTIAL_VARIABLES,
+    FUNDER,
+    SIGNATURE_TYPE,
+    *RELAYER_VARIABLES,
+)
 
 SIGNATURE_TYPE_NAMES = {0: "EOA", 1: "POLY_PROXY", 2: "POLY_GNOSIS_SAFE", 3: "POLY_1271"}
 
@@ -89,9 +102,13 @@ class Credentials(BaseModel):
     api: ApiCredentials | None = None
     funder: str | None = None
     signature_type: int = 0
+    relayer_api_key: SecretStr | None = None
+    relayer_api_key_address: str | None = None
 
     def model_post_init(self, context: Any, /) -> None:
         remember([self.private_key.get_secret_value()])
+        if self.relayer_api_key is not None:
+            remember([self.relayer_api_key.get_secret_value()])
 
     @property
     def address(self) -> str:
@@ -111,7 +128,8 @@ class Credentials(BaseModel):
         return (
             f"Credentials(address={self.address}, funder={self.funder}, "
             f"signature_type={self.signature_type}, private_key=**********, "
-            f"api={'set' if self.api else 'to derive'})"
+            f"api={'set' if self.api else 'to derive'}, "
+            f"relayer_api_key={'**********' if self.relayer_api_key else 'none'})"
         )
 
     __repr__ = __str__
@@ -189,19 +207,43 @@ def _funder(source: Mapping[str, Any], signature_type: int) -> str | None:
     return funder
 
 
+def _relayer_key(source: Mapping[str, Any]) -> tuple[SecretStr | None, str | None]:
+    key, address = _text(source, RELAYER_API_KEY), _text(source, RELAYER_API_KEY_ADDRESS)
+    if key is None and address is None:
+        return None, None
+    if key is None or address is None:
+        missing = RELAYER_API_KEY if key is None else RELAYER_API_KEY_ADDRESS
+        present = RELAYER_API_KEY_ADDRESS if key is None else RELAYER_API_KEY
+        raise ConfigurationError(
+            f"{missing} not set while {present} is: give the relayer API key and its address "
+            "together, or neither"
+        )
+    if not _ADDRESS_RE.fullmatch(address):
+        raise ConfigurationError(
+            f"{RELAYER_API_KEY_ADDRESS} is malformed: expected 0x followed by 40 hex"
+        )
+    return SecretStr(key), address
+
+
 def credentials_from_mapping(source: Mapping[str, Any]) -> Credentials:
     """Validate credentials from a mapping of the ``POLYMARKET_*`` names.
 
     Raises ``ConfigurationError`` naming the variable and the rule, never the value.
     """
-    remember(str(source.get(name) or "") for name in (PRIVATE_KEY, *API_CREDENTIAL_VARIABLES))
+    remember(
+        str(source.get(name) or "")
+        for name in (PRIVATE_KEY, *API_CREDENTIAL_VARIABLES, RELAYER_API_KEY)
+    )
     private_key = _private_key(source)
     signature_type = _signature_type(source)
+    relayer_key, relayer_address = _relayer_key(source)
     return Credentials(
         private_key=private_key,
         api=_api_credentials(source),
         funder=_funder(source, signature_type),
         signature_type=signature_type,
+        relayer_api_key=relayer_key,
+        relayer_api_key_address=relayer_address,
     )
 
 

@@ -229,6 +229,13 @@ class Settings(BaseSettings):
         ge=0,
         description="PM_PAPER_BALANCE: starting pUSD of the paper account.",
     )
+    settle_confirm_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="PM_SETTLE_CONFIRM_SECONDS: how long a live settle looks up a merge or "
+        "redeem it sent (once a second) before leaving it open for the next run.",
+    )
     unwind_policy: Literal["sell_back", "hold"] = Field(
         default="sell_back",
         description="PM_UNWIND_POLICY: when one leg of an arbitrage fails after another filled: "

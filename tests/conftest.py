@@ -107,6 +107,8 @@ SLOW_MODULES = frozenset(
         "tests/sim_chain/test_chain_faults.py",
         "tests/sim_chain/test_settle_sdk.py",
         "tests/cli/test_startup.py",
+        "tests/settlement/test_live_settle.py",
+        "tests/settlement/test_live_settle_faults.py",
     }
 )
 

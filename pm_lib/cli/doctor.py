@@ -4,8 +4,9 @@ Checks, in order: credentials present and well formed; signer address and funder
 with the signature type; venue reachable and on CLOB version 2 (``/version``); clock drift
 against ``/time``; API key derivable from the private key (and equal to a configured one);
 the unified SDK opens and detects the wallet kind of the signature type (EOA, proxy, Safe,
-deposit wallet); pUSD balance; pUSD allowances for the exchanges. The exit code is 1 when any
-check fails.
+deposit wallet); pUSD balance; pUSD allowances for the exchanges; then what live settlement
+needs (``pm_lib.cli.doctor_settle``: RPC and chain id, wallet derivation, relayer and its key,
+the adapters' approvals). The exit code is 1 when any check fails.
 Nothing secret is printed: lines name variables and addresses, never key material.
 """
 
@@ -73,7 +74,20 @@ def preflight(
     *,
     clock: Callable[[], datetime] | None = None,
 ) -> list[Preflight]:
-    """Run every check (later ones are skipped, as FAIL, when what they need is missing)."""
+    """Run every check (later ones are skipped, as FAIL, when what they need is missing):
+    trading's, then settlement's."""
+    from pm_lib.cli.doctor_settle import settlement_preflight
+
+    results = _trading_preflight(settings, environ, clock=clock)
+    return results + settlement_preflight(settings, environ)
+
+
+def _trading_preflight(
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> list[Preflight]:
     from pm_lib.auth import load_credentials
     from pm_lib.venue import trading  # the SDK is imported only when the doctor runs
 
@@ -168,7 +182,8 @@ def preflight(
 
 
 def doctor_command() -> None:
-    """Preflight for live trading: credentials, wallet, venue, clock, API key, funds."""
+    """Preflight for live trading and settlement: credentials, wallet, venue, clock, API key,
+    funds, RPC, relayer, approvals."""
     from pm_lib.settings import get_settings
 
     console = Console(highlight=False)

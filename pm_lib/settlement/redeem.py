@@ -14,8 +14,10 @@ executors' own position checks, P&L per day) sees the position closed at the pay
 ``realised_pnl`` (gross, per the ledger's rule) grows by ``(payout - avg_price) x size``. A re-run
 finds the (mode, token) journalled and applied: nothing settles twice.
 
-Live: the plan is reported and refused (``LIVE_REFUSAL``): redeeming needs an on-chain
-transaction or the relayer, which pm-agent does not make yet. Nothing is written.
+Live: the same resolutions, then ``pm_lib.settlement.live``: merges and redeems on chain through
+the SDK (``pm_lib.venue.chain``), journalled like orders, booked in the ledger the same way (a
+synthetic SELL fill per token) once the chain shows them done; the wallet's on-chain balances are
+reconciled with the ledger after.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from pm_lib.auth import Credentials
 from pm_lib.errors import BadVenueData
 from pm_lib.models import ZERO, Fill, MarketResolution, Side, SkippedItem, TradeStatus
 from pm_lib.portfolio.ledger import replay
 from pm_lib.settings import Settings
+from pm_lib.settlement.live import ChainDifference, settle_live
 from pm_lib.settlement.resolutions import refresh_resolutions
 from pm_lib.store.engine import session_scope
 from pm_lib.store.rows import Mode
@@ -44,14 +48,15 @@ from pm_lib.store.settlement import (
     market_resolutions,
     settlements,
 )
+from pm_lib.store.settlement_actions import ChainAction
 from pm_lib.store.trades import fills, upsert_fill
+from pm_lib.venue.chain import ChainClient, open_chain_client
 from pm_lib.venue.http import open_venue_client
 
-__all__ = ["LIVE_REFUSAL", "SettleReport", "plan_settlements", "settle", "settlement_fill"]
+__all__ = ["SettleReport", "plan_settlements", "settle", "settlement_fill"]
 
 logger = logging.getLogger(__name__)
 
-LIVE_REFUSAL = "redeem on chain is not supported yet: redeem through the Polymarket UI or relayer"
 _MICRO = Decimal("0.000001")
 
 
@@ -61,23 +66,31 @@ def _micro(value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class SettleReport:
-    """One settle run: resolutions newly read, settlements applied now, and what is left."""
+    """One settle run: resolutions newly read, settlements applied now (paper) or chain actions
+    applied, still open and failed (live), the wallet's differences from the ledger (live)."""
 
     mode: Mode
     resolved: tuple[MarketResolution, ...] = ()
     settled: tuple[Settlement, ...] = ()
-    unsettled: tuple[Settlement, ...] = ()  # live: what would be redeemed; paper: none
+    applied: tuple[ChainAction, ...] = ()
+    open: tuple[ChainAction, ...] = ()
+    failed: tuple[ChainAction, ...] = ()
+    differences: tuple[ChainDifference, ...] = ()
+    pusd: Decimal | None = None  # live: the wallet's pUSD on chain after the run
     skipped: tuple[SkippedItem, ...] = ()
-    refused: str | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
     def proceeds(self) -> Decimal:
-        return sum((s.proceeds for s in self.settled), ZERO)
+        return sum((s.proceeds for s in self.settled), ZERO) + sum(
+            (a.proceeds for a in self.applied), ZERO
+        )
 
     @property
     def realised(self) -> Decimal:
-        return sum((s.realised for s in self.settled), ZERO)
+        return sum((s.realised for s in self.settled), ZERO) + sum(
+            (a.realised for a in self.applied), ZERO
+        )
 
 
 def plan_settlements(
@@ -184,10 +197,13 @@ async def settle(
     now: datetime,
     *,
     client: httpx.AsyncClient | None = None,
+    credentials: Credentials | None = None,
+    chain: ChainClient | None = None,
     run_id: str | None = None,
     flow_run_id: str | None = None,
 ) -> SettleReport:
-    """Read how the held markets resolved, then settle (paper) or report and refuse (live)."""
+    """Read how the held markets resolved, then settle: paper at the payouts, live on chain
+    (``chain``, else a client opened for ``credentials``; the caller checked the arming)."""
     own = client is None
     http = client or open_venue_client(settings)
     try:
@@ -195,17 +211,19 @@ async def settle(
     finally:
         if own:
             await http.aclose()
+    if mode != "paper":
+        return await _settle_on_chain(
+            engine,
+            settings,
+            resolved,
+            skipped,
+            credentials=credentials,
+            chain=chain,
+            run_id=run_id,
+            flow_run_id=flow_run_id,
+        )
     with session_scope(engine) as session:
         plan, notes = plan_settlements(session, mode, now, run_id=run_id, flow_run_id=flow_run_id)
-    if mode != "paper":
-        return SettleReport(
-            mode=mode,
-            resolved=tuple(resolved),
-            unsettled=tuple(plan),
-            skipped=tuple(skipped),
-            refused=LIVE_REFUSAL if plan else None,
-            notes=tuple(notes),
-        )
     with session_scope(engine) as session:
         for item in plan:
             journal_settlement(session, item)  # stored before it is applied
@@ -216,4 +234,50 @@ async def settle(
         settled=tuple(applied),
         skipped=tuple(skipped),
         notes=tuple(notes),
+    )
+
+
+async def _settle_on_chain(
+    engine: Engine,
+    settings: Settings,
+    resolved: list[MarketResolution],
+    skipped: list[SkippedItem],
+    *,
+    credentials: Credentials | None,
+    chain: ChainClient | None,
+    run_id: str | None,
+    flow_run_id: str | None,
+) -> SettleReport:
+    import asyncio
+    from datetime import UTC
+
+    if chain is None and credentials is None:
+        raise ValueError("a live settle needs the wallet's credentials or a chain client")
+    own = chain is None
+    if chain is None:
+        assert credentials is not None
+        chain = await asyncio.to_thread(open_chain_client, settings, credentials)
+    try:
+        result = await settle_live(
+            engine,
+            chain,
+            lambda: datetime.now(UTC),
+            run_id=run_id,
+            flow_run_id=flow_run_id,
+            polls=settings.settle_confirm_seconds,
+            poll_delay=1.0,
+        )
+    finally:
+        if own:
+            await asyncio.to_thread(chain.close)
+    return SettleReport(
+        mode="live",
+        resolved=tuple(resolved),
+        applied=tuple(result.applied),
+        open=tuple(result.open),
+        failed=tuple(result.failed),
+        differences=tuple(result.differences),
+        pusd=Decimal(result.pusd) / 1_000_000 if result.pusd is not None else None,
+        skipped=tuple(skipped),
+        notes=tuple(result.notes),
     )

@@ -482,3 +482,53 @@ class SettlementRecord(SQLModel, table=True):
     applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     run_id: str | None = None
     flow_run_id: str | None = None
+
+
+class SettlementActionRecord(SQLModel, table=True):
+    """One live merge or redeem on chain, journalled like an order (``pm_lib.settlement.live``):
+    stored ``intended`` before anything is signed, its nonce / transaction hash / relayer
+    transaction id stored as soon as known, resolved by lookup, booked in the ledger once."""
+
+    __tablename__ = "settlement_action"
+    __table_args__ = (
+        UniqueConstraint("action_key", name="uq_settlement_action_key"),
+        Index("ix_settlement_action_status", "mode", "status", "condition_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_key: str
+    mode: str
+    kind: str
+    condition_id: str
+    wallet: str
+    wallet_type: str
+    sizes: dict[str, str] = Field(sa_type=JSON)
+    prices: dict[str, str] = Field(sa_type=JSON)
+    chain_before: dict[str, str] = Field(sa_type=JSON)
+    proceeds: Decimal = Field(sa_type=Money)
+    cost: Decimal = Field(sa_type=Money)
+    fees: Decimal = Field(sa_type=Money)
+    realised: Decimal = Field(sa_type=Money)
+    status: str
+    nonce: str | None = None
+    tx_hash: str | None = None
+    relayer_tx_id: str | None = None
+    signature: str | None = None  # a relayer payload's signature (finds a lost submission)
+    detail: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    run_id: str | None = None
+    flow_run_id: str | None = None
+
+
+class SettlementActionEventRecord(SQLModel, table=True):
+    """Every state change of a ``settlement_action``, in order."""
+
+    __tablename__ = "settlement_action_event"
+    __table_args__ = (Index("ix_settlement_action_event_action", "action_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int
+    status: str
+    detail: str | None = None
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -117,3 +117,27 @@ def test_a_secret_block_that_is_not_a_json_object_is_refused(
     with pytest.raises(ConfigurationError, match="is not a JSON object") as info:
         credentials_from_secret_block("pm-agent-live")
     assert "ab" * 32 not in str(info.value)
+
+
+RELAYER = {
+    "POLYMARKET_RELAYER_API_KEY": "marker-relayer-key-5d8e",
+    "POLYMARKET_RELAYER_API_KEY_ADDRESS": "0x" + "34" * 20,
+}
+
+
+def test_the_relayer_api_key_loads_masked_and_is_redacted_everywhere() -> None:
+    from pm_lib.redaction import redact
+
+    creds = credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": KEY, **RELAYER})
+    assert creds.relayer_api_key is not None
+    assert creds.relayer_api_key.get_secret_value() == RELAYER["POLYMARKET_RELAYER_API_KEY"]
+    assert creds.relayer_api_key_address == RELAYER["POLYMARKET_RELAYER_API_KEY_ADDRESS"]
+    assert "marker-relayer" not in str(creds) + repr(creds)
+    assert "marker-relayer" not in redact("relayer said: bad key marker-relayer-key-5d8e")
+
+
+@pytest.mark.parametrize("half", list(RELAYER))
+def test_the_relayer_key_and_its_address_come_together(half: str) -> None:
+    with pytest.raises(ConfigurationError, match="together") as caught:
+        credentials_from_mapping({"POLYMARKET_PRIVATE_KEY": KEY, half: RELAYER[half]})
+    assert "marker-relayer" not in str(caught.value)

@@ -22,6 +22,7 @@ from flows.reconcile import reconcile, reconcile_task
 from flows.runtime import run_settings, store_engine
 from flows.scan_and_trade import scan_and_trade
 from flows.scan_loop import scan_loop
+from flows.settle import settle
 from pm_lib.errors import ConfigurationError
 from pm_lib.execution.factory import ARMED_IN_PAPER_MODE, LIVE_NOT_ARMED
 from pm_lib.pipeline.context import RunContext, new_run_id
@@ -37,6 +38,7 @@ FLOWS: dict[str, Callable[[bool], Coroutine[Any, Any, Any]]] = {
     "scan-and-trade": lambda live: scan_and_trade(live=live),
     "scan-loop": lambda live: scan_loop(live=live, max_scans=3, interval_seconds=0.0),
     "reconcile": lambda live: reconcile(live=live),
+    "settle": lambda live: settle(live=live),
 }
 
 

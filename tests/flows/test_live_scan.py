@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from flows.reconcile import reconcile
 from flows.scan_and_trade import scan_and_trade
+from flows.settle import settle
 from pm_lib.errors import ConfigurationError
 from pm_lib.portfolio.ledger import replay
 from pm_lib.sim.scenarios import plant_negrisk_arbitrage
@@ -46,10 +49,32 @@ def test_armed_live_run_trades_a_basket_and_reconciles_clean(
     assert {o["token_id"] for o in filled} <= basket_tokens
     after = asyncio.run(reconcile(live=True))
     assert after["discrepancies"] == []
+    assert after["chain"]["differences"] == [] and after["chain"]["pusd"]  # wallet = ledger
     engine = make_engine(f"sqlite:///{live_env}")
     with session_scope(engine, read_only=True) as session:
         positions = replay(fills(session, "live")).positions
-    assert sum(p.size for p in positions.values()) > 0
+    held = {t: p.size for t, p in positions.items() if p.size}
+    assert sum(held.values()) > 0
+
+    # the event resolves: the armed settle flow redeems every market of the basket on chain
+    winner = event.condition_ids[0]
+    httpx.post(f"{flow_venue.clob_url}/_sim/markets/{winner}/resolve", json={"outcome": "Yes"})
+    settled = asyncio.run(settle(live=True))
+
+    assert settled["mode"] == "live" and settled["failed"] == [] and settled["open"] == []
+    redeemed = {a["condition_id"] for a in settled["applied"]}
+    assert redeemed == {
+        c
+        for c in event.condition_ids
+        if any(flow_venue.venue.state.markets[c].token_ids[0] == t for t in held)
+    }
+    assert settled["reconcile"]["differences"] == []
+    size = held[flow_venue.venue.state.markets[winner].token_ids[0]]
+    assert Decimal(settled["proceeds"]) == size  # the winner pays 1 a share, the others 0
+    with session_scope(engine, read_only=True) as session:
+        assert all(p.size == 0 for p in replay(fills(session, "live")).positions.values())
+    again = asyncio.run(settle(live=True))
+    assert (again["applied"], again["open"], again["failed"]) == ([], [], [])
 
 
 def test_armed_run_without_credentials_refuses_before_sending(

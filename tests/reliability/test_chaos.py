@@ -33,6 +33,9 @@ NEW_KINDS = (
     "partial_fill,taker_delay,ghost_leg,lookup_misses,engine_restart,worker_killed"
 )
 SUMMARY = re.compile(r"^cycles=(\d+) faults=(\d+) violations=(\d+)$")
+SETTLE_SUMMARY = re.compile(
+    r"^settle_rounds=(\d+) settle_runs=(\d+) settle_faults=(\d+) settle_violations=(\d+)$"
+)
 
 
 def campaign(*args: str) -> list[str]:
@@ -86,3 +89,26 @@ def test_every_invariant_catches_its_sabotage(short_campaign: list[str]) -> None
     [line] = [x for x in short_campaign if x.startswith("sabotage detected:")]
     assert set(line.split(":", 1)[1].split()) == set(SABOTAGE_KINDS)
     assert not [x for x in short_campaign if x.startswith("sabotage missed:")]
+
+
+@pytest.fixture(scope="module")
+def settlement_rounds() -> list[str]:
+    """Eight settlement rounds under lost RPC/relayer answers, reverts, pending transactions,
+    lost lookups and submissions that never arrived; then a sabotaged round."""
+    return campaign("--cycles", "0", "--settle", "8", "--seed", "5", "--sabotage")
+
+
+def test_settlement_under_faults_never_settles_twice(settlement_rounds: list[str]) -> None:
+    [line] = [x for x in settlement_rounds if x.startswith("settle_rounds=")]
+    summary = SETTLE_SUMMARY.match(line)
+    assert summary is not None, settlement_rounds[-5:]
+    rounds, runs, faults, violations = (int(g) for g in summary.groups())
+    assert (rounds, violations) == (8, 0), settlement_rounds
+    assert runs >= 16 and faults >= 4
+    assert SUMMARY.match(settlement_rounds[-1]) is not None
+    assert settlement_rounds[-1].endswith("violations=0")
+
+
+def test_a_double_settlement_in_the_ledger_is_caught(settlement_rounds: list[str]) -> None:
+    [line] = [x for x in settlement_rounds if x.startswith("settle sabotage caught:")]
+    assert "chain_ledger_mismatch" in line, settlement_rounds

@@ -21,15 +21,17 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from pm_lib.cli import app
+from pm_lib.execution.factory import ARMED_IN_PAPER_MODE
 from pm_lib.execution.multileg import execute_opportunity
 from pm_lib.execution.paper import PaperExecutor
 from pm_lib.models import Fill, OrderStatus, Side, TradeStatus
 from pm_lib.portfolio import read_portfolio
 from pm_lib.settings import Settings
-from pm_lib.settlement import LIVE_REFUSAL, SettleReport, settle
+from pm_lib.settlement import SettleReport, settle
 from pm_lib.sim.server import RunningVenue, running_venue
 from pm_lib.store import make_engine, session_scope, upgrade
 from pm_lib.store.settlement import APPLIED, market_resolutions, settlements
+from pm_lib.store.settlement_actions import actions
 from pm_lib.store.trades import upsert_fill
 from tests.execution.builders import basket
 from tests.execution.emulator import MARKETS, NEG_RISK, control, fetch, make_venue
@@ -165,7 +167,7 @@ def test_a_resolved_position_is_marked_at_its_payout_not_its_last_mark(
     }
 
 
-def test_cli_settles_paper_and_refuses_live(
+def test_cli_settles_paper_and_refuses_an_unarmed_live_settle(
     running: RunningVenue, settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _buy_basket(settings, engine)
@@ -176,15 +178,14 @@ def test_cli_settles_paper_and_refuses_live(
     with session_scope(engine) as session:  # a live position in the market that resolved
         upsert_fill(session, _live_fill(cond, yes), mode="live")
 
-    live = runner.invoke(app, ["settle", "--live", "--json"])
+    live = runner.invoke(app, ["settle", "--live", "--json"])  # PM_MODE is paper: not armed
 
     assert live.exit_code == 1
-    assert f"refused: {LIVE_REFUSAL}" in live.stderr
-    body = json.loads(live.stdout)
-    assert [(u["token_id"], u["proceeds"]) for u in body["unsettled"]] == [(yes, "5")]
-    assert body["settled"] == []
+    assert f"refused: {ARMED_IN_PAPER_MODE}" in live.stderr
+    assert live.stdout == ""
     with session_scope(engine, read_only=True) as session:
         assert settlements(session, "live") == []  # nothing journalled, nothing pretended
+        assert actions(session, "live") == []
 
     paper = runner.invoke(app, ["settle", "--json"])
 
