@@ -58,7 +58,7 @@ from eth_utils.crypto import keccak
 
 from pm_lib.auth import Credentials
 from pm_lib.settings import Settings
-from pm_lib.venue.sdk_client import open_secure_client
+from pm_lib.venue.sdk_client import SIGNATURE_TYPE_OF_WALLET, open_secure_client
 
 if TYPE_CHECKING:
     from polymarket import RelayerApiKey, SecureClient
@@ -366,7 +366,8 @@ def relayer_api_key(credentials: Credentials) -> RelayerApiKey | None:
     )
 
 
-EXPECTED_WALLET_TYPES = {0: "EOA", 1: "POLY_PROXY", 2: "GNOSIS_SAFE", 3: "DEPOSIT_WALLET"}
+EXPECTED_WALLET_TYPES = {sig: kind for kind, sig in SIGNATURE_TYPE_OF_WALLET.items()}
+"""The SDK wallet kind of each order signature type (the inverse of the adapter's map)."""
 
 
 def derived_wallet_type(settings: Settings, credentials: Credentials) -> str | None:
