@@ -25,6 +25,7 @@ schema is not needed: the rounds never share a wallet), with a fresh throw-away 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -66,9 +67,17 @@ SETTLE_VIOLATIONS = (
 )
 D = Decimal
 FEES = FeeSchedule(rate=D("0.04"), exponent=1)
-BINARY = ("0x" + "c1" * 32, "9001", "9002")
+
+
+def _token(name: str) -> str:
+    """A CTF-like 256-bit token id: the unified SDK signs a small id (bits 40-103 all zero) as a
+    protocol-v2 position for another exchange, and the adapter refuses it unsent."""
+    return str(int.from_bytes(hashlib.sha256(f"pm-agent-chaos/{name}".encode()).digest(), "big"))
+
+
+BINARY = ("0x" + "c1" * 32, _token("9001"), _token("9002"))
 EVENT, GROUP = "ev-settle", "0x" + "e7" * 32
-NEG_RISK = [("0x" + f"d{i}" * 32, f"91{i}1", f"91{i}2") for i in (1, 2, 3)]
+NEG_RISK = [("0x" + f"d{i}" * 32, _token(f"91{i}1"), _token(f"91{i}2")) for i in (1, 2, 3)]
 ASKS = ("0.30", "0.31", "0.32")
 KINDS = {0: "eoa", 1: "proxy", 2: "safe", 3: "deposit"}
 
