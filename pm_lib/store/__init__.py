@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         set_flag,
     )
     from pm_lib.store.engine import (
+        create_fresh,
         current_revision,
         engine_from_settings,
         head_revision,
@@ -131,6 +132,7 @@ _OWNERS: dict[str, str] = {
     "is_unwind_key": "pm_lib.store.control",
     "resume": "pm_lib.store.control",
     "set_flag": "pm_lib.store.control",
+    "create_fresh": "pm_lib.store.engine",
     "current_revision": "pm_lib.store.engine",
     "engine_from_settings": "pm_lib.store.engine",
     "head_revision": "pm_lib.store.engine",
@@ -205,6 +207,7 @@ __all__ = [
     "can_transition",
     "catalogue_age",
     "catalogue_venue",
+    "create_fresh",
     "create_intent",
     "current_revision",
     "decisions_for_run",
