@@ -52,6 +52,7 @@ from pm_lib.replay.units import Triggers, Unit, build_units
 from pm_lib.settings import Settings
 from pm_lib.store import (
     fills_for_intent,
+    fills_kept,
     finish_run,
     intent_key_for,
     session_scope,
@@ -459,8 +460,8 @@ async def replay_recording(
     replay.source = source
     replay.resolutions = resolutions.prices
     replay.settle_queue = deque(resolutions.schedule())
-    with cyclic_gc_paused(), calls_in_place():
+    with cyclic_gc_paused(), calls_in_place(), fills_kept():  # the replay is the one writer
         await replay.run(directory)
-    replay.close()
+        replay.close()
     replay.finish()
     return replay.result

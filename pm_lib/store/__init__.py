@@ -107,6 +107,7 @@ if TYPE_CHECKING:
         fills,
         fills_for_day,
         fills_for_intent,
+        fills_kept,
         trade_status_advances,
         upsert_fill,
     )
@@ -181,6 +182,7 @@ _OWNERS: dict[str, str] = {
     "fills": "pm_lib.store.trades",
     "fills_for_day": "pm_lib.store.trades",
     "fills_for_intent": "pm_lib.store.trades",
+    "fills_kept": "pm_lib.store.trades",
     "trade_status_advances": "pm_lib.store.trades",
     "upsert_fill": "pm_lib.store.trades",
 }
@@ -215,6 +217,7 @@ __all__ = [
     "fills",
     "fills_for_day",
     "fills_for_intent",
+    "fills_kept",
     "finish_run",
     "get_cursor",
     "get_flag",

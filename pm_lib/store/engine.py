@@ -142,6 +142,9 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
         session.commit()
     except BaseException:
         session.rollback()
+        from pm_lib.store.trades import forget_kept_fills
+
+        forget_kept_fills()  # a kept ledger may hold what was rolled back
         raise
     finally:
         session.close()
