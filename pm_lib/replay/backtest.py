@@ -80,6 +80,7 @@ async def run_backtest(
                         fair_values=fair_values,
                         run_id=f"backtest-{latency}ms",
                         source=source,
+                        sole_writer=database_url is None,
                     )
                 )
             finally:
