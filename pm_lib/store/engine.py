@@ -12,7 +12,9 @@ psycopg 3; a plain ``postgresql://`` URL is mapped to ``postgresql+psycopg://``.
 
 Migrations live in this package (``pm_lib/store/migrations``) and are applied by ``upgrade``,
 idempotently; two processes may call it at once (PostgreSQL: advisory lock; SQLite: the
-immediate transaction holds the file's write lock).
+immediate transaction holds the file's write lock). A throwaway database (a backtest's) is
+created at head directly by ``create_fresh`` (the table models, tested equal to the migrated
+schema).
 """
 
 from __future__ import annotations
