@@ -266,6 +266,9 @@ def main() -> None:
         f"{(last - first) / 1000:.0f} s of venue time) in {time.perf_counter() - started:.1f}s",
         flush=True,
     )
+    # The 520 MB just written would otherwise go to disk during the timed replay (the kernel's
+    # writeback on the same two cores); a recording is normally replayed long after it was made.
+    os.sync()
     base = Settings(
         _env_file=None,
         mode="paper",

@@ -1,7 +1,8 @@
 """A backtest: one replay per latency of a recording, each into its own store.
 
-The store is a throwaway SQLite file (a temporary directory, removed after) unless a database
-URL is named; a named database takes one latency only (two replays in one account would mix).
+The store is a throwaway SQLite file (a temporary directory, removed after; created at the newest
+schema directly, ``create_fresh``) unless a database URL is named (migrated as usual); a named
+database takes one latency only (two replays in one account would mix).
 Settings are the user's (``PM_*``: limits, paper balance, fees rules, strategies) with the mode
 forced to paper and the strategies optionally overridden.
 """
@@ -19,7 +20,7 @@ from pm_lib.replay.digest import digests
 from pm_lib.replay.engine import replay_recording
 from pm_lib.replay.report import BacktestResult, decimal_text
 from pm_lib.settings import Settings
-from pm_lib.store import make_engine, upgrade
+from pm_lib.store import create_fresh, make_engine, upgrade
 
 __all__ = ["backtest_settings", "parse_latencies", "run_backtest", "sweep_json", "sweep_rows"]
 
@@ -66,7 +67,10 @@ async def run_backtest(
             source = None
             try:
                 source = digests(directory)  # a large recording's worker reads meanwhile
-                upgrade(engine)
+                if database_url is None:
+                    create_fresh(engine)  # the throwaway store: no migrations to run
+                else:
+                    upgrade(engine)
                 results.append(
                     await replay_recording(
                         directory,
@@ -76,6 +80,7 @@ async def run_backtest(
                         fair_values=fair_values,
                         run_id=f"backtest-{latency}ms",
                         source=source,
+                        sole_writer=database_url is None,
                     )
                 )
             finally:

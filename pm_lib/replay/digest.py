@@ -14,23 +14,30 @@ Reading and digesting are half of a replay's work and need nothing from the repl
 recording (``WORKER_MIN_BYTES``) is read by a worker process (``python -m
 pm_lib.replay.digest DIR``, importing only this module, ``stream`` and ``wire``) that streams
 digested batches through a pipe, while the replay applies them and runs the scan's stages on
-the other core. Batches are bounded (``FLUSH_RECORDS``) and the pipe is small, so memory stays
-flat. Small recordings are digested in the replay's own process, by the same code.
+the other core. The replay reads in bursts (it stops to decide), so the worker keeps digests
+ready without blocking on the pipe: the pipe is enlarged (``PIPE_BYTES``) and frames wait in
+the worker's outbox (``AHEAD_BYTES``) while it is full, the worker reading on meanwhile.
+Batches are bounded (``FLUSH_RECORDS``) and so is what waits, so memory stays flat. Small
+recordings are digested in the replay's own process, by the same code.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
 import os
 import resource
+import select
 import subprocess
 import sys
 import tempfile
 from array import array
-from collections.abc import Generator, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from struct import Struct
-from typing import IO, Any, cast
+from typing import Any, cast
 
 import orjson
 
@@ -43,7 +50,13 @@ WORKER_MIN_BYTES = 16 << 20
 """Message files at least this large (~30,000 messages) are read by a worker process."""
 
 FLUSH_RECORDS = 8192
-"""Records per digest (a worker's frame)."""
+"""Records per digest (a worker's frame: ~330 KB)."""
+
+PIPE_BYTES = 1 << 20
+"""The pipe's size asked for (Linux's default maximum for a user; the default is 64 KiB)."""
+
+AHEAD_BYTES = 8 << 20
+"""Frames a worker keeps ready beyond the pipe's (~25 frames, ~200,000 records)."""
 
 Digest = tuple[
     int,  # messages
@@ -124,13 +137,18 @@ class Digester:
         return digest
 
 
-def _digested(directory: Path) -> Generator[Digest, None, None]:
-    """The recording's digests, made here."""
+def _digested(
+    directory: Path, between: Callable[[], object] | None = None
+) -> Generator[Digest, None, None]:
+    """The recording's digests, made here (``between``: called after every batch that did not
+    complete a digest)."""
     digester = Digester()
     for stamps, found in batches(directory):
         digester.add(stamps, found)
         if len(digester) >= FLUSH_RECORDS:
             yield digester.take()
+        elif between is not None:
+            between()
     if digester.messages:
         yield digester.take()
 
@@ -149,30 +167,73 @@ own pages at the fork)."""
 _HEAD = Struct("<cQQQQ")
 
 
-def _write(out: IO[bytes], digest: Digest) -> None:
+def _frame(digest: Digest) -> bytes:
     messages, fresh, *columns, others = digest
     names = orjson.dumps(fresh)
     passed = orjson.dumps(others) if others else b""
-    out.write(_HEAD.pack(b"D", messages, len(columns[0]), len(names), len(passed)))
-    for column in columns:
-        out.write(array("q", column).tobytes())
-    out.write(names)
-    out.write(passed)
+    return b"".join(
+        [
+            _HEAD.pack(b"D", messages, len(columns[0]), len(names), len(passed)),
+            *(array("q", column).tobytes() for column in columns),
+            names,
+            passed,
+        ]
+    )
 
 
-def _work(directory: Path, out: IO[bytes]) -> None:
+class _Outbox:
+    """The worker's end of the pipe, written without blocking the digest: frames wait here
+    (at most ``AHEAD_BYTES``) while the pipe is full, and go out whenever it has room (after
+    every batch read), so the worker keeps reading while the replay is busy deciding."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending: deque[memoryview] = deque()
+        self.bytes = 0
+        os.set_blocking(fd, False)
+
+    def send(self, frame: bytes) -> None:
+        self.pending.append(memoryview(frame))
+        self.bytes += len(frame)
+        self.pump()
+        while self.bytes > AHEAD_BYTES:  # the replay is far behind: wait for it
+            select.select([], [self.fd], [])
+            self.pump()
+
+    def pump(self) -> None:
+        pending = self.pending
+        while pending:
+            head = pending[0]
+            try:
+                sent = os.write(self.fd, head)
+            except BlockingIOError:
+                return
+            self.bytes -= sent
+            if sent == len(head):
+                pending.popleft()
+            else:
+                pending[0] = head[sent:]
+
+    def close(self) -> None:
+        while self.pending:
+            select.select([], [self.fd], [])
+            self.pump()
+
+
+def _work(directory: Path, fd: int) -> None:
+    _deepen(fd)
+    out = _Outbox(fd)
     try:
-        for digest in _digested(directory):
-            _write(out, digest)
+        for digest in _digested(directory, out.pump):
+            out.send(_frame(digest))
     except BadRecording as e:
         text = str(e).encode()
-        out.write(_HEAD.pack(b"F", 0, 0, len(text), 0) + text)
-        out.flush()
-        return
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_ms = round((used.ru_utime + used.ru_stime) * 1000)
-    out.write(_HEAD.pack(b"E", _peak_rss_kb(used.ru_maxrss), cpu_ms, 0, 0))
-    out.flush()
+        out.send(_HEAD.pack(b"F", 0, 0, len(text), 0) + text)
+    else:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_ms = round((used.ru_utime + used.ru_stime) * 1000)
+        out.send(_HEAD.pack(b"E", _peak_rss_kb(used.ru_maxrss), cpu_ms, 0, 0))
+    out.close()
 
 
 def _peak_rss_kb(fallback: int) -> int:
@@ -184,6 +245,12 @@ def _peak_rss_kb(fallback: int) -> int:
     except (OSError, ValueError, IndexError):
         pass
     return fallback
+
+
+def _deepen(fd: int) -> None:
+    """Make the pipe on ``fd`` hold ``PIPE_BYTES`` (Linux; elsewhere it keeps its size)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _from_worker(directory: Path) -> Generator[Digest | None, None, None]:
@@ -263,4 +330,4 @@ def digests(directory: Path, *, worker: bool | None = None) -> Generator[Digest,
 
 if __name__ == "__main__":
     gc.disable()  # parsed messages hold no cycles: reference counting frees them
-    _work(Path(sys.argv[1]), sys.stdout.buffer)
+    _work(Path(sys.argv[1]), sys.stdout.fileno())

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Generator, Iterator, Mapping
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -52,6 +52,7 @@ from pm_lib.replay.units import Triggers, Unit, build_units
 from pm_lib.settings import Settings
 from pm_lib.store import (
     fills_for_intent,
+    fills_kept,
     finish_run,
     intent_key_for,
     session_scope,
@@ -445,11 +446,14 @@ async def replay_recording(
     run_id: str = "backtest",
     worker: bool | None = None,
     source: Generator[Digest, None, None] | None = None,
+    sole_writer: bool = True,
 ) -> BacktestResult:
     """Replay the recording in ``directory`` into ``engine`` (a migrated, empty store) with the
     decision-to-venue latency ``latency_ms``; the report's figures. ``worker``: read the
     messages in a worker process (``pm_lib.replay.digest``; ``None``: when the recording is
     large). ``source``: the recording's digests, already started (``digests``), else read here.
+    ``sole_writer``: no other process writes the store meanwhile, so the ledger is kept between
+    reads (``fills_kept``; a named database is read afresh every time).
     """
     catalogue = load_catalogue(directory)
     resolutions = load_resolutions(directory)
@@ -459,8 +463,8 @@ async def replay_recording(
     replay.source = source
     replay.resolutions = resolutions.prices
     replay.settle_queue = deque(resolutions.schedule())
-    with cyclic_gc_paused(), calls_in_place():
+    with cyclic_gc_paused(), calls_in_place(), fills_kept() if sole_writer else nullcontext():
         await replay.run(directory)
-    replay.close()
+        replay.close()
     replay.finish()
     return replay.result

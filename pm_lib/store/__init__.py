@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         set_flag,
     )
     from pm_lib.store.engine import (
+        create_fresh,
         current_revision,
         engine_from_settings,
         head_revision,
@@ -106,6 +107,7 @@ if TYPE_CHECKING:
         fills,
         fills_for_day,
         fills_for_intent,
+        fills_kept,
         trade_status_advances,
         upsert_fill,
     )
@@ -131,6 +133,7 @@ _OWNERS: dict[str, str] = {
     "is_unwind_key": "pm_lib.store.control",
     "resume": "pm_lib.store.control",
     "set_flag": "pm_lib.store.control",
+    "create_fresh": "pm_lib.store.engine",
     "current_revision": "pm_lib.store.engine",
     "engine_from_settings": "pm_lib.store.engine",
     "head_revision": "pm_lib.store.engine",
@@ -179,6 +182,7 @@ _OWNERS: dict[str, str] = {
     "fills": "pm_lib.store.trades",
     "fills_for_day": "pm_lib.store.trades",
     "fills_for_intent": "pm_lib.store.trades",
+    "fills_kept": "pm_lib.store.trades",
     "trade_status_advances": "pm_lib.store.trades",
     "upsert_fill": "pm_lib.store.trades",
 }
@@ -205,6 +209,7 @@ __all__ = [
     "can_transition",
     "catalogue_age",
     "catalogue_venue",
+    "create_fresh",
     "create_intent",
     "current_revision",
     "decisions_for_run",
@@ -212,6 +217,7 @@ __all__ = [
     "fills",
     "fills_for_day",
     "fills_for_intent",
+    "fills_kept",
     "finish_run",
     "get_cursor",
     "get_flag",

@@ -9,6 +9,9 @@ order. FAILED fills are kept and returned: callers that value positions must ski
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -20,7 +23,15 @@ from pm_lib.store.dialect import conflict_insert
 from pm_lib.store.rows import Mode
 from pm_lib.store.tables import FillRecord
 
-__all__ = ["fills", "fills_for_day", "fills_for_intent", "trade_status_advances", "upsert_fill"]
+__all__ = [
+    "fills",
+    "fills_for_day",
+    "fills_for_intent",
+    "fills_kept",
+    "forget_kept_fills",
+    "trade_status_advances",
+    "upsert_fill",
+]
 
 _FILL = FillRecord.__table__  # type: ignore[attr-defined]
 
@@ -44,6 +55,30 @@ def trade_status_advances(current: TradeStatus, reported: TradeStatus) -> bool:
     return _SETTLEMENT[reported] >= _SETTLEMENT[current]
 
 
+_KEPT: ContextVar[dict[str, list[Fill]] | None] = ContextVar("pm_kept_fills", default=None)
+
+
+@contextmanager
+def fills_kept() -> Iterator[None]:
+    """Inside this block a mode's whole ledger (``fills(session, mode)``) is read from the store
+    once and kept until this process writes a fill (``upsert_fill``) or a transaction rolls
+    back (``session_scope``), instead of being read again for every account read and every
+    paper order. Only for a store no other process writes meanwhile (a backtest's: the replay
+    is its one writer); the kept list is what a read would return."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def forget_kept_fills() -> None:
+    """Drop the kept ledgers (a fill was written or a transaction rolled back)."""
+    kept = _KEPT.get()
+    if kept:
+        kept.clear()
+
+
 def upsert_fill(
     session: Session,
     fill: Fill,
@@ -59,6 +94,7 @@ def upsert_fill(
     Idempotent on ``(trade_id, order_id)``. A stored fill without an intent key adopts
     ``intent_key`` when one is given.
     """
+    forget_kept_fills()
     now = at or datetime.now(UTC)
     inserted = session.execute(
         conflict_insert(session, _FILL)
@@ -117,11 +153,19 @@ def _fill(record: Any) -> Fill:
 
 
 def fills(session: Session, mode: Mode, since: datetime | None = None) -> list[Fill]:
-    """Fills of ``mode`` matched at or after ``since`` (all when ``None``), oldest first."""
+    """Fills of ``mode`` matched at or after ``since`` (all when ``None``), oldest first
+    (inside ``fills_kept``, all of them are read once and kept)."""
+    kept = _KEPT.get() if since is None else None
+    if kept is not None and mode in kept:
+        return list(kept[mode])
     query = select(_FILL).where(_FILL.c.mode == mode).order_by(_FILL.c.matched_at, _FILL.c.id)
     if since is not None:
         query = query.where(_FILL.c.matched_at >= since)
-    return [_fill(record) for record in session.execute(query)]
+    found = [_fill(record) for record in session.execute(query)]
+    if kept is not None:
+        kept[mode] = found
+        return list(found)
+    return found
 
 
 def fills_for_day(session: Session, mode: Mode, day_utc: date) -> list[Fill]:

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 import random
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pm_lib.replay import stream
-from pm_lib.replay.digest import digests
+from pm_lib.replay.digest import AHEAD_BYTES, _Outbox, digests
 from pm_lib.replay.stream import messages
 from pm_lib.replay.wire import BadRecording
 
@@ -117,3 +120,28 @@ def test_a_bad_line_read_by_the_worker_fails_the_same_way(tmp_path: Path) -> Non
     directory = _write(tmp_path, [[_change(1, "a"), "{oops", _change(2, "b")]])
     with pytest.raises(BadRecording, match=r"000000\.jsonl:2: not a market-channel message"):
         _records(directory, worker=True)
+
+
+def test_the_worker_outbox_keeps_order_and_waits_for_a_slow_reader() -> None:
+    """Frames sent while the pipe is full wait in the outbox (up to ``AHEAD_BYTES``, then the
+    sender waits) and reach the reader whole and in order."""
+    read_end, write_end = os.pipe()
+    frames = [bytes([i % 251]) * (300_000 + i) for i in range(48)]  # ~14 MB > pipe + outbox
+    got = bytearray()
+
+    def slow_reader() -> None:
+        with os.fdopen(read_end, "rb") as source:
+            while chunk := source.read(1 << 16):
+                got.extend(chunk)
+                time.sleep(0.0005)
+
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    out = _Outbox(write_end)
+    for frame in frames:
+        out.send(frame)
+        assert out.bytes <= AHEAD_BYTES
+    out.close()
+    os.close(write_end)
+    reader.join(timeout=30)
+    assert bytes(got) == b"".join(frames)

@@ -20,6 +20,7 @@ from pm_lib.store import get_cursor, set_cursor
 from pm_lib.store.account import stored_balance
 from pm_lib.store.engine import (
     MIGRATIONS_DIR,
+    create_fresh,
     current_revision,
     head_revision,
     make_engine,
@@ -152,3 +153,36 @@ def test_the_head_constant_is_the_newest_migration() -> None:
     from pm_lib.store.engine import HEAD_REVISION, head_revision
 
     assert head_revision() == HEAD_REVISION
+
+
+def _schema(engine: Engine) -> dict[str, object]:
+    """Every table's columns (type, nullability, server default, key), keys, indexes and
+    constraints, as the database reports them."""
+    found = inspect(engine)
+    return {
+        table: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default"), c.get("primary_key"))
+                for c in found.get_columns(table)
+            ],
+            "pk": found.get_pk_constraint(table),
+            "fks": sorted(map(str, found.get_foreign_keys(table))),
+            "indexes": sorted(map(str, found.get_indexes(table))),
+            "unique": sorted(map(str, found.get_unique_constraints(table))),
+            "checks": sorted(map(str, found.get_check_constraints(table))),
+        }
+        for table in sorted(found.get_table_names())
+    }
+
+
+def test_a_store_created_fresh_has_the_migrated_schema_at_head(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """``create_fresh`` (a backtest's throwaway store) builds what the migrations build."""
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert create_fresh(fresh) == head_revision()
+    assert _schema(fresh) == _schema(sqlite_engine)
+    assert current_revision(fresh) == head_revision()
+    assert upgrade(fresh) == head_revision()  # already at head: nothing to run
+    with pytest.raises(RuntimeError, match="empty database"):
+        create_fresh(fresh)

@@ -13,6 +13,7 @@ from pm_lib.store.trades import (
     fills,
     fills_for_day,
     fills_for_intent,
+    fills_kept,
     trade_status_advances,
     upsert_fill,
 )
@@ -111,3 +112,24 @@ def test_fills_for_day_cover_exactly_one_utc_day(engine: Engine) -> None:
     with session_scope(engine) as session:
         day = fills_for_day(session, "paper", date(2026, 11, 23))
     assert [f.trade_id for f in day] == ["first", "last"]
+
+
+def test_a_kept_ledger_reads_what_the_store_holds(engine: Engine) -> None:
+    """Inside ``fills_kept`` the ledger is read once and kept; a written fill and a rolled-back
+    transaction are seen exactly as without it."""
+    _upsert(engine, fill("one"))
+    with fills_kept():
+        assert [f.trade_id for f in _stored(engine)] == ["one"]
+        with session_scope(engine) as session:  # kept: the same list, not the same object
+            fills(session, "paper").clear()
+        assert [f.trade_id for f in _stored(engine)] == ["one"]
+        _upsert(engine, fill("two", matched_at=NOW + timedelta(seconds=1)))
+        assert [f.trade_id for f in _stored(engine)] == ["one", "two"]
+        with pytest.raises(RuntimeError), session_scope(engine) as session:
+            upsert_fill(session, fill("three", matched_at=NOW + timedelta(seconds=2)), mode="paper")
+            assert len(fills(session, "paper")) == 3  # kept inside the transaction...
+            raise RuntimeError("rolled back")
+        assert [f.trade_id for f in _stored(engine)] == ["one", "two"]  # ...and forgotten
+        with session_scope(engine) as session:
+            assert [f.trade_id for f in fills(session, "paper", since=NOW)] == ["one", "two"]
+    assert [f.trade_id for f in _stored(engine)] == ["one", "two"]
