@@ -357,8 +357,9 @@ async def plant(
     before_drop: Any = None,
 ) -> float:
     """Set the dip up (asks up, bids down: no edge), wait until the client saw it (the stream's
-    books, else 0.3 s), call ``before_drop``, then drop the asks to the dip (``_latency_venue``
-    says why in two steps); the venue clock at the drop."""
+    books, then 0.25 s for the evaluation it caused to end; else 0.3 s), call ``before_drop``,
+    then drop the asks to the dip (``_latency_venue`` says why in two steps); the venue clock at
+    the drop."""
     body = {"event_id": event_id, "size": "50"}
     setup = (await client.post(f"{url}/_bench/plant", json={**body, "step": "setup"})).json()
     deadline = time.monotonic() + (5.0 if books is not None else 0.3)
@@ -372,6 +373,8 @@ async def plant(
         ):
             break
         await asyncio.sleep(0.01)
+    if books is not None:
+        await asyncio.sleep(0.25)
     if before_drop is not None:
         before_drop()
     answer = await client.post(f"{url}/_bench/plant", json={**body, "step": "drop"})
