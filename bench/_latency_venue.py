@@ -8,9 +8,10 @@ and its bid down to the dip's bid where that is a move (the ask and bid sums onl
 so no edge appears) and answers the asks it set; ``"step": "drop"`` (the default) then sets the
 dip (``pm_lib.sim.scenarios.plant_negrisk_arbitrage``: asks only fall) and answers the venue
 clock at the change. A one-step plant raised the long-shot legs (0.03 -> 0.30) as it dropped
-the favourite: a client whose legs arrive on different connections could see the favourite's
-drop before the long shots' rise, an edge that never existed on the venue, and its FOKs at the
-old prices were refused. ``"step"`` splits the plant so that every partial view of it is one
+the favourite: the emulator publishes one pump's markets in no particular order (and an
+event's legs can straddle two connections), so a client could see the favourite's drop before
+the long shots' rise, an edge that never existed on the venue, and its FOKs at the long shots'
+old asks were refused. ``"step"`` splits the plant so that every partial view of it is one
 the venue had or worse. ``POST /_bench/restore {"event_id"}``: put the legs back to a fair book
 (asks summing to about 1.05); ``GET /_bench/orders?since=T``: (token, venue-clock time the order
 was accepted) of every order placed at or after T; ``GET /_bench/refused``: every order the
