@@ -12,12 +12,15 @@ against it (the real SDK signs and posts; a fresh SQLite store; the bench's test
 1. streaming: ``MarketStream`` over every token (shards of 500) and ``StreamTrader`` (the one
    scan, ``run_scan`` with the stream's books and the window's kept account, one SDK client for
    the window); ``--dips`` times, at a random moment, a 3-leg neg-risk event's YES asks are set
-   to sum to 0.90 on the venue and put back ``--hold`` seconds later. Events with a taker delay
-   (Gamma ``secondsDelay``: sports) are left out: the venue holds every marketable order there
-   for about a second, so no client reaches them in milliseconds. Latency = the venue clock when
-   it accepted the basket's last leg minus the venue clock at the book change; a dip whose three
-   legs did not all reach the venue while it lasted is missed (``missed_detail`` says what its
-   evaluations placed);
+   to sum to 0.90 on the venue and put back ``--hold`` seconds later (in two steps: asks raised
+   and bids lowered to the dip's where that is a move, seen by the stream, then the asks dropped,
+   so no partial view of a plant shows an edge the venue never had; ``_latency_venue.py``).
+   Events with a taker delay (Gamma ``secondsDelay``: sports) are left out: the venue holds
+   every marketable order there for about a second, so no client reaches them in milliseconds.
+   Latency = the venue clock when it accepted the basket's last leg minus the venue clock at the
+   drop; a dip whose three legs did not all reach the venue while it lasted is missed
+   (``missed_detail`` says what its evaluations placed and every order the venue refused, with
+   the book at that moment);
 2. polling: the stream stopped, the scan loop's path (``run_scan`` back to back, every book by
    ``POST /books``) on ``--poll-dips`` of the same dips, each held until taken (at most 60 s).
 
@@ -51,6 +54,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +78,7 @@ from pm_lib.store import make_engine, session_scope, start_run, upgrade
 from pm_lib.stream import account as account_module
 from pm_lib.stream import shard as shard_module
 from pm_lib.stream import trader as trader_module
+from pm_lib.stream.books import StreamBooks
 from pm_lib.stream.market import MarketStream
 from pm_lib.stream.trader import StreamTrader
 from pm_lib.venue import trading as trading_module
@@ -344,8 +349,35 @@ async def last_leg_at(
     return max(times.values()) if len(times) == len(tokens) else None
 
 
-async def plant(client: httpx.AsyncClient, url: str, event_id: str) -> float:
-    answer = await client.post(f"{url}/_bench/plant", json={"event_id": event_id, "size": "50"})
+async def plant(
+    client: httpx.AsyncClient,
+    url: str,
+    event_id: str,
+    books: StreamBooks | None = None,
+    before_drop: Any = None,
+) -> float:
+    """Set the dip up (asks up, bids down: no edge), wait until the client saw it (the stream's
+    books, then 0.25 s for the evaluation it caused to end; else 0.3 s), call ``before_drop``,
+    then drop the asks to the dip (``_latency_venue`` says why in two steps); the venue clock at
+    the drop."""
+    body = {"event_id": event_id, "size": "50"}
+    setup = (await client.post(f"{url}/_bench/plant", json={**body, "step": "setup"})).json()
+    deadline = time.monotonic() + (5.0 if books is not None else 0.3)
+    while time.monotonic() < deadline:
+        if books is not None and all(
+            (book := books.books.get(token)) is not None
+            and book.trusted
+            and book.best()[1] != ""
+            and Decimal(book.best()[1]) == Decimal(ask)
+            for token, ask in setup["asks"].items()
+        ):
+            break
+        await asyncio.sleep(0.01)
+    if books is not None:
+        await asyncio.sleep(0.25)
+    if before_drop is not None:
+        before_drop()
+    answer = await client.post(f"{url}/_bench/plant", json={**body, "step": "drop"})
     return float(answer.json()["at"])
 
 
@@ -401,6 +433,14 @@ async def stream_phase(
         PROBE.drain()
         at_load = stream.books.counters.as_dict()
         GC_PAUSES.clear()
+
+        def forget_setup() -> None:  # what the set-up's own evaluations measured
+            PROBE.first_change_at.clear()
+            PROBE.placed.clear()
+            PROBE.drain()
+            placed_orders.clear()
+            clocks.clear()
+
         try:
             last_used: dict[str, float] = {}
             for _ in range(args.dips):
@@ -410,18 +450,23 @@ async def stream_phase(
                     max(0.0, last_used.get(event_id, -99) + REST - time.monotonic())
                 )
                 last_used[event_id] = time.monotonic()
-                PROBE.first_change_at.clear()
-                PROBE.placed.clear()
-                placed_orders.clear()
-                clocks.clear()
-                at = await plant(control, url, event_id)
+
+                at = await plant(control, url, event_id, stream.books, forget_setup)
                 await asyncio.sleep(args.hold)
                 done = await last_leg_at(control, url, tokens_of[event_id], at)
                 await restore(control, url, event_id)
                 spans = PROBE.drain()
                 if done is None or done - at > args.hold:
                     late = None if done is None else ms(done - at)
-                    why.append({"event": event_id, "orders": list(placed_orders), "ms": late})
+                    refused = (await control.get(f"{url}/_bench/refused")).json()
+                    why.append(
+                        {
+                            "event": event_id,
+                            "orders": list(placed_orders),
+                            "ms": late,
+                            "refused": [r for r in refused if r["at"] >= at],
+                        }
+                    )
                     missed += 1
                     continue
                 latencies.append(done - at)

@@ -12,7 +12,7 @@ from pm_lib.sim.market_admin import set_book
 from pm_lib.sim.state import SimEvent
 from pm_lib.sim.venue import SimVenue
 
-__all__ = ["complete_negrisk_events", "plant_negrisk_arbitrage"]
+__all__ = ["complete_negrisk_events", "dip_ask", "plant_negrisk_arbitrage"]
 
 
 def complete_negrisk_events(venue: SimVenue) -> list[SimEvent]:
@@ -28,6 +28,11 @@ def complete_negrisk_events(venue: SimVenue) -> list[SimEvent]:
         ):
             out.append(event)
     return sorted(out, key=lambda e: e.event_id)
+
+
+def dip_ask(share: Decimal, tick: Decimal) -> Decimal:
+    """A planted leg's ask: ``share`` rounded down to ``tick``, at least two ticks."""
+    return max(tick * 2, (share / tick).to_integral_value(rounding="ROUND_FLOOR") * tick)
 
 
 def plant_negrisk_arbitrage(
@@ -48,7 +53,7 @@ def plant_negrisk_arbitrage(
     share = total_ask / len(markets)
     for market in markets:
         tick = market.tick_size
-        ask = max(tick * 2, (share / tick).to_integral_value(rounding="ROUND_FLOOR") * tick)
+        ask = dip_ask(share, tick)
         set_book(
             venue.market_data,
             market.yes_token,
