@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from flows.settle import settle
 from pm_lib.errors import ConfigurationError
 from pm_lib.portfolio.ledger import replay
 from pm_lib.sim.scenarios import plant_negrisk_arbitrage
-from pm_lib.sim.server import RunningVenue
+from pm_lib.sim.server import RunningVenue, running_venue
+from pm_lib.sim.venue import SimConfig, SimVenue
 from pm_lib.store.engine import make_engine, session_scope
 from pm_lib.store.trades import fills
 
@@ -31,9 +33,20 @@ def live_env(pm_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return pm_env
 
 
+@pytest.fixture()
+def own_venue(live_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningVenue]:
+    """A venue of this test's own: it resolves a whole event, which the session's shared venue
+    must keep open for the tests after it (the scan tests count its books)."""
+    with running_venue(SimVenue(SimConfig(seed=5, markets=150))) as running:
+        monkeypatch.setenv("PM_CLOB_URL", running.clob_url)
+        monkeypatch.setenv("PM_GAMMA_URL", running.gamma_url)
+        yield running
+
+
 def test_armed_live_run_trades_a_basket_and_reconciles_clean(
-    live_env: Path, flow_venue: RunningVenue
+    live_env: Path, own_venue: RunningVenue
 ) -> None:
+    flow_venue = own_venue
     event = plant_negrisk_arbitrage(flow_venue.venue)
 
     report = asyncio.run(scan_and_trade(live=True))
